@@ -1,0 +1,139 @@
+"""Fixtures: app, client (CSRF-aware), login helpers, and the database of the chosen backend."""
+import os
+
+import pytest
+from bs4 import BeautifulSoup
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+from tests import databases
+from tikisync_web import auth as tauth
+from tikisync_web import create_app
+from tikisync_web.db import database
+
+PASSWORD = "correct horse battery"
+
+
+class Client(FlaskClient):
+    """A test client that sends the CSRF token with every form post, as a browser would."""
+
+    send_csrf = True
+
+    def csrf_token(self):
+        app = self.application
+        with self.session_transaction() as sess:
+            if "csrf_token" not in sess:
+                sess["csrf_token"] = os.urandom(20).hex()
+            raw = sess["csrf_token"]
+        secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+        return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
+
+    def open(self, *args, **kwargs):
+        method = kwargs.get("method", "GET").upper()
+        if self.send_csrf and method in ("POST", "PUT", "PATCH", "DELETE"):
+            data = kwargs.get("data")
+            if data is None:
+                kwargs["data"] = data = {}
+            if isinstance(data, dict) and "csrf_token" not in data:
+                kwargs["data"] = {**data, "csrf_token": self.csrf_token()}
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def server_db_url():
+    if databases.BACKEND == "sqlite":
+        yield None
+        return
+    url = databases.create_server_database()
+    yield url
+    if database.obj is not None and not database.is_closed():
+        database.close()
+    databases.drop_server_database(url)
+
+
+@pytest.fixture
+def db_url(tmp_path, server_db_url):
+    if server_db_url is None:
+        return f"sqlite:///{tmp_path}/tikisync.db"
+    if database.obj is not None and not database.is_closed():
+        database.close()
+    databases.empty_database(server_db_url)
+    return server_db_url
+
+
+def make_app(db_url, tmp_path, **config):
+    settings = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "TIKISYNC_DATABASE": db_url,
+        "TIKISYNC_JOB_RUNNER": "inline",
+        "TIKISYNC_PAGE_SIZE": 20,
+    }
+    settings.update(config)
+    os.environ.setdefault("TIKISYNC_INSTANCE", str(tmp_path / "instance"))
+    app = create_app(settings)
+    app.test_client_class = Client
+    return app
+
+
+@pytest.fixture
+def app(db_url, tmp_path):
+    app = make_app(db_url, tmp_path)
+    yield app
+    if not database.is_closed():
+        database.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def users(app):
+    """One user per role: users["admin"], users["editor"], users["viewer"]."""
+    with app.app_context(), database.connection_context():
+        return {role: tauth.create_user(role, role, PASSWORD) for role in ("admin", "editor", "viewer")}
+
+
+def url(app, endpoint, **values):
+    """url_for outside a request, for tests (never literal paths)."""
+    from flask import url_for
+
+    with app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+class Auth:
+    def __init__(self, client, users):
+        self.client, self.users = client, users
+
+    def login(self, role="admin"):
+        response = self.client.post(url(self.client.application, "tikisync.login"),
+                                    data={"username": role, "password": PASSWORD})
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        return response
+
+    def logout(self):
+        return self.client.post(url(self.client.application, "tikisync.logout"))
+
+
+@pytest.fixture
+def auth(client, users):
+    return Auth(client, users)
+
+
+def soup(response):
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+@pytest.fixture
+def db(app):
+    """An open connection for tests that use the models directly."""
+    with database.connection_context():
+        yield database

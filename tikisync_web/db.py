@@ -1,0 +1,91 @@
+"""The database binding: one DatabaseProxy per process, chosen at init_app time.
+
+`TIKISYNC_DATABASE` is a peewee db_url. SQLite gets WAL and a busy timeout so a job's
+writes and the pages' reads do not block each other; MariaDB gets `mariadb=True`
+(JSON columns need it); PostgreSQL goes through psycopg 3.
+"""
+import os
+from urllib.parse import urlsplit
+
+import peewee
+from playhouse import db_url
+
+database = peewee.DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "busy_timeout": 10000,
+    "foreign_keys": 1,
+    "synchronous": "normal",
+    "cache_size": -16000,
+}
+
+
+def _table_name(model_class):
+    # A plugin may share its host's database: every table carries our prefix.
+    return "tikisync_" + peewee.make_snake_case(model_class.__name__)
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database
+        table_function = _table_name
+
+
+class ConfigError(RuntimeError):
+    """The database URL cannot be used; the message says how to fix it."""
+
+
+def open_database(url):
+    """Build (without connecting) the peewee Database for a db_url."""
+    scheme = urlsplit(url).scheme
+    params = {}
+    if scheme.startswith("sqlite"):
+        params["pragmas"] = SQLITE_PRAGMAS
+        params["timeout"] = 10
+        path = db_url.parse(url).get("database")
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    elif scheme in ("postgres", "postgresql"):
+        url = "psycopg3" + url[len(scheme):]
+    elif scheme == "mysql" and "mariadb=" not in url:
+        url += ("&" if "?" in url else "?") + "mariadb=true"
+    if scheme in ("mysql",):
+        params["charset"] = "utf8mb4"
+    try:
+        return db_url.connect(url, unquote_password=True, **params)
+    except (RuntimeError, ValueError) as exc:
+        raise ConfigError(
+            f"TIKISYNC_DATABASE is not usable ({exc}); use sqlite:////path/file.db, "
+            "postgresql://user@host/dbname or mysql://user@host/dbname"
+        ) from None
+
+
+def bind(url):
+    """Point the proxy at the database named by `url` (once per process, or again in tests)."""
+    current = database.obj
+    if current is not None and getattr(current, "_tikisync_url", None) == url:
+        return current
+    if current is not None and not current.is_closed():
+        current.close()
+    db = open_database(url)
+    db._tikisync_url = url
+    database.initialize(db)
+    return db
+
+
+def is_sqlite():
+    return isinstance(database.obj, peewee.SqliteDatabase)
+
+
+def is_mysql():
+    return isinstance(database.obj, peewee.MySQLDatabase)
+
+
+def describe(url):
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url

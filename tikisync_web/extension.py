@@ -1,0 +1,57 @@
+"""TikiSync: the Flask extension. `create_app` is one host of it; any Flask site can be another."""
+import os
+
+from . import db, migrations
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class TikiSync:
+    """Mount tikisync-web on a Flask app: `TikiSync(app)` or `TikiSync().init_app(app, url_prefix=...)`."""
+
+    def __init__(self, app=None, url_prefix=None):
+        self.url_prefix = url_prefix
+        if app is not None:
+            self.init_app(app, url_prefix)
+
+    def init_app(self, app, url_prefix=None):
+        prefix = url_prefix if url_prefix is not None else self.url_prefix
+        config = app.config
+        # Every setting, with its default, in one place.
+        config.setdefault("TIKISYNC_DATABASE",  # a peewee db_url
+                          "sqlite:///" + os.path.join(app.instance_path, "tikisync.db"))
+        config.setdefault("TIKISYNC_SECRET_KEY", None)  # encrypts stored secrets; default SECRET_KEY
+        config.setdefault("TIKISYNC_AUTO_UPGRADE", True)  # create/upgrade the schema at start-up
+        config.setdefault("TIKISYNC_BASE_TEMPLATE", "tikisync/layout.html")  # pages extend this
+        config.setdefault("TIKISYNC_LOAD_ASSETS", True)  # False when the host already loads htmx 2
+        config.setdefault("TIKISYNC_PAGE_SIZE", 50)  # items per list page
+        config.setdefault("TIKISYNC_HTTP_TIMEOUT", 30)  # seconds, every request to a master
+        config.setdefault("TIKISYNC_CA_BUNDLE", None)  # a CA file for masters with a private CA
+        config.setdefault("TIKISYNC_POLL_SECONDS", 1)  # progress widgets poll this often
+        config.setdefault("TIKISYNC_JOB_RUNNER", "thread")  # thread | inline | worker
+        config.setdefault("TIKISYNC_FRAME_ANCESTORS", "'self'")  # CSP frame-ancestors allow-list
+        if not (config["TIKISYNC_SECRET_KEY"] or app.secret_key):
+            raise RuntimeError("tikisync-web needs SECRET_KEY or TIKISYNC_SECRET_KEY to be set")
+        if config["TIKISYNC_FRAME_ANCESTORS"] != "'self'":
+            # Inside another site's iframe, the session cookie must be sent cross-site.
+            config["SESSION_COOKIE_SAMESITE"] = "None"
+            config["SESSION_COOKIE_SECURE"] = True
+
+        db.bind(config["TIKISYNC_DATABASE"])
+        if config["TIKISYNC_AUTO_UPGRADE"]:
+            migrations.upgrade()
+
+        from .cli import tikisync as cli_group
+        from .master import make_master_blueprint
+        from .views import make_blueprint
+
+        app.register_blueprint(make_blueprint(ROOT), url_prefix=prefix or None)
+        app.register_blueprint(make_master_blueprint(), url_prefix=prefix or None)
+        if "tikisync" not in app.cli.commands:
+            app.cli.add_command(cli_group)
+        app.extensions["tikisync"] = self
+        return self
+
+    @staticmethod
+    def secret_key(app):
+        return app.config.get("TIKISYNC_SECRET_KEY") or app.secret_key

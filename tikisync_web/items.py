@@ -1,0 +1,178 @@
+"""Creating, changing, deleting and listing local items: one path for forms, CLI and master."""
+import time
+
+import peewee as pw
+
+from . import audit
+from .db import database
+from .fields import clean_item, field_type
+from .models import STATUSES, Field, Item, User
+
+
+class ItemInvalid(ValueError):
+    """Values a tracker refuses; `errors` maps permName -> FieldValueError."""
+
+    def __init__(self, errors):
+        self.errors = errors
+        first = next(iter(errors.items()))
+        super().__init__(f"{first[0]} {first[1]}")
+
+    @property
+    def missing(self):
+        return any(e.missing for e in self.errors.values())
+
+
+LINK_CHOICES_CAP = 1000
+
+
+def choice_source(field, wanted=None):
+    """Allowed [(value, label)] of fields whose choices are local data: users, linked items."""
+    if field.type == "u":
+        query = User.select(User.username).where(User.active == True)  # noqa: E712
+        groups = [str(g) for g in (field.options or {}).get("roles", [])]
+        if groups:
+            query = query.where(User.role.in_(groups))
+        if wanted is not None:
+            query = query.where(User.username.in_(list(wanted)))
+        return [(u.username, u.username) for u in query.order_by(User.username)]
+    if field.type == "r":
+        options = field.options or {}
+        linked, display = options.get("trackerId"), options.get("fieldId")
+        query = Item.select(Item.id, Item.values).where(Item.tracker == linked)
+        if wanted is not None:
+            ids = [int(w) for w in wanted if str(w).isdigit()]
+            query = query.where(Item.id.in_(ids))
+        else:
+            query = query.order_by(Item.id).limit(LINK_CHOICES_CAP)
+        perm = None
+        if display:
+            label_field = Field.get_or_none(Field.id == display)
+            perm = label_field.perm_name if label_field else None
+        return [(str(i.id), str((i.values or {}).get(perm, "")) or f"#{i.id}") for i in query]
+    return None
+
+
+def _search_text(values):
+    return " ".join(str(v) for v in values.values() if v not in ("", None)).lower()
+
+
+def _check_status(status):
+    if status not in STATUSES:
+        raise ItemInvalid({"status": _status_error()})
+    return status
+
+
+def _status_error():
+    from .fields import FieldValueError
+
+    return FieldValueError("must be o (open), p (pending) or c (closed)")
+
+
+def _validate(fields, submitted, partial):
+    def source(field):
+        wanted = [v.strip() for v in str(submitted.get(field.perm_name, "")).split(",") if v.strip()]
+        if isinstance(submitted.get(field.perm_name), (list, tuple)):
+            wanted = [str(v).strip() for v in submitted[field.perm_name]]
+        return choice_source(field, wanted)
+
+    unknown = [k for k in submitted if k not in {f.perm_name for f in fields}]
+    if unknown:
+        from .fields import FieldValueError
+
+        raise ItemInvalid({unknown[0]: FieldValueError("is not a field of this tracker")})
+    values, errors = clean_item(fields, submitted, partial=partial, choice_source=source)
+    if errors:
+        raise ItemInvalid(errors)
+    return values
+
+
+def next_modified(previous):
+    """Our clock for a write, kept strictly increasing per item so lastModif always moves."""
+    return max(int(time.time()), (previous or 0) + 1)
+
+
+def create_item(tracker, submitted, status="o", username="", fields=None):
+    """Validate and insert a new item; raises ItemInvalid and then saves nothing."""
+    fields = fields if fields is not None else tracker.ordered_fields()
+    _check_status(status)
+    values = _validate(fields, submitted, partial=False)
+    stamp = int(time.time())
+    with database.atomic():
+        item = Item.create(
+            tracker=tracker, status=status, values=values, search_text=_search_text(values),
+            created=stamp, modified=stamp, created_by=username, modified_by=username,
+        )
+        audit.record("item.create", username, tracker=tracker, item_id=item.id,
+                     fields=sorted(values))
+    return item
+
+
+def update_item(item, submitted, status=None, username="", partial=True, fields=None,
+                action="item.update"):
+    """Validate and apply changes; fields not submitted keep their value when `partial`.
+
+    Returns the list of permNames whose value changed (plus "status").
+    """
+    fields = fields if fields is not None else item.tracker.ordered_fields()
+    if status is not None:
+        _check_status(status)
+    values = _validate(fields, submitted, partial=partial)
+    merged = dict(item.values or {})
+    changed = [p for p, v in values.items() if merged.get(p, "") != v]
+    merged.update(values)
+    if status is not None and status != item.status:
+        changed.append("status")
+    if not changed:
+        return []
+    with database.atomic():
+        Item.update(
+            values=merged, search_text=_search_text(merged), modified=next_modified(item.modified),
+            modified_by=username, status=status or item.status,
+        ).where(Item.id == item.id).execute()
+        audit.record(action, username, tracker=item.tracker_id, item_id=item.id, fields=changed)
+    refreshed = Item.get_by_id(item.id)
+    item.__data__.update(refreshed.__data__)
+    return changed
+
+
+def delete_item(item, username=""):
+    with database.atomic():
+        audit.record("item.delete", username, tracker=item.tracker_id, item_id=item.id,
+                     remote_id=item.remote_id, values=item.values)
+        item.delete_instance()
+
+
+SORT_KEYS = ("id", "status", "modified", "created")
+
+
+def list_items(tracker, fields, q="", status="", sort="id", direction="asc", page=1, per_page=50):
+    """One page of a tracker's items and the total matching; never loads the whole tracker."""
+    query = Item.select().where(Item.tracker == tracker)
+    if status in STATUSES:
+        query = query.where(Item.status == status)
+    for word in (q or "").lower().split()[:8]:
+        query = query.where(Item.search_text.contains(word))
+    total = query.count()
+    by_perm = {f.perm_name: f for f in fields}
+    if sort in by_perm:
+        column = Item.values[sort].as_text()
+        if field_type(by_perm[sort].type).kind in ("number", "date"):
+            column = _numeric(column)
+        order = [column.desc() if direction == "desc" else column.asc()]
+    else:
+        column = getattr(Item, sort if sort in SORT_KEYS else "id")
+        order = [column.desc() if direction == "desc" else column.asc()]
+    order.append(Item.id.desc() if direction == "desc" else Item.id.asc())
+    page = max(1, page)
+    rows = list(query.order_by(*order).paginate(page, per_page))
+    return rows, total
+
+
+def _numeric(column):
+    """Sort expression reading a JSON text value as a number; junk sorts as NULL, never fails."""
+    if isinstance(database.obj, pw.SqliteDatabase):
+        return pw.Cast(pw.fn.NULLIF(column, ""), "REAL")
+    if isinstance(database.obj, pw.PostgresqlDatabase):
+        looks_numeric = pw.Expression(column, "~", r"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)\s*$")
+        return pw.Case(None, [(looks_numeric, pw.Cast(column, "NUMERIC"))], None)
+    return pw.Cast(pw.fn.NULLIF(column, ""), "DECIMAL(30,6)")

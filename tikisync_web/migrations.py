@@ -1,0 +1,83 @@
+"""Versioned schema changes, so an existing database upgrades in place.
+
+A new database gets every table from the current models and is stamped with the latest
+version. An existing one runs, in order, each migration newer than its stamp. A migration is
+a function of (database, migrator); it must be safe on a database that already has part of
+what it adds (creating tables with safe=True, adding columns only when missing), because the
+models it names are today's, not the ones of its time.
+"""
+import time
+
+import peewee as pw
+from playhouse.migrate import SchemaMigrator
+
+from . import models as m
+from .db import BaseModel, database
+
+
+class SchemaVersion(BaseModel):
+    version = pw.IntegerField(primary_key=True)
+    name = pw.CharField(max_length=200)
+    applied = pw.BigIntegerField(default=lambda: int(time.time()))
+
+
+def add_columns_if_missing(db, migrator, model, *names):
+    table = model._meta.table_name
+    present = {c.name for c in db.get_columns(table)}
+    for name in names:
+        field = model._meta.fields[name]
+        if field.column_name not in present:
+            from playhouse.migrate import migrate
+
+            migrate(migrator.add_column(table, field.column_name, field))
+
+
+def _core(db, migrator):
+    db.create_tables([m.User, m.ApiToken, m.Tracker, m.Field, m.Item, m.Setting], safe=True)
+
+
+def _sync_state(db, migrator):
+    db.create_tables(
+        [m.Credential, m.AllowedOrigin, m.Baseline, m.PushIntent, m.ItemHistory, m.Job,
+         m.AuditEvent],
+        safe=True,
+    )
+    add_columns_if_missing(
+        db, migrator, m.Tracker, "source_url", "remote_tracker_id", "protocol", "credential",
+        "remote_schema", "last_reload_at", "remote_clock_at_reload",
+    )
+
+
+MIGRATIONS = [
+    (1, "users, trackers, fields, items, settings", _core),
+    (2, "credentials, baselines, push intents, history, jobs, audit", _sync_state),
+]
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(db=database):
+    if not db.table_exists(SchemaVersion._meta.table_name):
+        return None
+    row = SchemaVersion.select(pw.fn.MAX(SchemaVersion.version)).scalar()
+    return row or 0
+
+
+def upgrade(db=database, upto=LATEST):
+    """Create or upgrade the schema; returns the list of migration names applied."""
+    applied = []
+    with db.connection_context():
+        version = current_version(db)
+        if version is None:
+            db.create_tables([SchemaVersion])
+            if not db.table_exists(m.User._meta.table_name) and upto == LATEST:
+                db.create_tables(m.ALL_MODELS)
+                SchemaVersion.create(version=LATEST, name="created at version %d" % LATEST)
+                return ["create schema"]
+            version = 0
+        migrator = SchemaMigrator.from_database(db)
+        for number, name, step in MIGRATIONS:
+            if version < number <= upto:
+                step(db, migrator)
+                SchemaVersion.create(version=number, name=name)
+                applied.append(name)
+    return applied

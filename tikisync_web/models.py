@@ -1,0 +1,207 @@
+"""Tables (DESIGN §3). Times are Unix seconds (Tiki's own unit); item values are Tiki raw values."""
+import time
+
+import peewee as pw
+
+from .db import BaseModel
+
+ROLES = ("viewer", "editor", "admin")
+STATUSES = {"o": "open", "p": "pending", "c": "closed"}
+
+
+def now():
+    return int(time.time())
+
+
+class User(BaseModel):
+    username = pw.CharField(max_length=100, unique=True)
+    password_hash = pw.CharField(max_length=255)
+    role = pw.CharField(max_length=10, default="viewer")
+    active = pw.BooleanField(default=True)
+    created = pw.BigIntegerField(default=now)
+    last_login = pw.BigIntegerField(null=True)
+
+    def can(self, role):
+        """True when this user's role is `role` or above (viewer < editor < admin)."""
+        return self.active and ROLES.index(self.role) >= ROLES.index(role)
+
+
+class ApiToken(BaseModel):
+    user = pw.ForeignKeyField(User, backref="tokens", on_delete="CASCADE")
+    token_hash = pw.CharField(max_length=64, unique=True)
+    label = pw.CharField(max_length=100, default="")
+    created = pw.BigIntegerField(default=now)
+    last_used = pw.BigIntegerField(null=True)
+
+
+class Credential(BaseModel):
+    """Tiki's "Content Authentication": which secret goes to which remote URL."""
+
+    identifier = pw.CharField(max_length=50, unique=True)
+    url = pw.CharField(max_length=1000)
+    method = pw.CharField(max_length=10, default="basic")  # basic | bearer | header | session
+    username = pw.CharField(max_length=200, default="")
+    secret = pw.TextField(default="")  # Fernet token; never the clear secret
+    login_url = pw.CharField(max_length=1000, default="")
+    allow_http = pw.BooleanField(default=False)
+    generation = pw.CharField(max_length=4, default="auto")  # auto | A | B
+    created = pw.BigIntegerField(default=now)
+    updated = pw.BigIntegerField(default=now)
+
+
+class AllowedOrigin(BaseModel):
+    """Outbound policy: remote origins an admin allowed besides the credentials' own."""
+
+    origin = pw.CharField(max_length=300, unique=True)
+    created = pw.BigIntegerField(default=now)
+
+
+class Tracker(BaseModel):
+    name = pw.CharField(max_length=200)
+    description = pw.TextField(default="")
+    created = pw.BigIntegerField(default=now)
+    modified = pw.BigIntegerField(default=now)
+    # Source of a clone; all null for a tracker created here.
+    source_url = pw.CharField(max_length=1000, null=True)
+    remote_tracker_id = pw.IntegerField(null=True)
+    protocol = pw.CharField(max_length=4, null=True)  # A | B
+    credential = pw.ForeignKeyField(Credential, null=True, on_delete="SET NULL")
+    remote_schema = pw.TextField(null=True)  # the field export as last adopted
+    last_reload_at = pw.BigIntegerField(null=True)  # our clock
+    remote_clock_at_reload = pw.BigIntegerField(null=True)  # the master's clock (HTTP Date)
+
+    @property
+    def is_clone(self):
+        return self.source_url is not None
+
+    def ordered_fields(self):
+        return list(self.fields.order_by(Field.position, Field.id))
+
+
+class Field(BaseModel):
+    tracker = pw.ForeignKeyField(Tracker, backref="fields", on_delete="CASCADE")
+    perm_name = pw.CharField(max_length=100)
+    name = pw.CharField(max_length=200)
+    type = pw.CharField(max_length=10)
+    options = pw.JSONField(default=dict)
+    position = pw.IntegerField(default=0)
+    mandatory = pw.BooleanField(default=False)
+    description = pw.TextField(default="")
+    flags = pw.JSONField(default=dict)  # isMain, isTblVisible, isSearchable, isPublic, isHidden, ...
+    remote_type = pw.CharField(max_length=10, null=True)  # set when clone transformed the type
+    remote_field_id = pw.IntegerField(null=True)
+
+    class Meta:
+        indexes = ((("tracker", "perm_name"), True),)
+
+    def flag(self, name, default="n"):
+        return (self.flags or {}).get(name, default) == "y"
+
+
+class Item(BaseModel):
+    tracker = pw.ForeignKeyField(Tracker, backref="items", on_delete="CASCADE")
+    status = pw.CharField(max_length=1, default="o")
+    values = pw.JSONField(default=dict)  # permName -> raw value (Tiki encoding)
+    search_text = pw.TextField(default="")  # lower-cased values, for the list's search box
+    remote_id = pw.IntegerField(null=True)  # null: created here, never pushed
+    created = pw.BigIntegerField(default=now)
+    modified = pw.BigIntegerField(default=now)
+    created_by = pw.CharField(max_length=100, default="")
+    modified_by = pw.CharField(max_length=100, default="")
+
+    class Meta:
+        indexes = (
+            (("tracker", "remote_id"), True),
+            (("tracker", "status"), False),
+            (("tracker", "modified"), False),
+        )
+
+
+class Baseline(BaseModel):
+    """The master's values as last fetched: "base" in every three-way comparison."""
+
+    item = pw.ForeignKeyField(Item, backref="baselines", unique=True, on_delete="CASCADE")
+    values = pw.JSONField(default=dict)
+    status = pw.CharField(max_length=1, default="o")
+    hash = pw.CharField(max_length=64, default="")
+    fetched_at = pw.BigIntegerField(default=now)
+    remote_modified = pw.BigIntegerField(null=True)  # the master's lastModif, when it sends one
+    deleted_on_master = pw.BooleanField(default=False)
+
+
+class PushIntent(BaseModel):
+    """Write-ahead record of a remote insert or update, so a retry never writes twice."""
+
+    item = pw.ForeignKeyField(Item, backref="intents", on_delete="CASCADE")
+    kind = pw.CharField(max_length=10)  # new | edit
+    payload_hash = pw.CharField(max_length=64)
+    payload = pw.JSONField(default=dict)
+    started = pw.BigIntegerField(default=now)
+    remote_clock = pw.BigIntegerField(null=True)  # the master's clock just before the write
+    finished = pw.BigIntegerField(null=True)
+    remote_id = pw.IntegerField(null=True)
+    outcome = pw.CharField(max_length=20, default="pending")  # pending | done | failed | adopted
+
+
+class ItemHistory(BaseModel):
+    """Every value overwritten on either side, restorable."""
+
+    item = pw.ForeignKeyField(Item, backref="history", on_delete="CASCADE")
+    at = pw.BigIntegerField(default=now)
+    username = pw.CharField(max_length=100, default="")
+    side = pw.CharField(max_length=10)  # local | master
+    action = pw.CharField(max_length=30)
+    perm_name = pw.CharField(max_length=100)
+    old_value = pw.TextField(null=True)
+    new_value = pw.TextField(null=True)
+
+
+class Job(BaseModel):
+    kind = pw.CharField(max_length=20)  # clone | reload | push | meta
+    tracker = pw.ForeignKeyField(Tracker, null=True, backref="jobs", on_delete="CASCADE")
+    state = pw.CharField(max_length=12, default="queued")  # queued running done failed interrupted
+    total = pw.IntegerField(default=0)
+    done = pw.IntegerField(default=0)
+    message = pw.CharField(max_length=500, default="")
+    error = pw.TextField(default="")
+    params = pw.JSONField(default=dict)
+    result = pw.JSONField(null=True)
+    username = pw.CharField(max_length=100, default="")
+    worker = pw.CharField(max_length=200, default="")
+    created = pw.DoubleField(default=time.time)
+    started = pw.DoubleField(null=True)
+    finished = pw.DoubleField(null=True)
+    heartbeat = pw.DoubleField(null=True)
+
+    class Meta:
+        indexes = ((("state", "created"), False), (("tracker", "state"), False))
+
+    @property
+    def active(self):
+        return self.state in ("queued", "running")
+
+    @property
+    def percent(self):
+        if not self.total:
+            return 100 if self.state == "done" else 0
+        return max(0, min(100, round(100 * self.done / self.total)))
+
+
+class AuditEvent(BaseModel):
+    at = pw.BigIntegerField(default=now)
+    username = pw.CharField(max_length=100, default="")
+    tracker = pw.ForeignKeyField(Tracker, null=True, on_delete="SET NULL")
+    item_id = pw.IntegerField(null=True)
+    action = pw.CharField(max_length=50)
+    summary = pw.JSONField(default=dict)
+
+
+class Setting(BaseModel):
+    key = pw.CharField(max_length=100, primary_key=True)
+    value = pw.TextField(default="")
+
+
+ALL_MODELS = [
+    User, ApiToken, Credential, AllowedOrigin, Tracker, Field, Item, Baseline, PushIntent,
+    ItemHistory, Job, AuditEvent, Setting,
+]

@@ -1,0 +1,1 @@
+"""The only code that talks HTTP to a master (no Flask imports)."""

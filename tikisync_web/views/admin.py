@@ -1,0 +1,123 @@
+"""Admin pages: users, API tokens, settings."""
+from flask import redirect, render_template, request, url_for
+
+from .. import audit, auth, settings
+from ..forms import ConfirmForm, SettingsForm, TokenForm, UserEditForm, UserForm
+from ..models import ApiToken, User
+from .blueprint import bp, get_or_404, notify
+from .common import current_user, require
+
+
+def _users_page(form, status=200):
+    users = list(User.select().order_by(User.username))
+    return render_template("tikisync/admin_users.html", users=users, form=form), status
+
+
+@bp.route("/admin/users", endpoint="users")
+@require("admin")
+def users():
+    """Accounts and their roles."""
+    return _users_page(UserForm())
+
+
+@bp.route("/admin/users", methods=["POST"], endpoint="user_create")
+@require("admin")
+def user_create():
+    """Add an account."""
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user = auth.create_user(form.username.data, form.role.data, form.password.data)
+        except auth.AuthError as exc:
+            form.username.errors = [str(exc)[:1].upper() + str(exc)[1:] + "."]
+        else:
+            audit.record("user.create", current_user().username, user=user.username, role=user.role)
+            notify(f"User {user.username} added as {user.role}.", "success")
+            return redirect(url_for("tikisync.users"), 303)
+    return _users_page(form, 422)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"], endpoint="user_edit")
+@require("admin")
+def user_edit(user_id):
+    """Change a role, (de)activate, or set a new password."""
+    user = get_or_404(User, user_id, "user")
+    form = UserEditForm(obj=user)
+    if form.validate_on_submit():
+        me = current_user()
+        if user.id == me.id and (form.role.data != "admin" or not form.active.data):
+            form.role.errors = ["You cannot remove your own admin role or deactivate yourself."]
+        else:
+            changes = {"role": form.role.data, "active": form.active.data}
+            if form.password.data:
+                changes["password_hash"] = auth.hash_password(form.password.data)
+            User.update(**changes).where(User.id == user.id).execute()
+            audit.record("user.update", me.username, user=user.username, role=form.role.data,
+                         active=form.active.data, password=bool(form.password.data))
+            notify(f"User {user.username} saved.", "success")
+            return redirect(url_for("tikisync.users"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("tikisync/admin_user.html", user=user, form=form), status
+
+
+def _token_form():
+    form = TokenForm()
+    form.username.choices = [(u.username, f"{u.username} ({u.role})")
+                             for u in User.select().where(User.active == True)  # noqa: E712
+                             .order_by(User.username)]
+    return form
+
+
+def _tokens_page(form, new_token=None, status=200):
+    tokens = list(ApiToken.select(ApiToken, User).join(User).order_by(ApiToken.created.desc()))
+    return render_template("tikisync/admin_tokens.html", tokens=tokens, form=form,
+                           new_token=new_token, revoke_form=ConfirmForm()), status
+
+
+@bp.route("/admin/tokens", endpoint="tokens")
+@require("admin")
+def tokens():
+    """API tokens for Tiki 24+ clients (tiki-api.php, Bearer)."""
+    return _tokens_page(_token_form())
+
+
+@bp.route("/admin/tokens", methods=["POST"], endpoint="token_create")
+@require("admin")
+def token_create():
+    """Create an API token; it is shown once."""
+    form = _token_form()
+    if form.validate_on_submit():
+        user = User.get(User.username == form.username.data)
+        token = auth.create_token(user, form.label.data)
+        audit.record("token.create", current_user().username, user=user.username,
+                     label=form.label.data or "")
+        return _tokens_page(_token_form(), new_token=token)
+    return _tokens_page(form, status=422)
+
+
+@bp.route("/admin/tokens/<int:token_id>/revoke", methods=["POST"], endpoint="token_revoke")
+@require("admin")
+def token_revoke(token_id):
+    """Revoke an API token at once."""
+    token = get_or_404(ApiToken, token_id, "token")
+    audit.record("token.revoke", current_user().username, user=token.user.username,
+                 label=token.label)
+    token.delete_instance()
+    notify("Token revoked; clients using it are refused from now on.", "success")
+    return redirect(url_for("tikisync.tokens"), 303)
+
+
+@bp.route("/admin/settings", methods=["GET", "POST"], endpoint="settings")
+@require("admin")
+def settings_page():
+    """Site settings (the "Synchronize remote trackers" switch)."""
+    form = SettingsForm()
+    if request.method == "GET":
+        form.remote_sync.data = settings.sync_enabled()
+    if form.validate_on_submit():
+        settings.put(settings.REMOTE_SYNC, "y" if form.remote_sync.data else "n")
+        audit.record("settings.update", current_user().username, remote_sync=form.remote_sync.data)
+        notify("Settings saved.", "success")
+        return redirect(url_for("tikisync.settings"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("tikisync/admin_settings.html", form=form), status

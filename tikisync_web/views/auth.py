@@ -1,0 +1,35 @@
+"""Signing in and out."""
+import time
+
+from flask import redirect, render_template, request, url_for
+
+from .. import auth
+from ..forms import LoginForm
+from ..models import User
+from .blueprint import bp, notify
+from .common import current_user, login, logout, safe_next
+
+
+@bp.route("/login", methods=["GET", "POST"], endpoint="login")
+def login_page():
+    """Sign in."""
+    form = LoginForm()
+    if current_user() is not None and request.method == "GET":
+        return redirect(url_for("tikisync.dashboard"))
+    if form.validate_on_submit():
+        user = auth.authenticate(form.username.data, form.password.data)
+        if user is not None:
+            login(user)
+            User.update(last_login=int(time.time())).where(User.id == user.id).execute()
+            return redirect(safe_next(request.args.get("next")) or url_for("tikisync.dashboard"), 303)
+        form.password.errors = ["Wrong username or password."]
+    status = 422 if request.method == "POST" else 200
+    return render_template("tikisync/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"], endpoint="logout")
+def logout_action():
+    """Sign out."""
+    logout()
+    notify("You are signed out.")
+    return redirect(url_for("tikisync.login"), 303)

@@ -1,0 +1,128 @@
+"""The UI blueprint and its hooks; every hook is scoped to it (STYLE rule 7)."""
+import json
+import os
+
+from flask import Blueprint, current_app, render_template, request, session
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from wtforms.validators import ValidationError
+
+from .. import fields as ft
+from .. import settings
+from ..db import database
+from ..extension import ROOT
+from .common import current_user, htmx, load_user
+
+bp = Blueprint(
+    "tikisync", __name__,
+    template_folder=os.path.join(ROOT, "templates"),
+    static_folder=os.path.join(ROOT, "static"),
+    static_url_path="/static",
+)
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+MESSAGES_KEY = "tikisync_messages"
+
+
+@bp.before_request
+def _open():
+    database.connect(reuse_if_open=True)
+    load_user()
+    if request.method in UNSAFE and request.endpoint != "tikisync.static":
+        _check_csrf()
+
+
+def _check_csrf():
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        raise CSRFError("This request came from another site and was refused.")
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return
+    token = request.form.get("csrf_token") or request.headers.get("X-CSRFToken")
+    try:
+        validate_csrf(token)
+    except ValidationError:
+        raise CSRFError("The form has expired or did not come from this site.") from None
+
+
+@bp.teardown_request
+def _close(exc):
+    if not database.is_closed():
+        database.close()
+
+
+@bp.after_request
+def _headers(response):
+    if response.mimetype == "text/html":
+        response.vary.add("HX-Request")
+        response.vary.add("HX-Target")
+        ancestors = current_app.config["TIKISYNC_FRAME_ANCESTORS"]
+        response.headers.setdefault("Content-Security-Policy", f"frame-ancestors {ancestors}")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+def notify(message, kind="info"):
+    """Queue a message for the next page this user sees."""
+    queue = session.get(MESSAGES_KEY, [])
+    queue.append([kind, message])
+    session[MESSAGES_KEY] = queue[-5:]
+
+
+def _pop_messages():
+    return session.pop(MESSAGES_KEY, []) if MESSAGES_KEY in session else []
+
+
+@bp.context_processor
+def _template_globals():
+    return {
+        "tikisync_base_template": current_app.config["TIKISYNC_BASE_TEMPLATE"],
+        "tikisync_load_assets": current_app.config["TIKISYNC_LOAD_ASSETS"],
+        "tikisync_csrf_token": generate_csrf,
+        "tikisync_csrf_header": lambda: json.dumps({"X-CSRFToken": generate_csrf()}),
+        "tikisync_messages": _pop_messages,
+        "tikisync_sync_enabled": settings.sync_enabled,
+        "current_user": current_user(),
+        "htmx": htmx,
+        "field_type": ft.field_type,
+        "field_display": ft.display,
+        "field_choices": ft.choices,
+        "format_date": ft.format_date,
+        "poll_seconds": current_app.config["TIKISYNC_POLL_SECONDS"],
+    }
+
+
+def _error_page(status, title, message):
+    body = render_template("tikisync/error.html", status=status, title=title, message=message)
+    return body, status
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_error(error):
+    return _error_page(400, "Request refused",
+                       f"{error.description} Reload the page and try again.")
+
+
+@bp.errorhandler(400)
+def _bad_request(error):
+    return _error_page(400, "Bad request", getattr(error, "description", str(error)))
+
+
+@bp.errorhandler(403)
+def _forbidden(error):
+    return _error_page(403, "Not allowed", getattr(error, "description", str(error)))
+
+
+@bp.errorhandler(404)
+def _not_found(error):
+    return _error_page(404, "Not found", getattr(error, "description", str(error)))
+
+
+def get_or_404(model, ident, what):
+    from flask import abort
+
+    try:
+        ident = int(ident)
+    except (TypeError, ValueError):
+        abort(404, f"There is no {what} {ident}.")
+    row = model.get_or_none(model.id == ident)
+    if row is None:
+        abort(404, f"There is no {what} {ident}; it may have been deleted.")
+    return row

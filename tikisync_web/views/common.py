@@ -1,0 +1,96 @@
+"""What every view uses: the signed-in user, role checks, full page vs fragment rendering."""
+import functools
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_htmx import HTMX
+from flask_htmx import make_response as hx_make_response
+
+from ..models import User
+
+# Reads request headers only; it is never init_app'ed, so the host app is left untouched.
+htmx = HTMX()
+SESSION_KEY = "tikisync_user_id"
+
+
+def load_user():
+    user_id = session.get(SESSION_KEY)
+    user = User.get_or_none(User.id == user_id) if user_id else None
+    g.tikisync_user = user if user is not None and user.active else None
+
+
+def current_user():
+    return g.get("tikisync_user")
+
+
+def login(user):
+    session[SESSION_KEY] = user.id
+    session.permanent = True
+    g.tikisync_user = user
+
+
+def logout():
+    session.pop(SESSION_KEY, None)
+    g.tikisync_user = None
+
+
+def safe_next(target):
+    """A same-site path to return to after login, or None."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def require(role="viewer"):
+    """Decorator: signed-in user with at least `role`; others go to login or get 403."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            user = current_user()
+            if user is None:
+                target = url_for("tikisync.login", next=request.full_path.rstrip("?"))
+                if htmx:
+                    return hx_make_response("", 401, location=target)
+                return redirect(target, 303 if request.method != "GET" else 302)
+            if not user.can(role):
+                abort(403, f"This needs the {role} role; you are signed in as a {user.role}.")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def is_fragment_request(name):
+    """True when htmx asks for the fragment `name` (not boosted, not a history restore)."""
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request \
+        and htmx.target == name
+
+
+def render_page(template, fragments=None, status=200, trigger=None, **context):
+    """The full page, or one declared fragment when htmx targets it (STYLE rule 2)."""
+    chosen = template
+    for target, partial in (fragments or {}).items():
+        if is_fragment_request(target):
+            chosen = partial
+            break
+    body = render_template(chosen, **context)
+    if trigger:
+        return hx_make_response(body, status, trigger=trigger)
+    return body, status
+
+
+def page_size():
+    return int(current_app.config["TIKISYNC_PAGE_SIZE"])
+
+
+def int_arg(name, default=1, minimum=1, maximum=10**9):
+    try:
+        value = int(request.args.get(name, default))
+    except (TypeError, ValueError):
+        return default
+    return max(minimum, min(maximum, value))

@@ -1,0 +1,123 @@
+"""Item list (search, sort, filter, pages) and the add / edit / delete forms."""
+from flask import redirect, render_template, request, url_for
+
+from .. import items as svc
+from ..forms import (ConfirmForm, attach_errors, form_to_submitted, item_form_class,
+                     raw_to_form)
+from ..models import STATUSES, Item, Tracker
+from .blueprint import bp, get_or_404, notify
+from .common import current_user, int_arg, page_size, render_page, require
+
+
+def _list_args(fields):
+    sort = request.args.get("sort", "id")
+    if sort not in svc.SORT_KEYS and sort not in {f.perm_name for f in fields}:
+        sort = "id"
+    return {
+        "q": request.args.get("q", "")[:200],
+        "status": request.args.get("status", "") if request.args.get("status") in STATUSES else "",
+        "sort": sort,
+        "direction": "desc" if request.args.get("dir") == "desc" else "asc",
+        "page": int_arg("page", 1),
+    }
+
+
+@bp.route("/trackers/<int:tracker_id>/items", endpoint="items")
+@require("viewer")
+def items(tracker_id):
+    """One page of a tracker's items."""
+    tracker = get_or_404(Tracker, tracker_id, "tracker")
+    fields = tracker.ordered_fields()
+    args = _list_args(fields)
+    per_page = page_size()
+    rows, total = svc.list_items(tracker, fields, per_page=per_page, **args)
+    pages = max(1, -(-total // per_page))
+    columns = [f for f in fields if f.type not in ("h", "S") and f.flag("isTblVisible", "y")]
+    return render_page(
+        "tikisync/items.html", fragments={"item-table": "tikisync/_item_table.html"},
+        tracker=tracker, fields=fields, columns=columns, rows=rows, total=total, pages=pages,
+        per_page=per_page, args=args, statuses=STATUSES,
+    )
+
+
+def _form_for(tracker, fields):
+    return item_form_class(fields, svc.choice_source)()
+
+
+@bp.route("/trackers/<int:tracker_id>/items/new", methods=["GET", "POST"], endpoint="item_new")
+@require("editor")
+def item_new(tracker_id):
+    """Add an item."""
+    tracker = get_or_404(Tracker, tracker_id, "tracker")
+    fields = tracker.ordered_fields()
+    form = _form_for(tracker, fields)
+    if form.validate_on_submit():
+        try:
+            item = svc.create_item(tracker, form_to_submitted(form, fields), status=form.status.data,
+                                   username=current_user().username, fields=fields)
+        except svc.ItemInvalid as exc:
+            attach_errors(form, exc.errors)
+        else:
+            notify(f"Item #{item.id} added.", "success")
+            if request.form.get("then") == "another":
+                return redirect(url_for("tikisync.item_new", tracker_id=tracker.id), 303)
+            return redirect(url_for("tikisync.items", tracker_id=tracker.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("tikisync/item_form.html", form=form, tracker=tracker, fields=fields,
+                           item=None), status
+
+
+@bp.route("/items/<int:item_id>", endpoint="item")
+@require("viewer")
+def item(item_id):
+    """One item, every field."""
+    row = get_or_404(Item, item_id, "item")
+    return render_page("tikisync/item.html", item=row, tracker=row.tracker,
+                       fields=row.tracker.ordered_fields(), statuses=STATUSES)
+
+
+@bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"], endpoint="item_edit")
+@require("editor")
+def item_edit(item_id):
+    """Change an item."""
+    row = get_or_404(Item, item_id, "item")
+    tracker = row.tracker
+    fields = tracker.ordered_fields()
+    form = _form_for(tracker, fields)
+    if request.method == "GET":
+        raw_to_form(form, fields, row.values, row.status)
+    if form.validate_on_submit():
+        try:
+            changed = svc.update_item(row, form_to_submitted(form, fields), status=form.status.data,
+                                      username=current_user().username, partial=False,
+                                      fields=fields)
+        except svc.ItemInvalid as exc:
+            attach_errors(form, exc.errors)
+        else:
+            notify(f"Item #{row.id} saved." if changed else f"Item #{row.id}: nothing changed.",
+                   "success")
+            return redirect(url_for("tikisync.item", item_id=row.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("tikisync/item_form.html", form=form, tracker=tracker, fields=fields,
+                           item=row), status
+
+
+@bp.route("/items/<int:item_id>/delete", methods=["GET", "POST"], endpoint="item_delete")
+@require("editor")
+def item_delete(item_id):
+    """Delete an item, after confirmation."""
+    row = get_or_404(Item, item_id, "item")
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        svc.delete_item(row, current_user().username)
+        notify(f"Item #{row.id} deleted.", "success")
+        return redirect(url_for("tikisync.items", tracker_id=row.tracker_id), 303)
+    note = ""
+    if row.remote_id:
+        note = (" It was copied from the master; deleting it here does not delete it there, "
+                "and the next reload brings it back.")
+    return render_template(
+        "tikisync/confirm.html", form=form, title=f"Delete item #{row.id}?",
+        message="The item and its values are removed from this site." + note,
+        action=url_for("tikisync.item_delete", item_id=row.id), button="Delete item",
+        cancel=url_for("tikisync.item", item_id=row.id))
