@@ -1,0 +1,1 @@
+"""Remote masters: credentials (dsn) and remote listing commands."""

@@ -1,0 +1,1 @@
+"""Clone, reload, status, push, resolve and the job worker."""

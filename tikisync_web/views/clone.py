@@ -1,0 +1,1 @@
+"""clone views (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""credentials views (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""jobs views (filled in by its issue)."""

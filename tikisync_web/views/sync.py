@@ -1,0 +1,1 @@
+"""sync views (filled in by its issue)."""
