@@ -7,7 +7,8 @@ from flask import Flask
 from .extension import TikiSync
 
 ENV_KEYS = ("TIKISYNC_DATABASE", "TIKISYNC_SECRET_KEY", "TIKISYNC_FRAME_ANCESTORS",
-            "TIKISYNC_JOB_RUNNER", "TIKISYNC_CA_BUNDLE", "TIKISYNC_HTTP_TIMEOUT")
+            "TIKISYNC_JOB_RUNNER", "TIKISYNC_CA_BUNDLE", "TIKISYNC_HTTP_TIMEOUT",
+            "TIKISYNC_JOB_STALE_SECONDS", "TIKISYNC_POLL_SECONDS")
 
 
 def _instance_secret(instance_path):

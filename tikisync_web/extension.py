@@ -29,6 +29,7 @@ class TikiSync:
         config.setdefault("TIKISYNC_CA_BUNDLE", None)  # a CA file for masters with a private CA
         config.setdefault("TIKISYNC_POLL_SECONDS", 1)  # progress widgets poll this often
         config.setdefault("TIKISYNC_JOB_RUNNER", "thread")  # thread | inline | worker
+        config.setdefault("TIKISYNC_JOB_STALE_SECONDS", 60)  # no heartbeat this long: interrupted
         config.setdefault("TIKISYNC_FRAME_ANCESTORS", "'self'")  # CSP frame-ancestors allow-list
         if not (config["TIKISYNC_SECRET_KEY"] or app.secret_key):
             raise RuntimeError("tikisync-web needs SECRET_KEY or TIKISYNC_SECRET_KEY to be set")
@@ -37,6 +38,9 @@ class TikiSync:
             config["SESSION_COOKIE_SAMESITE"] = "None"
             config["SESSION_COOKIE_SECURE"] = True
 
+        from . import jobs
+
+        jobs.configure(stale_seconds=config["TIKISYNC_JOB_STALE_SECONDS"])
         db.bind(config["TIKISYNC_DATABASE"])
         if config["TIKISYNC_AUTO_UPGRADE"]:
             migrations.upgrade()

@@ -32,8 +32,26 @@ def add_columns_if_missing(db, migrator, model, *names):
             migrate(migrator.add_column(table, field.column_name, field))
 
 
+class _TrackerV1(BaseModel):
+    """The tracker table as migration 1 made it; migration 2 adds the clone columns.
+
+    Today's Tracker references tikisync_credential, which does not exist at version 1:
+    PostgreSQL and MariaDB refuse such a foreign key, so version 1 is frozen here.
+    """
+
+    name = pw.CharField(max_length=200)
+    description = pw.TextField(default="")
+    created = pw.BigIntegerField(default=m.now)
+    modified = pw.BigIntegerField(default=m.now)
+
+    class Meta:
+        table_name = m.Tracker._meta.table_name
+
+
 def _core(db, migrator):
-    db.create_tables([m.User, m.ApiToken, m.Tracker, m.Field, m.Item, m.Setting], safe=True)
+    db.create_tables([m.User, m.ApiToken], safe=True)
+    db.create_tables([_TrackerV1], safe=True)  # before the tables that reference it
+    db.create_tables([m.Field, m.Item, m.Setting], safe=True)
 
 
 def _sync_state(db, migrator):
@@ -48,9 +66,19 @@ def _sync_state(db, migrator):
     )
 
 
+def _job_locks(db, migrator):
+    from playhouse.migrate import migrate
+
+    add_columns_if_missing(db, migrator, m.Job, "runner", "lock_key")
+    table = m.Job._meta.table_name
+    if not any(index.columns == ["lock_key"] for index in db.get_indexes(table)):
+        migrate(migrator.add_index(table, ("lock_key",), True))
+
+
 MIGRATIONS = [
     (1, "users, trackers, fields, items, settings", _core),
     (2, "credentials, baselines, push intents, history, jobs, audit", _sync_state),
+    (3, "one active job per tracker (job lock key)", _job_locks),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -168,6 +168,10 @@ class Job(BaseModel):
     result = pw.JSONField(null=True)
     username = pw.CharField(max_length=100, default="")
     worker = pw.CharField(max_length=200, default="")
+    runner = pw.CharField(max_length=10, default="thread")  # who may run it: thread | inline | worker
+    # "tracker:<id>" while queued or running, NULL afterwards: a UNIQUE index makes
+    # "one active job per tracker" hold across processes without check-then-insert races.
+    lock_key = pw.CharField(max_length=50, null=True, unique=True)
     created = pw.DoubleField(default=time.time)
     started = pw.DoubleField(null=True)
     finished = pw.DoubleField(null=True)

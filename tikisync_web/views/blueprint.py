@@ -2,7 +2,7 @@
 import json
 import os
 
-from flask import Blueprint, current_app, render_template, request, session
+from flask import Blueprint, current_app, g, render_template, request, session
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
@@ -24,7 +24,8 @@ MESSAGES_KEY = "tikisync_messages"
 
 @bp.before_request
 def _open():
-    database.connect(reuse_if_open=True)
+    # Close at teardown only what we opened: a host (or a test) may hold the connection.
+    g.tikisync_opened_db = database.connect(reuse_if_open=True)
     load_user()
     if request.method in UNSAFE and request.endpoint != "tikisync.static":
         _check_csrf()
@@ -44,7 +45,7 @@ def _check_csrf():
 
 @bp.teardown_request
 def _close(exc):
-    if not database.is_closed():
+    if g.pop("tikisync_opened_db", False) and not database.is_closed():
         database.close()
 
 
