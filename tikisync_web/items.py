@@ -7,6 +7,7 @@ from . import audit
 from .db import database
 from .fields import clean_item, field_type
 from .models import STATUSES, Field, Item, User
+from .sync.values import content_hash
 
 
 class ItemInvalid(ValueError):
@@ -100,6 +101,7 @@ def create_item(tracker, submitted, status="o", username="", fields=None):
     with database.atomic():
         item = Item.create(
             tracker=tracker, status=status, values=values, search_text=_search_text(values),
+            hash=content_hash(values, status),
             created=stamp, modified=stamp, created_by=username, modified_by=username,
         )
         audit.record("item.create", username, tracker=tracker, item_id=item.id,
@@ -127,6 +129,7 @@ def update_item(item, submitted, status=None, username="", partial=True, fields=
     with database.atomic():
         Item.update(
             values=merged, search_text=_search_text(merged), modified=next_modified(item.modified),
+            hash=content_hash(merged, status or item.status),
             modified_by=username, status=status or item.status,
         ).where(Item.id == item.id).execute()
         audit.record(action, username, tracker=item.tracker_id, item_id=item.id, fields=changed)

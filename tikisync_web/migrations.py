@@ -75,10 +75,27 @@ def _job_locks(db, migrator):
         migrate(migrator.add_index(table, ("lock_key",), True))
 
 
+def _three_way(db, migrator):
+    add_columns_if_missing(db, migrator, m.Item, "hash")
+    add_columns_if_missing(db, migrator, m.Baseline, "theirs", "theirs_status")
+    add_columns_if_missing(db, migrator, m.Tracker, "remote_clock_at_check")
+    _fill_item_hashes(db)
+
+
+def _fill_item_hashes(db):
+    from .sync.values import content_hash
+
+    query = m.Item.select(m.Item.id, m.Item.values, m.Item.status).where(m.Item.hash == "")
+    for item in query.iterator():
+        m.Item.update(hash=content_hash(item.values, item.status)).where(
+            m.Item.id == item.id).execute()
+
+
 MIGRATIONS = [
     (1, "users, trackers, fields, items, settings", _core),
     (2, "credentials, baselines, push intents, history, jobs, audit", _sync_state),
     (3, "one active job per tracker (job lock key)", _job_locks),
+    (4, "content hashes and the master's conflicting values", _three_way),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -69,6 +69,7 @@ class Tracker(BaseModel):
     remote_schema = pw.TextField(null=True)  # the field export as last adopted
     last_reload_at = pw.BigIntegerField(null=True)  # our clock
     remote_clock_at_reload = pw.BigIntegerField(null=True)  # the master's clock (HTTP Date)
+    remote_clock_at_check = pw.BigIntegerField(null=True)  # master's clock at the last change check
 
     @property
     def is_clone(self):
@@ -104,6 +105,7 @@ class Item(BaseModel):
     values = pw.JSONField(default=dict)  # permName -> raw value (Tiki encoding)
     search_text = pw.TextField(default="")  # lower-cased values, for the list's search box
     remote_id = pw.IntegerField(null=True)  # null: created here, never pushed
+    hash = pw.CharField(max_length=40, default="")  # sync.values.content_hash of values + status
     created = pw.BigIntegerField(default=now)
     modified = pw.BigIntegerField(default=now)
     created_by = pw.CharField(max_length=100, default="")
@@ -123,10 +125,14 @@ class Baseline(BaseModel):
     item = pw.ForeignKeyField(Item, backref="baselines", unique=True, on_delete="CASCADE")
     values = pw.JSONField(default=dict)
     status = pw.CharField(max_length=1, default="o")
-    hash = pw.CharField(max_length=64, default="")
+    hash = pw.CharField(max_length=40, default="")  # same function as Item.hash
     fetched_at = pw.BigIntegerField(default=now)
     remote_modified = pw.BigIntegerField(null=True)  # the master's lastModif, when it sends one
     deleted_on_master = pw.BooleanField(default=False)
+    # The master's values when they moved away from base on a field we changed too (a
+    # conflict, kept until resolved); null when the master holds base.
+    theirs = pw.JSONField(null=True)
+    theirs_status = pw.CharField(max_length=1, null=True)
 
 
 class PushIntent(BaseModel):

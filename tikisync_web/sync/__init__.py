@@ -1,0 +1,1 @@
+"""Synchronization domain logic (clone, reload, status, push). No Flask imports here."""

@@ -1,0 +1,66 @@
+"""Comparing item values across the three states: base (Baseline), mine (Item), theirs (master).
+
+Tiki spells "empty" four ways ("", null, false, []) and may change the spelling by itself
+(tiki-examples/README.md), so every comparison goes through `canonical`, and an empty value
+equals a missing one. A content hash of the canonical form lets the database find modified
+items (item hash != baseline hash) without loading any values.
+"""
+import hashlib
+import json
+
+from ..fields import normalize_raw
+
+STATUS = "status"  # the item status takes part in comparisons like a field
+
+
+def canonical(values, perms=None):
+    """{perm: normalised raw string} without empties; only `perms` when given."""
+    result = {}
+    for perm, value in (values or {}).items():
+        if perms is not None and perm not in perms:
+            continue
+        text = normalize_raw(value)
+        if text != "":
+            result[perm] = text
+    return result
+
+
+def content_hash(values, status, perms=None):
+    body = json.dumps([status or "o", canonical(values, perms)], sort_keys=True,
+                      ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha1(body.encode("utf-8")).hexdigest()
+
+
+def get(values, perm):
+    return normalize_raw((values or {}).get(perm, ""))
+
+
+def changed_fields(mine, base, perms):
+    """Fields whose value differs between two value sets (canonically)."""
+    return [p for p in perms if get(mine, p) != get(base, p)]
+
+
+def three_way(mine, base, theirs, perms, mine_status=None, base_status=None, theirs_status=None):
+    """Per-field verdicts: {perm: "local" | "remote" | "same" | "conflict"} for fields that moved.
+
+    local: only mine changed (push it); remote: only theirs changed (take it);
+    same: both changed to the same value; conflict: both changed differently.
+    The status takes part under the key "status" when the statuses are given.
+    """
+    verdicts = {}
+    items = [(p, get(mine, p), get(base, p), get(theirs, p)) for p in perms]
+    if base_status is not None:
+        items.append((STATUS, mine_status or "o", base_status or "o",
+                      theirs_status or base_status or "o"))
+    for perm, m, b, t in items:
+        if m == b and t == b:
+            continue
+        if m == b:
+            verdicts[perm] = "remote"
+        elif t == b:
+            verdicts[perm] = "local"
+        elif m == t:
+            verdicts[perm] = "same"
+        else:
+            verdicts[perm] = "conflict"
+    return verdicts
