@@ -1,0 +1,74 @@
+"""Who is calling: HTTP Basic (Gen A, as Tiki's `login_http_basic`) or an API token (Gen B).
+
+Cookies are never read here, on purpose: the endpoints take no CSRF token, so a browser's
+session must not be able to act through them.
+"""
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+
+from flask import request
+
+from .. import auth
+from ..models import User
+from .errors import denied, unauthorized
+
+# A password check costs ~0.1 s (scrypt) and Tiki's client pages by 20 items, each page a new
+# request with the same Basic header: remember verified credentials for a few minutes. An
+# entry holds a digest of the header and the password hash it was checked against, so a
+# changed password, a disabled user or another database never matches it.
+_VERIFIED_TTL = 300
+_VERIFIED_MAX = 256
+_verified = OrderedDict()
+_lock = threading.Lock()
+
+
+def identify(generation):
+    """The User behind this request, None for anonymous; raises 401 on bad credentials."""
+    scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
+    scheme = scheme.lower()
+    if scheme == "bearer":
+        user = auth.user_for_token(credentials.strip())
+        if user is None:
+            raise unauthorized("Invalid or revoked API token", "Bearer")
+        return user
+    if generation == "B" or scheme != "basic":
+        # tiki-api.php ignores Basic (tiki-examples/23); other schemes mean nothing here.
+        return None
+    basic = request.authorization
+    if basic is None or basic.type != "basic" or not basic.username:
+        raise unauthorized("Malformed HTTP Basic credentials")
+    user = _check_basic(basic.username, basic.password or "")
+    if user is None:
+        raise unauthorized("Invalid username or password")
+    return user
+
+
+def _check_basic(username, password):
+    key = hashlib.sha256(f"{username}\0{password}".encode("utf-8", "replace")).digest()
+    now = time.monotonic()
+    with _lock:
+        cached = _verified.get(key)
+    if cached is not None and cached[2] > now:
+        user = User.get_or_none(User.id == cached[0])
+        if user is not None and user.active and user.username == username \
+                and user.password_hash == cached[1]:
+            return user
+    user = auth.authenticate(username, password)
+    if user is not None:
+        with _lock:
+            _verified[key] = (user.id, user.password_hash, now + _VERIFIED_TTL)
+            _verified.move_to_end(key)
+            while len(_verified) > _VERIFIED_MAX:
+                _verified.popitem(last=False)
+    return user
+
+
+def require(user, role):
+    """Refuse (403) a caller below `role`; anonymous callers are told to authenticate."""
+    if user is None:
+        raise denied("Authentication required: send HTTP Basic credentials "
+                     "(tiki-ajax_services.php) or an API token (tiki-api.php)")
+    if not user.can(role):
+        raise denied(f"This needs the {role} role; {user.username} is a {user.role}")

@@ -1,0 +1,89 @@
+"""tracker/list_items, tracker/insert_item and tracker/update_item.
+
+list_items is the hot path (a reload downloads whole trackers): rows are read as tuples in
+one query, ordered by itemId so offset paging is stable (W9), and encoded once.
+"""
+from .. import items as svc
+from ..models import STATUSES, Item
+from .errors import MasterError, bad_request, json_response, not_found
+from .params import MAX_ID, valid_id
+from .shapes import ItemRenderer, stored_item
+from .trackers import find_tracker
+
+# Bounds that keep every number a valid SQL literal on each database.
+_MAX_OFFSET = 2**31 - 1
+_MAX_TIME = 2**62
+
+
+def list_items(params, user):
+    """A page of items: `result` is always a list; every field with a permName is present."""
+    tracker = find_tracker(params)
+    offset_given = params.integer("offset")
+    limit_given = params.integer("maxRecords")
+    since = params.clamped("modifiedSince", None, -_MAX_TIME, _MAX_TIME)
+    statuses = params.letters("status")
+    item_ids = params.ids("itemId")  # our own client re-reads items it just pushed
+    renderer = ItemRenderer(tracker.ordered_fields(), raw=params.text("format") == "raw")
+
+    query = (Item.select(Item.id, Item.status, Item.values, Item.created, Item.modified)
+             .where(Item.tracker == tracker.id))
+    if statuses:
+        query = query.where(Item.status.in_(sorted({s for s in statuses if s in STATUSES})))
+    if since is not None:
+        query = query.where(Item.modified > since)
+    if item_ids:
+        query = query.where(Item.id.in_(sorted({i for i in item_ids if valid_id(i)})))
+    query = query.order_by(Item.id)
+    # Tiki 24 answers nothing without maxRecords (tiki-examples/05); we answer everything, which
+    # is what every caller that forgets it wants. -1 (or any negative) also means "all".
+    if limit_given is not None and limit_given >= 0:
+        query = query.limit(min(limit_given, MAX_ID))
+    offset = max(0, min(offset_given or 0, _MAX_OFFSET))
+    if offset:
+        query = query.offset(offset)
+
+    rows = [] if limit_given == 0 else list(query.tuples().iterator())
+    renderer.prepare(rows)
+    result = [renderer.item(*row) for row in rows]
+    return json_response({"trackerId": tracker.id, "offset": offset_given,
+                          "maxRecords": limit_given, "result": result})
+
+
+def _refused(exc):
+    """ItemInvalid as Tiki's error: 409 for a missing mandatory value, 400 otherwise."""
+    errors = {perm: str(error) for perm, error in exc.errors.items()}
+    message = "; ".join(f"{perm} {text}" for perm, text in errors.items())
+    return MasterError(409 if exc.missing else 400, message, errors=errors)
+
+
+def insert_item(params, user):
+    """Create an item from `fields[permName]`; a posted itemId is ignored (Tiki sends its own)."""
+    tracker = find_tracker(params)
+    submitted = params.mapping("fields")
+    if not submitted:
+        raise bad_request("No values given: send fields[permName]=value")
+    fields = tracker.ordered_fields()
+    try:
+        item = svc.create_item(tracker, submitted, status=params.text("status").strip() or "o",
+                               username=user.username, fields=fields)
+    except svc.ItemInvalid as exc:
+        raise _refused(exc) from None
+    return {"trackerId": tracker.id, **stored_item(item, fields)}
+
+
+def update_item(params, user):
+    """Change the posted fields (the others keep their value) and maybe the status."""
+    tracker = find_tracker(params)
+    item_id = params.integer("itemId", required=True)
+    item = Item.get_or_none((Item.id == item_id) & (Item.tracker == tracker.id)) \
+        if valid_id(item_id) else None
+    if item is None:
+        raise not_found(f"Item {item_id} is not in tracker {tracker.id}")
+    submitted = params.mapping("fields")
+    fields = tracker.ordered_fields()
+    try:
+        changed = svc.update_item(item, submitted, status=params.text("status").strip() or None,
+                                  username=user.username, partial=True, fields=fields)
+    except svc.ItemInvalid as exc:
+        raise _refused(exc) from None
+    return {"trackerId": tracker.id, **stored_item(item, fields), "changed": changed}
