@@ -7,8 +7,20 @@ from wtforms import (BooleanField, PasswordField, SelectField, SelectMultipleFie
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+try:  # WTForms 3.3 deprecates (value, label) tuples, and 3.4 drops them
+    from wtforms import SelectChoice
+except ImportError:  # WTForms 3.2
+    SelectChoice = None
+
 from . import fields as ft
 from .models import ROLES, STATUSES
+
+def options_of(pairs):
+    """Select options from (value, label) pairs, in the form this WTForms wants."""
+    if SelectChoice is None:
+        return [(value, label) for value, label in pairs]
+    return [SelectChoice(value, label) for value, label in pairs]
+
 
 PERM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 
@@ -28,7 +40,7 @@ class TrackerForm(FlaskForm):
 
 
 def _type_choices():
-    return [(code, f"{ft.TYPES[code].label} ({code})") for code in ft.LOCAL_TYPES]
+    return options_of((code, f"{ft.TYPES[code].label} ({code})") for code in ft.LOCAL_TYPES)
 
 
 class FieldForm(FlaskForm):
@@ -44,7 +56,8 @@ class FieldForm(FlaskForm):
         "Choices", validators=[Optional(), Length(max=20000)],
         description="Dropdowns, radio buttons, multiselects and categories: one per line, "
                     "as value or value=Label.")
-    date_mode = SelectField("Date input", choices=[("dt", "Date and time"), ("d", "Date only")])
+    date_mode = SelectField("Date input", choices=options_of(
+        [("dt", "Date and time"), ("d", "Date only")]))
     multiple = BooleanField("Allow several values (user selector, category)")
     options_json = TextAreaField(
         "Other options (JSON)", validators=[Optional(), Length(max=20000)],
@@ -95,12 +108,12 @@ def derive_perm_name(label):
 class UserForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=100),
                                                    Regexp(r"^\S+$", message="No spaces.")])
-    role = SelectField("Role", choices=[(r, r) for r in ROLES])
+    role = SelectField("Role", choices=options_of((r, r) for r in ROLES))
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8)])
 
 
 class UserEditForm(FlaskForm):
-    role = SelectField("Role", choices=[(r, r) for r in ROLES])
+    role = SelectField("Role", choices=options_of((r, r) for r in ROLES))
     active = BooleanField("Active")
     password = PasswordField("New password", validators=[Optional(), Length(min=8)],
                              description="Leave empty to keep the current password.")
@@ -118,7 +131,7 @@ class SettingsForm(FlaskForm):
 # --- item forms, one class per tracker layout -------------------------------------------------
 
 class ItemFormBase(FlaskForm):
-    status = SelectField("Status", choices=list(STATUSES.items()), default="o")
+    status = SelectField("Status", choices=options_of(STATUSES.items()), default="o")
 
 
 def form_name(field):
@@ -150,8 +163,8 @@ def _widget(field, choice_source):
     if kind in ("choice", "multichoice") and field.type != "D":
         options = (choice_source(field) if field.type in ("u", "r") else None) or ft.choices(field)
         if kind == "multichoice" or ft.is_multiple(field):
-            return SelectMultipleField(choices=options, validate_choice=False, **kw)
-        return SelectField(choices=[("", "—")] + options, validate_choice=False, **kw)
+            return SelectMultipleField(choices=options_of(options), validate_choice=False, **kw)
+        return SelectField(choices=options_of([("", "—")] + options), validate_choice=False, **kw)
     render = dict(kw.get("render_kw", {}))
     if kind == "date":
         render["type"] = "datetime-local" if ft.date_has_time(field) else "date"

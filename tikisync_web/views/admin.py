@@ -2,7 +2,7 @@
 from flask import redirect, render_template, request, url_for
 
 from .. import audit, auth, settings
-from ..forms import ConfirmForm, SettingsForm, TokenForm, UserEditForm, UserForm
+from ..forms import ConfirmForm, SettingsForm, TokenForm, UserEditForm, UserForm, options_of
 from ..models import ApiToken, User
 from .blueprint import bp, get_or_404, notify
 from .common import current_user, require
@@ -62,9 +62,9 @@ def user_edit(user_id):
 
 def _token_form():
     form = TokenForm()
-    form.username.choices = [(u.username, f"{u.username} ({u.role})")
-                             for u in User.select().where(User.active == True)  # noqa: E712
-                             .order_by(User.username)]
+    form.username.choices = options_of(
+        (u.username, f"{u.username} ({u.role})")
+        for u in User.select().where(User.active == True).order_by(User.username))  # noqa: E712
     return form
 
 
