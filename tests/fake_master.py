@@ -1,0 +1,726 @@
+"""A fake Tiki master for tests: a real HTTP server on 127.0.0.1, both protocol generations.
+
+    master = FakeMaster(base_path="/tiki")          # tracker 1 "SyncDemo", 3 items, like a Tiki 24.1
+    master.start()                                  # or use the fixtures below
+    master.url                                      # "http://127.0.0.1:PORT/tiki"
+    master.add_item(1, {"title": "x"}, status="o")  # -> new itemId
+    master.items[4]                                 # {"itemId", "trackerId", "status", "fields", ...}
+    master.requests                                 # every request received (see Recorded)
+    master.settings.max_records_cap = 20            # switches, see Settings
+    master.stop()
+
+Serves, under ANY path prefix (so `/tiki` and `/tiki-other` both answer; `url` uses
+`base_path`): Gen A `POST …/tiki-ajax_services.php?controller=C&action=A` (query and form body
+merged, PHP bracket keys), Gen B `…/tiki-api.php?route=…` (GET reads, POST writes), and
+`…/tiki-login.php` (a login form with a CSRF ticket; posting `user`/`pass` sets a session
+cookie). Auth as Tiki does it: Gen A takes HTTP Basic or the session cookie (a wrong Basic
+password is a 401 with an empty body); Gen B takes only `Authorization: Bearer` (Basic is
+ignored there, so the request is anonymous). Anonymous requests see no trackers and get 403
+JSON on tracker-admin actions, unless `settings.require_auth` is False.
+
+Actions: tracker/list_trackers, export_fields, list_items, insert_item, update_item,
+edit_field; user/list_users; category/list_categories; Gen B also route=version. Answers
+follow tiki-protocol.md §5 and tiki-examples/ (ids as numbers, raw values as strings, PHP's
+empty array `[]` for empty objects). The `Date` header comes from `settings.clock` when set.
+
+Fixtures: `fake_master` (one started master), `make_master(**kw)` (a factory; every master it
+starts is stopped after the test). Use them with `pytest_plugins = ["tests.fake_master"]`.
+"""
+import base64
+import json
+import random
+import re
+import secrets
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+
+USER, PASSWORD, TOKEN = "admin", "fake-master-pass", "fake-master-token-0123456789"
+
+DEFAULT_FIELDS = [
+    {"fieldId": 1, "name": "Title", "permName": "title", "type": "t",
+     "options": '{"samerow":1}', "isMandatory": "y", "isMain": "y"},
+    {"fieldId": 2, "name": "Amount", "permName": "amount", "type": "n",
+     "options": '{"samerow":1,"decimals":2}'},
+    {"fieldId": 3, "name": "Priority", "permName": "priority", "type": "d",
+     "options": '{"options":["low","medium","high"]}'},
+    {"fieldId": 4, "name": "Assignee", "permName": "assignee", "type": "u",
+     "options": '{"autoassign":0,"multiple":0}'},
+    {"fieldId": 5, "name": "Number", "permName": "number", "type": "q",
+     "options": '{"start":100,"prepend":"SD-"}'},
+]
+DEFAULT_ITEMS = [
+    ("o", {"title": "First item", "amount": "12.5", "priority": "high", "assignee": "bob",
+           "number": "100"}),
+    ("p", {"title": "Second item", "amount": "3", "priority": "low", "assignee": "carol",
+           "number": "101"}),
+    ("c", {"title": "Third item", "amount": "-7.25", "priority": "medium", "assignee": "",
+           "number": "102"}),
+]
+DEFAULT_USERS = [
+    {"userId": 1, "login": "admin", "email": "admin@example.org", "hash": "$2y$secret-hash",
+     "groups": [1, 3]},
+    {"userId": 2, "login": "bob", "email": "bob@example.org", "hash": "$2y$bob", "groups": [2]},
+    {"userId": 3, "login": "carol", "email": "carol@example.org", "hash": "$2y$c", "groups": [2, 3]},
+]
+DEFAULT_CATEGORIES = [
+    {"categId": 1, "name": "Sales", "parentId": 0}, {"categId": 2, "name": "Support", "parentId": 0},
+    {"categId": 3, "name": "EMEA", "parentId": 1}, {"categId": 4, "name": "Paris", "parentId": 3},
+]
+EXPORT_KEYS = ("fieldId", "name", "permName", "position", "type", "options", "isMain",
+               "isTblVisible", "isSearchable", "isPublic", "isHidden", "isMandatory",
+               "description", "descriptionIsParsed", "rules")
+
+
+@dataclass
+class Settings:
+    """Switches; change them at any time (the handler reads them per request)."""
+
+    require_auth: bool = True  # anonymous: no trackers, 403 on admin actions
+    answer_status: int = None  # answer every API request with this status (401, 403, 500…)
+    max_records_cap: int = None  # never return more than this many rows per page
+    ignore_offset: bool = False  # every page starts at the first row
+    unordered: bool = False  # rows in a stable but scrambled order (no ORDER BY, W9)
+    strings: bool = False  # ids and counts as strings, as Tiki 9-23 send them
+    empty: object = ""  # how an empty value is spelled in list_items: "", False, None or []
+    result_shape: str = "list"  # list_items/list_users `result`: list | object | null | missing
+    html_login: bool = False  # every API request answers 200 with an HTML login page
+    truncate_json: bool = False  # JSON bodies cut in half (Content-Length matches the cut)
+    fail_status: int = 503
+    fail_requests: set = field(default_factory=set)  # 1-based API request numbers to fail
+    fail_pages: set = field(default_factory=set)  # 1-based list_items requests to fail
+    delay: float = 0.0  # seconds to sleep before every API answer
+    lose_insert_reply: bool = False  # insert, then close the connection without an answer
+    insert_without_id: bool = False  # answer inserts with itemId 0 and insert nothing (T19-23)
+    generations: str = "AB"  # which endpoints exist: "A", "B" or "AB"
+    version: str = "24.1"  # route=version answer (None: 404, as before Tiki 24.1)
+    redirect_to: str = None  # an origin: every request is answered 307 to the same path there
+    item_id_filter: bool = False  # honour itemId/itemId[] (our own master does, Tiki not)
+    with_times: bool = False  # items carry lastModif/created (our own master does)
+    legacy_export: bool = False  # Tiki 9-12 export: `sMandatory` typo, CSV options
+    categories_need_parent: bool = False  # Tiki 9-23: no parentId -> 409
+    limited_users: set = field(default_factory=set)  # accounts without tracker-admin rights
+    clock: int = None  # fixed Unix time for Date headers and lastModif
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict  # name -> [values]
+    headers: dict  # as received
+    body: str
+    form: dict  # the body parsed as a form, name -> [values]
+
+    def header(self, name, default=None):
+        for key, value in self.headers.items():
+            if key.lower() == name.lower():
+                return value
+        return default
+
+    @property
+    def authorization(self):
+        return self.header("Authorization")
+
+    @property
+    def cookie(self):
+        return self.header("Cookie")
+
+
+def php_params(pairs):
+    """PHP's reading of a query/form: `a[b]=1` -> {"a": {"b": "1"}}, `a[]=1` -> {"a": ["1"]}."""
+    params = {}
+    for key, value in pairs:
+        match = re.match(r"^([^\[]+)((?:\[[^\]]*\])*)$", key)
+        if not match:
+            params[key] = value
+            continue
+        name, subs = match.group(1), re.findall(r"\[([^\]]*)\]", match.group(2))
+        if not subs:
+            params[name] = value
+            continue
+        target = params.setdefault(name, {} if subs[0] else [])
+        for i, sub in enumerate(subs):
+            last = i == len(subs) - 1
+            if isinstance(target, list):
+                if last:
+                    target.append(value)
+                else:
+                    target.append({})
+                    target = target[-1]
+            elif last:
+                target[sub] = value
+            else:
+                target = target.setdefault(sub, {} if subs[i + 1] else [])
+    return params
+
+
+def _values(container):
+    if isinstance(container, dict):
+        return list(container.values())
+    if isinstance(container, list):
+        return container
+    return [container] if container not in (None, "") else []
+
+
+class ApiError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+class LoseReply(Exception):
+    """Close the connection without answering."""
+
+
+class FakeMaster:
+    """See the module docstring."""
+
+    def __init__(self, *, base_path="/tiki", tracker=None, fields=None, items=None, users=None,
+                 categories=None, accounts=None, tokens=None, tls=None, **settings):
+        self.base_path = base_path.rstrip("/")
+        self.settings = Settings(**settings)
+        self.accounts = dict(accounts if accounts is not None else {USER: PASSWORD})
+        self.tokens = dict(tokens if tokens is not None else {TOKEN: USER})
+        self.sessions = {}
+        self.tls = tls
+        self.lock = threading.RLock()
+        self.requests = []
+        self.api_count = 0
+        self.page_count = 0
+        self.trackers, self.fields, self.items = {}, {}, {}
+        self.users = [dict(u) for u in (users if users is not None else DEFAULT_USERS)]
+        self.categories = [dict(c) for c in (categories if categories is not None
+                                             else DEFAULT_CATEGORIES)]
+        self._next_item = 1
+        tracker = tracker or {"trackerId": 1, "name": "SyncDemo",
+                              "description": "Demo tracker for sync tests"}
+        self.add_tracker(tracker, fields if fields is not None else DEFAULT_FIELDS)
+        for entry in (items if items is not None else DEFAULT_ITEMS):
+            status, values = entry if isinstance(entry, tuple) else ("o", entry)
+            self.add_item(tracker["trackerId"], values, status=status)
+        self.server = None
+
+    # --- data --------------------------------------------------------------------------------
+
+    def now(self):
+        return self.settings.clock if self.settings.clock is not None else int(time.time())
+
+    def add_tracker(self, tracker, fields=()):
+        tracker = dict(tracker)
+        tracker.setdefault("description", "")
+        self.trackers[int(tracker["trackerId"])] = tracker
+        rows = []
+        for position, spec in enumerate(fields, start=1):
+            row = {"position": position * 10, "isMain": "n", "isTblVisible": "y",
+                   "isSearchable": "y", "isPublic": "y", "isHidden": "n", "isMandatory": "n",
+                   "description": "", "descriptionIsParsed": "n", "rules": "", "options": "{}"}
+            row.update(spec)
+            rows.append(row)
+        self.fields[int(tracker["trackerId"])] = rows
+        return tracker["trackerId"]
+
+    def add_item(self, tracker_id=1, values=None, status="o"):
+        with self.lock:
+            item_id = self._next_item
+            self._next_item += 1
+            perms = [f["permName"] for f in self.fields[int(tracker_id)]]
+            stamp = self.now()
+            self.items[item_id] = {
+                "itemId": item_id, "trackerId": int(tracker_id), "status": status,
+                "fields": {p: str((values or {}).get(p, "")) for p in perms},
+                "created": stamp, "lastModif": stamp}
+            return item_id
+
+    def tracker_items(self, tracker_id):
+        return [i for i in self.items.values() if i["trackerId"] == int(tracker_id)]
+
+    def requests_to(self, script):
+        """The recorded requests whose path ends with `script` (e.g. "tiki-api.php")."""
+        return [r for r in self.requests if r.path.endswith(script)]
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def port(self):
+        return self.server.server_address[1]
+
+    @property
+    def origin(self):
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def url(self):
+        return self.origin + self.base_path
+
+    def start(self):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self.server.daemon_threads = True
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self):
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join(timeout=5)
+            self.server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # --- answers -----------------------------------------------------------------------------
+
+    def _id(self, value):
+        return str(value) if self.settings.strings else value
+
+    def _empty(self, value):
+        return self.settings.empty if value in ("", None) else value
+
+    def _item_json(self, item):
+        row = {"itemId": self._id(item["itemId"]), "status": item["status"],
+               "fields": {p: self._empty(v) for p, v in item["fields"].items()} or []}
+        if self.settings.with_times:
+            row["lastModif"], row["created"] = item["lastModif"], item["created"]
+        return row
+
+    def _require_admin(self, user):
+        if user is None and not self.settings.require_auth:
+            return
+        if user is None or user in self.settings.limited_users:
+            raise ApiError(403, "Reserved for tracker administrators")
+
+    def _tracker(self, params):
+        try:
+            tracker_id = int(params.get("trackerId") or 0)
+        except (TypeError, ValueError):
+            tracker_id = 0
+        if tracker_id not in self.trackers:
+            raise ApiError(404, "Not found")
+        return tracker_id
+
+    def _page(self, rows, params, gen):
+        s = self.settings
+        try:
+            offset = int(params.get("offset") or 0)
+            default = "-1" if gen == "B" else "0"
+            size = int(params.get("maxRecords", default) or 0)
+        except (TypeError, ValueError):
+            raise ApiError(400, "Invalid data provided") from None
+        if s.ignore_offset or offset < 0:
+            offset = 0
+        if s.max_records_cap and (size < 0 or size > s.max_records_cap):
+            size = s.max_records_cap
+        return rows[offset:] if size < 0 else rows[offset:offset + size]
+
+    def _result(self, rows, extra):
+        shape = self.settings.result_shape
+        if shape == "object":
+            extra["result"] = {str(i): row for i, row in enumerate(rows, start=7)}
+        elif shape == "null":
+            extra["result"] = None
+        elif shape != "missing":
+            extra["result"] = rows
+        return extra
+
+    def list_trackers(self, user, params):
+        visible = [] if (user is None and self.settings.require_auth) else \
+            sorted(self.trackers.values(), key=lambda t: t["trackerId"])
+        data = [{"trackerId": self._id(t["trackerId"]), "name": t["name"],
+                 "description": t["description"], "descriptionIsParsed": "n",
+                 "created": 1795764270, "lastModif": 1795764271,
+                 "items": self._id(len(self.tracker_items(t["trackerId"])))} for t in visible]
+        return {"list": {str(t["trackerId"]): t["name"] for t in visible} or [],
+                "data": data, "cant": self._id(len(data))}
+
+    def export_fields(self, user, params):
+        self._require_admin(user)
+        tracker_id = self._tracker(params)
+        lines = []
+        for row in self.fields[tracker_id]:
+            lines.append(f"[FIELD{row['fieldId']}]")
+            for key in EXPORT_KEYS:
+                value = row.get(key, "")
+                if self.settings.legacy_export and key == "isMandatory":
+                    key = "sMandatory"
+                if self.settings.legacy_export and key == "options":
+                    value = ",".join(str(v) for v in _values(
+                        json.loads(value or "{}").get("options", [])))
+                lines.append(f"{key} = {value}")
+        return {"title": "Export Fields", "trackerId": tracker_id,
+                "fields": self.fields[tracker_id], "export": "\n".join(lines) + "\n"}
+
+    def list_items(self, user, params, gen):
+        with self.lock:
+            self.page_count += 1
+            page_number = self.page_count
+        self._require_admin(user)
+        tracker_id = self._tracker(params)
+        if page_number in self.settings.fail_pages:
+            raise ApiError(self.settings.fail_status, "Service unavailable")
+        rows = sorted(self.tracker_items(tracker_id), key=lambda i: i["itemId"])
+        if params.get("status"):
+            rows = [i for i in rows if i["status"] in params["status"]]
+        if params.get("modifiedSince") not in (None, ""):
+            rows = [i for i in rows if i["lastModif"] > int(params["modifiedSince"])]
+        if self.settings.item_id_filter and params.get("itemId") not in (None, ""):
+            wanted = {int(v) for v in _values(params["itemId"])}
+            rows = [i for i in rows if i["itemId"] in wanted]
+        if self.settings.unordered:
+            rows.sort(key=lambda i: (i["itemId"] * 7919) % 101)
+        page = [self._item_json(i) for i in self._page(rows, params, gen)]
+        if self.settings.unordered:
+            random.Random(page_number).shuffle(page)
+        return self._result(page, {"trackerId": tracker_id, "offset": params.get("offset"),
+                                   "maxRecords": params.get("maxRecords")})
+
+    def _values_from(self, tracker_id, params):
+        perms = {f["permName"] for f in self.fields[tracker_id]}
+        values = params.get("fields") or {}
+        if not isinstance(values, dict):
+            raise ApiError(400, "Invalid data provided")
+        return {p: str(v) for p, v in values.items() if p in perms}
+
+    def insert_item(self, user, params):
+        self._require_admin(user)
+        tracker_id = self._tracker(params)
+        values = self._values_from(tracker_id, params)
+        if not values or self.settings.insert_without_id:
+            return {"title": "Create Item", "trackerId": tracker_id, "itemId": 0,
+                    "fields": self.fields[tracker_id]}
+        for row in self.fields[tracker_id]:
+            if row.get("isMandatory") == "y" and not values.get(row["permName"]):
+                raise ApiError(409, f"<!--field[{row['permName']}]-->Field Required")
+        item_id = self.add_item(tracker_id, values, status=params.get("status") or "o")
+        if self.settings.lose_insert_reply:
+            raise LoseReply()
+        return dict(self._item_json(self.items[item_id]), itemTitle=values.get("title", ""))
+
+    def update_item(self, user, params, path_item=None):
+        self._require_admin(user)
+        tracker_id = self._tracker(params)
+        try:
+            item_id = int(path_item if path_item is not None else params.get("itemId") or 0)
+        except ValueError:
+            item_id = 0
+        if not item_id:
+            raise ApiError(409, "<!--field[itemId]-->Field Required")
+        item = self.items.get(item_id)
+        if item is None or item["trackerId"] != tracker_id:
+            raise ApiError(404, "Not found")
+        with self.lock:
+            item["fields"].update(self._values_from(tracker_id, params))
+            if params.get("status"):
+                item["status"] = params["status"]
+            item["lastModif"] = self.now()
+        return dict(self._item_json(item), extra="refresh")
+
+    def edit_field(self, user, params):
+        self._require_admin(user)
+        tracker_id = self._tracker(params)
+        for row in self.fields[tracker_id]:
+            if str(row["fieldId"]) == str(params.get("fieldId")):
+                return {"title": "Edit Field", "field": dict(row, fieldId=self._id(row["fieldId"]))}
+        raise ApiError(404, "Field not found")
+
+    def list_users(self, user, params, gen):
+        groups = {int(g) for g in _values(params.get("groupIds"))}
+        rows = [u for u in self.users if not groups or groups & set(u["groups"])]
+        rows = [dict(u, userId=self._id(u["userId"])) for u in rows]
+        if user is None and self.settings.require_auth:
+            return {"result": None, "count": 0}
+        return self._result(self._page(rows, params, gen), {"count": self._id(len(rows))})
+
+    def list_categories(self, user, params):
+        parent = params.get("parentId")
+        if parent in (None, "") and self.settings.categories_need_parent:
+            raise ApiError(409, "<!--field[parentId]-->Field Required")
+        if parent in (None, ""):
+            rows = self.categories if params.get("type") == "all" else \
+                [c for c in self.categories if not c["parentId"]]
+        else:
+            wanted = {int(parent)}
+            if str(params.get("descends")) == "1":
+                grew = True
+                while grew:
+                    before = len(wanted)
+                    wanted |= {c["categId"] for c in self.categories if c["parentId"] in wanted}
+                    grew = len(wanted) > before
+                wanted.discard(int(parent))
+                rows = [c for c in self.categories if c["categId"] in wanted]
+            else:
+                rows = [c for c in self.categories if c["parentId"] == int(parent)]
+        return {str(c["categId"]): {k: self._id(v) if k != "name" else v for k, v in c.items()}
+                for c in rows} or []
+
+    # --- auth --------------------------------------------------------------------------------
+
+    def user_for(self, gen, record):
+        """(user or None); raises ApiError(401) for a wrong Basic password or token."""
+        header = record.authorization or ""
+        if gen == "B":
+            if header.lower().startswith("bearer "):
+                user = self.tokens.get(header[7:].strip())
+                if user is None:
+                    raise ApiError(401, "Invalid token")
+                return user
+            return None
+        if header.lower().startswith("basic "):
+            try:
+                name, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            except ValueError:
+                raise ApiError(401, "") from None
+            if self.accounts.get(name) != password:
+                raise ApiError(401, "")
+            return name
+        match = re.search(r"PHPSESSID=([\w-]+)", record.cookie or "")
+        return self.sessions.get(match.group(1)) if match else None
+
+    def dispatch(self, gen, record, params, route_match=None):
+        user = self.user_for(gen, record)
+        action = params.get("action")
+        controller = params.get("controller")
+        if gen == "B":
+            controller, action, extra = route_match
+            params.update(extra)
+        handlers = {
+            ("tracker", "list_trackers"): lambda: self.list_trackers(user, params),
+            ("tracker", "export_fields"): lambda: self.export_fields(user, params),
+            ("tracker", "list_items"): lambda: self.list_items(user, params, gen),
+            ("tracker", "insert_item"): lambda: self.insert_item(user, params),
+            ("tracker", "update_item"): lambda: self.update_item(
+                user, params, params.get("_pathItem")),
+            ("tracker", "edit_field"): lambda: self.edit_field(user, params),
+            ("user", "list_users"): lambda: self.list_users(user, params, gen),
+            ("category", "list_categories"): lambda: self.list_categories(user, params),
+            ("api", "version"): lambda: self._version(),
+        }
+        handler = handlers.get((controller, action))
+        if handler is None:
+            raise ApiError(404, f"Action not found ({action} in {controller})")
+        return handler()
+
+    def _version(self):
+        if self.settings.version is None:
+            raise ApiError(404, "Route not found")
+        return {"version": self.settings.version}
+
+
+ROUTES = [
+    ("GET", r"version", ("api", "version", ())),
+    ("GET", r"trackers", ("tracker", "list_trackers", ())),
+    ("GET", r"trackers/(\d+)/fields/export", ("tracker", "export_fields", ("trackerId",))),
+    ("GET", r"trackers/(\d+)", ("tracker", "list_items", ("trackerId",))),
+    ("POST", r"trackers/(\d+)/items", ("tracker", "insert_item", ("trackerId",))),
+    ("POST", r"trackers/(\d+)/items/(\d+)", ("tracker", "update_item", ("trackerId", "_pathItem"))),
+    ("POST", r"trackers/(\d+)/fields/(\d+)", ("tracker", "edit_field", ("trackerId", "fieldId"))),
+    ("GET", r"users", ("user", "list_users", ())),
+    ("GET", r"categories", ("category", "list_categories", ())),
+]
+
+
+def _route(method, route):
+    for verb, pattern, (controller, action, names) in ROUTES:
+        match = re.fullmatch(pattern, route.strip("/"))
+        if match and verb == method:
+            return controller, action, dict(zip(names, match.groups()))
+    return None
+
+
+LOGIN_PAGE = ("<!DOCTYPE html><html><head><title>Log in</title></head><body><form method='post' "
+              "action='tiki-login.php'><input type='hidden' name='ticket' value='{ticket}'>"
+              "<input name='user'><input type='password' name='pass'></form></body></html>")
+
+
+def _handler_for(master):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # else keep-alive answers stall ~40 ms (Nagle + ACK)
+        timeout = 10  # idle keep-alive connections end by themselves
+
+        def log_message(self, *args):
+            pass
+
+        def date_time_string(self, timestamp=None):
+            return formatdate(master.now() if timestamp is None else timestamp, usegmt=True)
+
+        def do_GET(self):
+            self._handle()
+
+        def do_POST(self):
+            self._handle()
+
+        def _send(self, status, body=b"", content_type="application/json", headers=()):
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in headers:
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _json(self, status, payload, content_type="application/json"):
+            body = json.dumps(payload).encode()
+            if master.settings.truncate_json and status == 200:
+                body = body[: max(1, len(body) // 2)]
+            self._send(status, body, content_type)
+
+        def _error(self, status, message):
+            if status == 401:
+                self._send(401, b"", "text/html; charset=UTF-8",
+                           [("WWW-Authenticate", 'Basic realm="Tiki"')])
+                return
+            payload = {"code": status, "errortitle": message, "message": message}
+            if status == 404:
+                payload.update(message=f"{message} (404)", page=None)
+            self._json(status, payload)
+
+        def _handle(self):
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+            query = parse_qsl(parts.query, keep_blank_values=True)
+            form = parse_qsl(body, keep_blank_values=True)
+            record = Recorded(self.command, parts.path, _multi(query), dict(self.headers.items()),
+                              body, _multi(form))
+            with master.lock:
+                master.requests.append(record)
+            s = master.settings
+            if s.redirect_to:
+                self._send(307, b"", "text/html", [("Location", s.redirect_to + self.path)])
+                return
+            script = parts.path.rsplit("/", 1)[-1]
+            if script == "tiki-login.php":
+                self._login(record, dict(form))
+                return
+            gen = {"tiki-ajax_services.php": "A", "tiki-api.php": "B"}.get(script)
+            if gen is None or gen not in s.generations:
+                self._send(404, b"<html><body>Not Found</body></html>", "text/html")
+                return
+            with master.lock:
+                master.api_count += 1
+                number = master.api_count
+            if s.delay:
+                time.sleep(s.delay)
+            if number in s.fail_requests:
+                self._error(s.fail_status, "Service unavailable")
+                return
+            if s.answer_status:
+                self._error(s.answer_status, "Reserved for tracker administrators")
+                return
+            if s.html_login:
+                self._send(200, LOGIN_PAGE.format(ticket="t").encode(), "text/html; charset=UTF-8")
+                return
+            params = php_params(query + form)  # the body wins, as in PHP's $_REQUEST
+            route = None
+            if gen == "B":
+                route = _route(self.command, php_params(query).get("route", ""))
+                if route is None:
+                    self._error(404, "Route not found")
+                    return
+            try:
+                payload = master.dispatch(gen, record, params, route)
+            except ApiError as exc:
+                self._error(exc.status, exc.message)
+                return
+            except LoseReply:
+                self.close_connection = True
+                return
+            is_version = route is not None and route[1] == "version"
+            # Tiki 24.1 sends route=version's JSON as text/html (tiki-examples/14).
+            self._json(200, payload, "text/html; charset=UTF-8" if is_version else
+                       "application/json")
+
+        def _login(self, record, form):
+            if self.command == "GET":
+                session = secrets.token_hex(8)
+                self._send(200, LOGIN_PAGE.format(ticket="tk-" + session).encode(),
+                           "text/html; charset=UTF-8",
+                           [("Set-Cookie", f"PHPSESSID={session}; Path=/; HttpOnly")])
+                return
+            ok = master.accounts.get(form.get("user")) == form.get("pass") and \
+                form.get("ticket", "").startswith("tk-") and record.header("Referer")
+            if not ok:
+                self._send(302, b"", "text/html", [
+                    ("Location", master.base_path + "/tiki-login_scr.php?" + urlencode(
+                        {"error": "Invalid username or password"}))])
+                return
+            session = secrets.token_hex(12)
+            master.sessions[session] = form["user"]
+            self._send(302, b"", "text/html", [
+                ("Set-Cookie", f"PHPSESSID={session}; Path=/; HttpOnly"),
+                ("Location", master.base_path + "/tiki-index.php")])
+
+    return Handler
+
+
+def _multi(pairs):
+    result = {}
+    for key, value in pairs:
+        result.setdefault(key, []).append(value)
+    return result
+
+
+def self_signed_cert(directory):
+    """(cert path, key path) for 127.0.0.1, made with `cryptography`; the cert is its own CA."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "master-cert.pem", directory / "master-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+@pytest.fixture
+def make_master():
+    """A factory: make_master(**kw) starts a FakeMaster; all are stopped after the test."""
+    started = []
+
+    def factory(**kw):
+        master = FakeMaster(**kw).start()
+        started.append(master)
+        return master
+
+    yield factory
+    for master in started:
+        master.stop()
+
+
+@pytest.fixture
+def fake_master(make_master):
+    """One started FakeMaster under /tiki, with Tiki 24.1's demo tracker."""
+    return make_master()

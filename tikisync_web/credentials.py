@@ -1,0 +1,355 @@
+"""Credentials for remote masters (Tiki's "Content Authentication"), the outbound policy, and
+`client_for(url)`: the one way the rest of the app gets a TikiClient.
+
+Views, the CLI, jobs and tests all come through here. Configuration is passed in as a
+RemoteConfig (RemoteConfig.from_app() reads a Flask app's config when there is one), so sync
+code can run from a job thread or a test without a request.
+
+Secrets are encrypted at rest (crypto.py) and leave this module only inside an auth object
+handed to the client; `public()` is what may be shown or printed.
+"""
+import re
+import time
+from dataclasses import dataclass
+
+import peewee as pw
+
+from . import audit, crypto
+from .models import AllowedOrigin, Credential, now
+from .remote import auth as rauth
+from .remote.client import TikiClient
+from .remote.errors import (ConnectionFailed, OutboundRefused, RemoteError, Timeout,
+                            TlsError)
+
+METHODS = {
+    "basic": "HTTP Basic (user name and password)",
+    "bearer": "Bearer API token (Tiki 24+)",
+    "header": "Authorization header (raw value)",
+    "session": "Session login (login form, then cookies)",
+}
+GENERATIONS = {"auto": "Detect", "A": "Tiki 8-23 (tiki-ajax_services.php)",
+               "B": "Tiki 24+ (tiki-api.php)"}
+IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$")
+
+
+class CredentialInvalid(ValueError):
+    """Input that cannot be saved; `errors` maps a field name to what is wrong with it."""
+
+    def __init__(self, errors):
+        self.errors = errors
+        super().__init__("; ".join(f"{name}: {text}" for name, text in errors.items()))
+
+
+class CredentialUnusable(RemoteError):
+    """A stored credential that cannot be used (its secret cannot be decrypted)."""
+
+
+@dataclass
+class RemoteConfig:
+    """What building a client needs from the configuration."""
+
+    key: str
+    timeout: float = 30
+    ca_bundle: str = None
+    retries: int = 3
+    backoff: float = 0.5
+
+    @classmethod
+    def from_app(cls, app=None, **overrides):
+        if app is None:
+            from flask import current_app
+
+            app = current_app
+        config = app.config
+        values = {"key": crypto.key_material(config),
+                  "timeout": float(config.get("TIKISYNC_HTTP_TIMEOUT") or 30),
+                  "ca_bundle": config.get("TIKISYNC_CA_BUNDLE") or None}
+        values.update(overrides)
+        return cls(**values)
+
+
+def _config(config):
+    return config if config is not None else RemoteConfig.from_app()
+
+
+# --- reading -------------------------------------------------------------------------------
+
+def all_credentials():
+    return list(Credential.select().order_by(Credential.identifier))
+
+
+def get(identifier):
+    return Credential.get_or_none(Credential.identifier == identifier)
+
+
+def public(cred):
+    """A credential as it may be shown, printed or logged: never the secret."""
+    return {"identifier": cred.identifier, "url": cred.url, "method": cred.method,
+            "username": cred.username or "", "login_url": cred.login_url or "",
+            "allow_http": bool(cred.allow_http), "generation": cred.generation or "auto",
+            "has_secret": bool(cred.secret), "created": cred.created, "updated": cred.updated}
+
+
+def match(url, credentials=None):
+    """The credential for `url`: same scheme, host and port, path prefix on a segment
+    boundary, longest prefix wins. None when none applies (or the URL is unusable)."""
+    try:
+        target = rauth.locate(url)
+    except rauth.UrlError:
+        return None
+    best = None
+    for cred in (credentials if credentials is not None else all_credentials()):
+        try:
+            scope = rauth.locate(cred.url)
+        except rauth.UrlError:
+            continue
+        if rauth.covers(scope, target) and (best is None or len(scope.path) > best[0]):
+            best = (len(scope.path), cred)
+    return best[1] if best else None
+
+
+# --- saving --------------------------------------------------------------------------------
+
+def _clean(values, existing=None):
+    """Validated values to store, or CredentialInvalid. `secret` "" keeps the stored one."""
+    errors = {}
+    identifier = (values.get("identifier") or "").strip()
+    if not IDENTIFIER.match(identifier):
+        errors["identifier"] = ("1 to 50 letters, digits, dots, dashes or underscores, "
+                                "starting with a letter or digit")
+    elif Credential.select().where(Credential.identifier == identifier,
+                                   Credential.id != (existing.id if existing else 0)).exists():
+        errors["identifier"] = f"a credential named {identifier!r} already exists"
+    method = values.get("method") or "basic"
+    if method not in METHODS:
+        errors["method"] = f"use one of {', '.join(METHODS)}"
+    generation = values.get("generation") or "auto"
+    if generation not in GENERATIONS:
+        errors["generation"] = "use auto, A or B"
+    elif generation == "B" and method in ("basic", "session"):
+        errors["generation"] = ("tiki-api.php (Tiki 24+) only accepts Bearer tokens: use the "
+                                "bearer method, or generation A")
+    allow_http = bool(values.get("allow_http"))
+    url = ""
+    try:
+        url = rauth.normalize_base(values.get("url") or "")
+        if url.startswith("http://") and not allow_http:
+            errors["url"] = ("over plain http anyone on the network can read the secret: use "
+                             "https, or allow plain http for this credential (--allow-http) if "
+                             "the network is trusted")
+        duplicate = Credential.select().where(Credential.url == url,
+                                              Credential.id != (existing.id if existing else 0))
+        if duplicate.exists():
+            errors["url"] = f"the credential {duplicate.get().identifier!r} already covers " \
+                            "exactly this URL"
+    except rauth.UrlError as exc:
+        errors["url"] = str(exc)
+    username = (values.get("username") or "").strip()
+    secret = values.get("secret") or ""
+    has_secret = bool(secret) or bool(existing is not None and existing.secret)
+    if method in ("basic", "session") and not username:
+        errors["username"] = "this method needs a user name"
+    if method in METHODS and not has_secret:
+        errors["secret"] = {"bearer": "enter the API token", "header": "enter the header value"
+                            }.get(method, "enter the password")
+    if method == "header" and secret and ("\n" in secret or "\r" in secret):
+        errors["secret"] = "a header value is one line"
+    login_url = (values.get("login_url") or "").strip() if method == "session" else ""
+    if login_url and url and "url" not in errors:
+        try:
+            if not rauth.covers(url, login_url):
+                errors["login_url"] = "the login page must be inside the credential's URL"
+        except rauth.UrlError as exc:
+            errors["login_url"] = str(exc)
+    if errors:
+        raise CredentialInvalid(errors)
+    return {"identifier": identifier, "url": url, "method": method, "username": username,
+            "login_url": login_url, "allow_http": allow_http, "generation": generation,
+            "secret": secret}
+
+
+def add(config=None, actor="", **values):
+    """Create a credential from identifier, url, method, username, secret, login_url,
+    allow_http, generation. CredentialInvalid says what to fix."""
+    clean = _clean(values)
+    key = _config(config).key
+    clean["secret"] = crypto.encrypt(clean["secret"], key)
+    try:
+        cred = Credential.create(**clean)
+    except pw.IntegrityError:
+        raise CredentialInvalid({"identifier": "a credential with this name already exists"}) \
+            from None
+    audit.record("credential.create", actor, identifier=cred.identifier, url=cred.url,
+                 method=cred.method)
+    return cred
+
+
+def update(cred, config=None, actor="", **values):
+    """Change a credential; an empty `secret` keeps the stored one."""
+    clean = _clean(values, existing=cred)
+    changed_secret = bool(clean["secret"])
+    if changed_secret:
+        clean["secret"] = crypto.encrypt(clean["secret"], _config(config).key)
+    else:
+        del clean["secret"]
+    clean["updated"] = now()
+    Credential.update(**clean).where(Credential.id == cred.id).execute()
+    audit.record("credential.update", actor, identifier=clean["identifier"], url=clean["url"],
+                 method=clean["method"], secret_changed=changed_secret)
+    return Credential.get_by_id(cred.id)
+
+
+def delete(cred, actor=""):
+    audit.record("credential.delete", actor, identifier=cred.identifier, url=cred.url)
+    cred.delete_instance()
+
+
+# --- outbound policy -----------------------------------------------------------------------
+
+def normalize_origin(text):
+    """`https://Host:443/any/path` -> `https://host`; UrlError for anything else."""
+    return rauth.locate(text).origin
+
+
+def allowed_origins():
+    return [row.origin for row in AllowedOrigin.select().order_by(AllowedOrigin.origin)]
+
+
+def add_origin(text, actor=""):
+    try:
+        origin = normalize_origin(text)
+    except rauth.UrlError as exc:
+        raise CredentialInvalid({"origin": str(exc)}) from None
+    try:
+        AllowedOrigin.create(origin=origin)
+    except pw.IntegrityError:
+        raise CredentialInvalid({"origin": f"{origin} is already allowed"}) from None
+    audit.record("origin.allow", actor, origin=origin)
+    return origin
+
+
+def remove_origin(text, actor=""):
+    """Remove an allowed origin; False when it was not in the list."""
+    try:
+        origin = normalize_origin(text)
+    except rauth.UrlError:
+        origin = (text or "").strip()
+    removed = AllowedOrigin.delete().where(AllowedOrigin.origin == origin).execute()
+    if removed:
+        audit.record("origin.remove", actor, origin=origin)
+    return bool(removed)
+
+
+def origin_policy():
+    """The outbound allow-list now: the credentials' origins and the admin's list."""
+    origins = set(allowed_origins())
+    for cred in all_credentials():
+        try:
+            origins.add(rauth.locate(cred.url).origin)
+        except rauth.UrlError:
+            continue
+    return rauth.OriginPolicy(origins)
+
+
+def check_outbound(url):
+    """Raise OutboundRefused unless a request to `url` is allowed; nothing is sent."""
+    origin_policy()(url)
+
+
+# --- clients -------------------------------------------------------------------------------
+
+def auth_for(cred, config=None):
+    """The remote auth object of a stored credential (the secret decrypted in memory only)."""
+    try:
+        secret = crypto.decrypt(cred.secret, _config(config).key)
+    except crypto.SecretUnreadable as exc:
+        raise CredentialUnusable(f"credential {cred.identifier!r}: {exc}", url=cred.url) from None
+    return rauth.make_auth(cred.method, cred.url, username=cred.username, secret=secret,
+                           login_url=cred.login_url, allow_http=cred.allow_http,
+                           identifier=cred.identifier)
+
+
+def _client(url, cred, config, session, generation):
+    cfg = _config(config)
+    policy = origin_policy()
+    try:
+        base = rauth.normalize_base(url)
+    except rauth.UrlError as exc:
+        raise OutboundRefused(str(exc), url=url) from None
+    policy(base)  # refused before anything is sent
+    auth = auth_for(cred, cfg) if cred is not None else None
+    chosen = generation or (cred.generation if cred is not None else None) or "auto"
+    return TikiClient(base, generation=chosen, auth=auth, session=session, timeout=cfg.timeout,
+                      verify=cfg.ca_bundle or True, retries=cfg.retries, backoff=cfg.backoff,
+                      outbound=policy)
+
+
+def client_for(url, *, session=None, config=None, generation=None):
+    """A TikiClient for the master at `url`, with the matching credential (if any), the
+    outbound policy, timeouts, TLS verification and the CA bundle from `config`."""
+    try:
+        base = rauth.normalize_base(url)
+    except rauth.UrlError as exc:
+        raise OutboundRefused(str(exc), url=url) from None
+    return _client(base, match(base), config, session, generation)
+
+
+def client_for_credential(cred, *, session=None, config=None):
+    """A TikiClient for a credential's own URL, with that credential."""
+    return _client(cred.url, cred, config, session, None)
+
+
+UNREACHED = (ConnectionFailed, Timeout, TlsError, OutboundRefused)
+
+
+def probe(cred, *, session=None, config=None):
+    """Try a credential: did the master answer, which generation, may the account list
+    trackers and read items? Never raises for remote trouble; the answer says what failed."""
+    result = {"identifier": cred.identifier, "url": cred.url, "answered": False,
+              "generation": None, "version": None, "list_trackers": False, "trackers": None,
+              "list_items": None, "tracker_checked": None, "clock_skew": None, "ok": False,
+              "message": "", "error": None}
+    client = None
+    try:
+        client = client_for_credential(cred, session=session, config=config)
+        result["generation"] = client.detect()
+        result["version"] = client.version
+        trackers = client.list_trackers()
+        result.update(answered=True, list_trackers=True, trackers=len(trackers))
+        if trackers:
+            result["tracker_checked"] = trackers[0]["id"]
+            pages = client.iter_items(trackers[0]["id"], page_size=1)
+            next(pages, None)  # one request: maxRecords=1
+            pages.close()
+            result["list_items"] = True
+    except RemoteError as exc:
+        result["error"] = str(exc)
+        result["answered"] = not isinstance(exc, UNREACHED + (CredentialUnusable,))
+        if result["list_trackers"]:
+            result["list_items"] = False
+    finally:
+        if client is not None:
+            if client.last_server_time is not None:
+                result["clock_skew"] = client.last_server_time - int(time.time())
+            client.close()
+    result["ok"] = bool(result["list_trackers"] and result["list_items"])
+    result["message"] = _summary(result)
+    return result
+
+
+def _summary(r):
+    if not r["answered"]:
+        return f"{r['url']} did not answer: {r['error']}"
+    gen = {"A": "tiki-ajax_services.php (Tiki 8-23)", "B": "tiki-api.php (Tiki 24+)"}.get(
+        r["generation"], "unknown protocol")
+    version = f"Tiki {r['version']}, " if r["version"] else ""
+    if not r["list_trackers"]:
+        return f"{r['url']} answered ({version}{gen}) but refused to list trackers: {r['error']}"
+    if not r["trackers"]:
+        return (f"{r['url']} answered ({version}{gen}) but this account sees no trackers: "
+                "check the account's rights (Tiki 24 ignores HTTP Basic on tiki-api.php)")
+    if not r["list_items"]:
+        return (f"{r['url']} answered ({version}{gen}); the account lists {r['trackers']} "
+                f"trackers but may not read items: {r['error']}")
+    return (f"{r['url']} answered ({version}{gen}); the account lists {r['trackers']} "
+            f"trackers and may read items (checked on tracker {r['tracker_checked']}).")

@@ -1,0 +1,301 @@
+"""TikiClient: the web-service calls tracker synchronization needs, over either generation.
+
+Gen A (Tiki 8-23): `POST {base}/tiki-ajax_services.php?controller=C&action=A`, arguments
+form-encoded with PHP brackets. Gen B (Tiki 24+): `{base}/tiki-api.php?route=PATH`, GET for
+reads with the arguments in the query, POST for writes, Bearer tokens (tiki-protocol.md §2-§5).
+The generation is fixed by the credential or detected: Gen B when a Bearer credential gets
+JSON from `route=version` (or `route=trackers`), else Gen A.
+
+Paging (§3.2, W9) is stricter than Tiki's: a large maxRecords first; a short page may be the
+master's cap, so one more page of that size is asked for and, if it is full, that size is
+kept; items are de-duplicated by itemId; a master that ignores `offset` is detected (a later
+page brings nothing new) and reported instead of looped on forever.
+"""
+from urllib.parse import urlencode
+
+from . import errors as e
+from . import shapes
+from .auth import normalize_base
+from .transport import Transport
+
+GENERATIONS = ("auto", "A", "B")
+MAX_ID_FILTER = 200  # ids sent as a filter; beyond this only the client filters (URL length)
+
+
+def form_pairs(params):
+    """PHP `http_build_query` encoding: nested dicts and lists become bracket keys, None is
+    left out, booleans are 1/0. A key ending in `[]` with a list repeats the key."""
+    pairs = []
+
+    def add(key, value):
+        if value is None:
+            return
+        if isinstance(value, bool):
+            pairs.append((key, "1" if value else "0"))
+        elif isinstance(value, dict):
+            for sub, inner in value.items():
+                add(f"{key}[{sub}]", inner)
+        elif isinstance(value, (list, tuple)):
+            for index, inner in enumerate(value):
+                add(key if key.endswith("[]") else f"{key}[{index}]", inner)
+        else:
+            pairs.append((key, str(value)))
+
+    for key, value in params.items():
+        add(key, value)
+    return pairs
+
+
+class TikiClient:
+    """One master. `auth` is a remote.auth credential object (or None for anonymous);
+    `outbound(url)` may refuse URLs; `session` is an injectable requests.Session."""
+
+    def __init__(self, base_url, *, generation="auto", auth=None, session=None, timeout=30,
+                 verify=True, retries=3, backoff=0.5, outbound=None):
+        if generation not in GENERATIONS:
+            raise ValueError(f"generation must be one of {', '.join(GENERATIONS)}")
+        self.base_url = normalize_base(base_url)
+        self.auth = auth
+        self._fixed = None if generation == "auto" else generation
+        self._generation = self._fixed
+        self.version = None  # what route=version said, when asked
+        self.transport = Transport(self.base_url, auth=auth, session=session, timeout=timeout,
+                                   verify=verify, retries=retries, backoff=backoff,
+                                   outbound=outbound)
+
+    def __repr__(self):
+        return f"<TikiClient {self.base_url} generation={self._generation or 'auto'}>"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self.transport.close()
+
+    @property
+    def last_server_time(self):
+        """The master's clock (Unix seconds) from the Date header of the last answer."""
+        return self.transport.last_server_time
+
+    # --- generation --------------------------------------------------------------------------
+
+    @property
+    def generation(self):
+        if self._generation is None:
+            self.detect()
+        return self._generation
+
+    def detect(self):
+        """"A" or "B"; asks the master only for a Bearer credential without a fixed choice."""
+        if self._fixed:
+            self._generation = self._fixed
+        elif self.auth is not None and getattr(self.auth, "bearer", False):
+            self._generation = self._probe_b()
+        else:
+            self._generation = "A"
+        return self._generation
+
+    def _probe_b(self):
+        for route in ("version", "trackers"):
+            try:
+                answer = self.transport.json("GET", self._url_b(route))
+            except e.Unauthorized:
+                return "B"  # tiki-api.php is there and refused the token: the calls will say so
+            except (e.NotFound, e.NotJson, e.Forbidden, e.RemoteValidationError,
+                    e.ServerError, e.RedirectRefused):
+                continue
+            if isinstance(answer, dict) and route == "version" and answer.get("version"):
+                self.version = str(answer["version"])
+                return "B"
+            if isinstance(answer, dict) and ("list" in answer or "data" in answer):
+                return "B"
+        return "A"
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _url_a(self, controller, action):
+        return f"{self.base_url}/tiki-ajax_services.php?" + urlencode(
+            [("controller", controller), ("action", action)])
+
+    def _url_b(self, route, params=None):
+        pairs = [("route", route)] + form_pairs(params or {})
+        return f"{self.base_url}/tiki-api.php?" + urlencode(pairs, safe="/[]")
+
+    def _read(self, controller, action, route, params_a, params_b, post_b=False):
+        """(answer, url) of a read call; reads may be retried."""
+        if self.generation == "A":
+            url = self._url_a(controller, action)
+            return self.transport.json("POST", url, data=form_pairs(params_a)), url
+        if post_b:
+            url = self._url_b(route)
+            return self.transport.json("POST", url, data=form_pairs(params_b)), url
+        url = self._url_b(route, params_b)
+        return self.transport.json("GET", url), url
+
+    def _write(self, controller, action, route, params_a, params_b):
+        """(answer, url) of a write call: sent once, never retried."""
+        url = self._url_a(controller, action) if self.generation == "A" else self._url_b(route)
+        params = params_a if self.generation == "A" else params_b
+        try:
+            return self.transport.json("POST", url, data=form_pairs(params), read=False), url
+        except (e.NotJson, e.ServerError) as exc:
+            exc.maybe_written = True  # the master got the request; it may have applied it
+            raise
+
+    def _pages(self, fetch, key, page_size):
+        """Rows of every page of `fetch(offset, size)` (see the module docstring)."""
+        size, offset, seen, cap_found = max(1, int(page_size)), 0, set(), False
+        while True:
+            rows = fetch(offset, size)
+            if not rows:
+                return
+            fresh = [row for row in rows if key(row) not in seen]
+            if offset and not fresh:
+                raise e.OffsetIgnored(
+                    f"{self.base_url} answered the page at offset {offset} with items it had "
+                    "already sent: it ignores `offset`, so its list cannot be read completely; "
+                    "fix the master (a Tiki does honour offset)", url=self.base_url)
+            for row in fresh:
+                seen.add(key(row))
+                yield row
+            offset += len(rows)
+            if len(rows) < size:
+                if cap_found:
+                    return  # a short page after the cap is known: the end
+                # Either the end, or the master's cap on maxRecords: one more page tells.
+                size, cap_found = len(rows), True
+
+    # --- calls -------------------------------------------------------------------------------
+
+    def list_trackers(self):
+        """[{"id", "name", "description", "items"}] visible to the account."""
+        answer, url = self._read("tracker", "list_trackers", "trackers", {}, {})
+        return shapes.trackers(answer, url)
+
+    def export_fields(self, tracker_id):
+        """(export text, parsed fields) of a remote tracker (§6)."""
+        from .exportfmt import parse
+
+        tracker_id = int(tracker_id)
+        answer, url = self._read("tracker", "export_fields", f"trackers/{tracker_id}/fields/export",
+                                 {"trackerId": tracker_id}, {})
+        text = shapes.export_text(answer, url)
+        return text, parse(text)
+
+    def iter_items(self, tracker_id, *, status=None, modified_since=None, item_ids=None,
+                   page_size=1000, fmt="raw"):
+        """Every item (normalised, see remote.shapes.item), page by page, each once."""
+        tracker_id = int(tracker_id)
+        wanted = None if item_ids is None else {int(i) for i in item_ids}
+        params = {}
+        if fmt:
+            params["format"] = fmt
+        if status:
+            params["status"] = "".join(status)
+        if modified_since is not None:
+            params["modifiedSince"] = int(modified_since)
+        if wanted and len(wanted) <= MAX_ID_FILTER:
+            # Our own master filters by id; a Tiki ignores this and we filter below.
+            params["itemId[]"] = sorted(wanted)
+
+        def fetch(offset, size):
+            page = dict(params, offset=offset, maxRecords=size)
+            answer, url = self._read("tracker", "list_items", f"trackers/{tracker_id}",
+                                     {"trackerId": tracker_id, **page}, page)
+            result = shapes.result_list(answer, url)
+            if result is None:
+                raise e.BadShape(f"{url}: `result` is null instead of a list of items", url=url)
+            return [shapes.item(row, url) for row in result]
+
+        return self._items(fetch, wanted, page_size)
+
+    def _items(self, fetch, wanted, page_size):
+        if wanted is not None and not wanted:
+            return
+        remaining = set(wanted or ())
+        for item in self._pages(fetch, lambda row: row["itemId"], page_size):
+            if wanted is None:
+                yield item
+                continue
+            if item["itemId"] in remaining:
+                remaining.discard(item["itemId"])
+                yield item
+                if not remaining:
+                    return  # everything asked for is here: no need to read further pages
+
+    def insert_item(self, tracker_id, status, fields):
+        """Create an item; {"itemId": int > 0, "status", "fields", ...} or MissingItemId."""
+        tracker_id = int(tracker_id)
+        params = {"status": status or None, "fields": dict(fields)}
+        answer, url = self._write("tracker", "insert_item", f"trackers/{tracker_id}/items",
+                                  {"trackerId": tracker_id, **params}, params)
+        item_id = shapes.to_int(answer.get("itemId")) if isinstance(answer, dict) else None
+        if not item_id or item_id < 0:
+            shown = answer.get("itemId") if isinstance(answer, dict) else type(answer).__name__
+            raise e.MissingItemId(
+                f"{url} answered the insert without an item id (itemId={shown!r}), so it must be "
+                "taken as not created. Tiki 19-23 only creates items over tiki-ajax_services.php "
+                "with a browser session and CSRF ticket: use a Tiki 24+ master with an API "
+                "token, or check the master's log", url=url)
+        if not isinstance(answer.get("fields"), dict):
+            answer = dict(answer, fields={})  # the item exists: never lose its id over a shape
+        return shapes.item(answer, url)
+
+    def update_item(self, tracker_id, item_id, status, fields):
+        """Change an item (only the fields given). Gen B puts the id in the path only: a body
+        itemId would win over it (W12). Tiki may answer 200 to a rejected change (W4): the
+        caller re-reads the item to verify."""
+        tracker_id, item_id = int(tracker_id), int(item_id)
+        params = {"status": status or None, "fields": dict(fields)}
+        answer, url = self._write("tracker", "update_item",
+                                  f"trackers/{tracker_id}/items/{item_id}",
+                                  {"trackerId": tracker_id, "itemId": item_id, **params}, params)
+        result = {"itemId": item_id, "status": None, "fields": {}}
+        if isinstance(answer, dict):
+            answer = dict(answer, itemId=shapes.to_int(answer.get("itemId")) or item_id)
+            if isinstance(answer.get("fields"), list) and answer["fields"]:
+                answer["fields"] = {}  # Tiki 9 answers the field definitions here
+            result = shapes.item(answer, url)
+            if is_blank_status(answer.get("status")):
+                result["status"] = None
+        return result
+
+    def list_users(self, group_ids=None, page_size=1000):
+        """[{"login", "userId"}] of every page; Forbidden when the account may not list users."""
+        params = {"groupIds": [int(g) for g in group_ids]} if group_ids else {}
+
+        def fetch(offset, size):
+            page = dict(params, offset=offset, maxRecords=size)
+            answer, url = self._read("user", "list_users", "users", page, page)
+            result = shapes.result_list(answer, url)
+            if result is None:
+                raise e.Forbidden(f"{self.base_url} does not let this account list its users "
+                                  "(it needs list_users or admin_users rights)", url=url)
+            return [shapes.user(row, url) for row in result]
+
+        return list(self._pages(fetch, lambda row: row["login"], page_size))
+
+    def list_categories(self, parent_id=None, descends=False):
+        """[{"categId", "name", "parentId"}]: children (or all descendants) of `parent_id`;
+        without a parent, the roots (or all) - Tiki 9-23 answer 409 to that."""
+        if parent_id is not None:
+            params = {"parentId": int(parent_id), "descends": 1 if descends else 0}
+        else:
+            params = {"type": "all" if descends else "roots", "descends": 1 if descends else 0}
+        answer, url = self._read("category", "list_categories", "categories", params, params)
+        return shapes.categories(answer, url)
+
+    def edit_field(self, tracker_id, field_id):
+        """A remote field's definition (read-only: no `name` is sent, so nothing changes)."""
+        tracker_id, field_id = int(tracker_id), int(field_id)
+        answer, url = self._read("tracker", "edit_field",
+                                 f"trackers/{tracker_id}/fields/{field_id}",
+                                 {"trackerId": tracker_id, "fieldId": field_id}, {}, post_b=True)
+        return shapes.field(answer, url)
+
+
+def is_blank_status(value):
+    return value is None or value is False or value == "" or value == []
