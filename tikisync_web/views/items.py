@@ -32,6 +32,9 @@ def items(tracker_id):
     per_page = page_size()
     rows, total = svc.list_items(tracker, fields, per_page=per_page, **args)
     pages = max(1, -(-total // per_page))
+    if args["page"] > pages:  # an old link after deletions, or a typed page number: show the last
+        args["page"] = pages
+        rows, total = svc.list_items(tracker, fields, per_page=per_page, **args)
     columns = [f for f in fields if f.type not in ("h", "S") and f.flag("isTblVisible", "y")]
     return render_page(
         "tikisync/items.html", fragments={"item-table": "tikisync/_item_table.html"},
