@@ -15,6 +15,7 @@ except ImportError:  # WTForms 3.2
 from . import fields as ft
 from .models import ROLES, STATUSES
 
+
 def options_of(pairs):
     """Select options from (value, label) pairs, in the form this WTForms wants."""
     if SelectChoice is None:
@@ -180,6 +181,22 @@ def _widget(field, choice_source):
     return StringField(**kw)
 
 
+def _shown(field, widget, raw):
+    """What `widget` shows for the stored raw value `raw`."""
+    kind = ft.field_type(field.type).kind
+    if kind == "checkbox":
+        return raw == "y"
+    if isinstance(widget, SelectMultipleField):
+        return [v for v in str(raw or "").split(",") if v]
+    if kind == "date":
+        return ft.format_date(raw, ft.date_has_time(field)).replace(" ", "T")
+    return "" if raw is None else str(raw)
+
+
+def _choice_values(widget):
+    return {c.value if hasattr(c, "value") else c[0] for c in widget.choices or []}
+
+
 def raw_to_form(form, fields, values, status):
     """Fill an item form from stored raw values."""
     form.status.data = status
@@ -187,28 +204,51 @@ def raw_to_form(form, fields, values, status):
         widget = getattr(form, form_name(field), None)
         if widget is None:
             continue
-        raw = (values or {}).get(field.perm_name, "")
-        kind = ft.field_type(field.type).kind
-        if kind == "checkbox":
-            widget.data = raw == "y"
-        elif isinstance(widget, SelectMultipleField):
-            widget.data = [v for v in str(raw).split(",") if v]
-        elif kind == "date":
-            text = ft.format_date(raw, ft.date_has_time(field))
-            widget.data = text.replace(" ", "T")
-        else:
-            widget.data = "" if raw is None else str(raw)
+        widget.data = _shown(field, widget, (values or {}).get(field.perm_name, ""))
 
 
-def form_to_submitted(form, fields):
-    """permName -> value as typed, ready for fields.clean_item."""
+def show_unknown_choices(form, fields):
+    """Add a select option for a value that is not a choice (any more), before rendering:
+    otherwise the browser shows, and sends back, another option and the value is lost."""
+    for field in fields:
+        widget = getattr(form, form_name(field), None)
+        if not isinstance(widget, SelectField) or not widget.data:
+            continue
+        wanted = widget.data if isinstance(widget.data, list) else [widget.data]
+        missing = [v for v in wanted if v not in _choice_values(widget)]
+        if missing:
+            widget.choices = list(widget.choices) + options_of(
+                (v, f"{v} (not a choice)") for v in missing)
+
+
+def _unchanged(field, widget, raw):
+    shown, data = _shown(field, widget, raw), widget.data
+    if isinstance(widget, SelectMultipleField):
+        return set(data or []) == set(shown)
+    if isinstance(shown, bool):
+        return bool(data) == shown
+    if ft.field_type(field.type).kind == "textarea":
+        return (data or "").replace("\r\n", "\n") == shown.replace("\r\n", "\n")
+    return (data or "") == shown
+
+
+def form_to_submitted(form, fields, stored=None):
+    """permName -> value as typed, ready for fields.clean_item.
+
+    With `stored` (an item's raw values), a widget the user left as it was gives back the
+    stored raw value itself, so an edit never rewrites what the user did not touch (the
+    seconds of a time, a date stored at another zone's midnight, an empty checkbox).
+    """
     submitted = {}
     for field in fields:
         widget = getattr(form, form_name(field), None)
         if widget is None:
             continue
         kind = ft.field_type(field.type).kind
-        if kind == "checkbox":
+        if stored is not None and _unchanged(field, widget, stored.get(field.perm_name, "")):
+            raw = stored.get(field.perm_name, "")
+            submitted[field.perm_name] = "" if raw is None else raw
+        elif kind == "checkbox":
             submitted[field.perm_name] = "y" if widget.data else ("" if field.mandatory else "n")
         elif isinstance(widget, SelectMultipleField):
             submitted[field.perm_name] = ",".join(widget.data or [])

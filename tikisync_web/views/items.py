@@ -3,7 +3,7 @@ from flask import redirect, render_template, request, url_for
 
 from .. import items as svc
 from ..forms import (ConfirmForm, attach_errors, form_to_submitted, item_form_class,
-                     raw_to_form)
+                     raw_to_form, show_unknown_choices)
 from ..models import STATUSES, Item, Tracker
 from .blueprint import bp, get_or_404, notify
 from .common import current_user, int_arg, page_size, render_page, require
@@ -66,6 +66,7 @@ def item_new(tracker_id):
                 return redirect(url_for("tikisync.item_new", tracker_id=tracker.id), 303)
             return redirect(url_for("tikisync.items", tracker_id=tracker.id), 303)
     status = 422 if request.method == "POST" else 200
+    show_unknown_choices(form, fields)
     return render_template("tikisync/item_form.html", form=form, tracker=tracker, fields=fields,
                            item=None), status
 
@@ -91,7 +92,8 @@ def item_edit(item_id):
         raw_to_form(form, fields, row.values, row.status)
     if form.validate_on_submit():
         try:
-            changed = svc.update_item(row, form_to_submitted(form, fields), status=form.status.data,
+            submitted = form_to_submitted(form, fields, stored=row.values or {})
+            changed = svc.update_item(row, submitted, status=form.status.data,
                                       username=current_user().username, partial=False,
                                       fields=fields)
         except svc.ItemInvalid as exc:
@@ -101,6 +103,7 @@ def item_edit(item_id):
                    "success")
             return redirect(url_for("tikisync.item", item_id=row.id), 303)
     status = 422 if request.method == "POST" else 200
+    show_unknown_choices(form, fields)
     return render_template("tikisync/item_form.html", form=form, tracker=tracker, fields=fields,
                            item=row), status
 
