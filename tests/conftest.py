@@ -1,4 +1,5 @@
 """Fixtures: app, client (CSRF-aware), login helpers, and the database of the chosen backend."""
+import functools
 import os
 
 import pytest
@@ -51,12 +52,59 @@ def server_db_url():
     databases.drop_server_database(url)
 
 
-@pytest.fixture
-def db_url(tmp_path, server_db_url):
-    if server_db_url is None:
-        return f"sqlite:///{tmp_path}/tikisync.db"
+def _close():
     if database.obj is not None and not database.is_closed():
         database.close()
+
+
+def _clear_rows(url):
+    """Empty every table of a database already at the latest schema, in one transaction:
+    much cheaper on a server than dropping and re-creating the schema for every test.
+    Returns False (and changes nothing) when the schema is missing or another version."""
+    from tikisync_web import db as tdb
+    from tikisync_web import migrations
+    from tikisync_web.models import ALL_MODELS
+
+    tdb.bind(url)
+    expected = {model._meta.table_name for model in ALL_MODELS}
+    with database.connection_context():
+        present = {t for t in database.get_tables() if t.startswith("tikisync_")}
+        if present != expected | {migrations.SchemaVersion._meta.table_name}:
+            return False
+        if migrations.current_version() != migrations.LATEST:
+            return False
+        if tdb.is_mysql():
+            with database.atomic():
+                database.execute_sql("SET FOREIGN_KEY_CHECKS=0")
+                for table in sorted(expected):
+                    database.execute_sql(f"DELETE FROM `{table}`")
+                database.execute_sql("SET FOREIGN_KEY_CHECKS=1")
+        else:
+            database.execute_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in sorted(expected)) +
+                                 " RESTART IDENTITY CASCADE")
+    return True
+
+
+@pytest.fixture
+def db_url(tmp_path, server_db_url):
+    """A database for this test: new SQLite file, or the session's server database emptied
+    (rows cleared when it holds the latest schema, otherwise every table dropped)."""
+    if server_db_url is None:
+        return f"sqlite:///{tmp_path}/tikisync.db"
+    _close()
+    if not _clear_rows(server_db_url):
+        _close()
+        databases.empty_database(server_db_url)
+    _close()
+    return server_db_url
+
+
+@pytest.fixture
+def blank_db_url(tmp_path, server_db_url):
+    """A database without any table of ours (for tests of schema creation and upgrades)."""
+    if server_db_url is None:
+        return f"sqlite:///{tmp_path}/tikisync.db"
+    _close()
     databases.empty_database(server_db_url)
     return server_db_url
 
@@ -94,11 +142,25 @@ def runner(app):
     return app.test_cli_runner()
 
 
+@functools.lru_cache(maxsize=1)
+def password_hash():
+    """PASSWORD hashed once per session: a real hash costs about 0.1 s, too much per test."""
+    return tauth.hash_password(PASSWORD)
+
+
+def make_user(username, role):
+    """An account with PASSWORD, created without paying for a fresh hash."""
+    from tikisync_web.models import User
+
+    with database.connection_context():
+        return User.create(username=username, role=role, password_hash=password_hash())
+
+
 @pytest.fixture
 def users(app):
     """One user per role: users["admin"], users["editor"], users["viewer"]."""
-    with app.app_context(), database.connection_context():
-        return {role: tauth.create_user(role, role, PASSWORD) for role in ("admin", "editor", "viewer")}
+    with app.app_context():
+        return {role: make_user(role, role) for role in ("admin", "editor", "viewer")}
 
 
 def url(app, endpoint, **values):
@@ -118,6 +180,14 @@ class Auth:
                                     data={"username": role, "password": PASSWORD})
         assert response.status_code == 303, response.get_data(as_text=True)[:500]
         return response
+
+    def become(self, role="admin"):
+        """Sign in as `role` by setting the session directly (for tests not about signing in)."""
+        from tikisync_web.views.common import SESSION_KEY
+
+        with self.client.session_transaction() as sess:
+            sess[SESSION_KEY] = self.users[role].id
+        return self.users[role]
 
     def logout(self):
         return self.client.post(url(self.client.application, "tikisync.logout"))

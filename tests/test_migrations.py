@@ -61,7 +61,8 @@ def _version_one_database(db_url):
     return tracker_id
 
 
-def test_version_one_database_upgrades_in_place_with_its_data(db_url, tmp_path):
+def test_version_one_database_upgrades_in_place_with_its_data(blank_db_url, tmp_path):
+    db_url = blank_db_url
     tracker_id = _version_one_database(db_url)
 
     app = make_app(db_url, tmp_path)  # TIKISYNC_AUTO_UPGRADE: the app upgrades at start
@@ -94,6 +95,7 @@ def test_version_one_database_upgrades_in_place_with_its_data(db_url, tmp_path):
 def test_init_twice_is_idempotent(app, runner):
     with database.connection_context():
         before_tables = _schema()
+        before_versions = [v.version for v in migrations.SchemaVersion.select()]
     first = runner.invoke(args=["tikisync", "init"])
     assert first.exit_code == 0, first.output
     assert "up to date" in first.output  # the app already created the schema at start-up
@@ -106,10 +108,11 @@ def test_init_twice_is_idempotent(app, runner):
         assert _schema() == before_tables
         assert [u.username for u in m.User.select()] == ["ann"]
         versions = [v.version for v in migrations.SchemaVersion.select()]
-        assert versions == [migrations.LATEST]
+        assert versions == before_versions and max(versions) == migrations.LATEST
 
 
-def test_init_creates_a_fresh_database_at_the_latest_version(db_url, tmp_path):
+def test_init_creates_a_fresh_database_at_the_latest_version(blank_db_url, tmp_path):
+    db_url = blank_db_url
     app = make_app(db_url, tmp_path, TIKISYNC_AUTO_UPGRADE=False)
     try:
         with database.connection_context():
@@ -124,7 +127,8 @@ def test_init_creates_a_fresh_database_at_the_latest_version(db_url, tmp_path):
         database.close()
 
 
-def test_commands_refuse_an_old_schema_until_init(db_url, tmp_path):
+def test_commands_refuse_an_old_schema_until_init(blank_db_url, tmp_path):
+    db_url = blank_db_url
     _version_one_database(db_url)
     app = make_app(db_url, tmp_path, TIKISYNC_AUTO_UPGRADE=False)
     try:
