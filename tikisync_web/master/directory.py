@@ -2,7 +2,7 @@
 user/list_users, category/list_categories, translation/manage, and the version route."""
 from ..fields import choices
 from ..models import ROLES, Field, Item, User
-from .errors import not_found
+from .errors import bad_request, not_found
 from .params import MAX_ID, valid_id
 from .shapes import GROUP_ROLES
 
@@ -15,7 +15,9 @@ def _roles(params):
     values = list(value.values()) if isinstance(value, dict) else [value]
     roles = set()
     for item in values:
-        text = item.strip() if isinstance(item, str) else ""
+        if isinstance(item, dict):
+            raise bad_request("groupIds must be a list of group ids")
+        text = item.strip()
         if text.isdigit() and int(text) in GROUP_ROLES:
             roles.add(GROUP_ROLES[int(text)])
         elif text in ROLES:
