@@ -13,6 +13,7 @@ from tikisync_web import create_app
 from tikisync_web.db import database
 
 PASSWORD = "correct horse battery"
+pytest_plugins = ["tests.fake_master"]  # the fake Tiki master fixtures, for every test module
 
 
 class Client(FlaskClient):

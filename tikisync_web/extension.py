@@ -38,7 +38,7 @@ class TikiSync:
             config["SESSION_COOKIE_SAMESITE"] = "None"
             config["SESSION_COOKIE_SECURE"] = True
 
-        from . import jobs
+        from . import jobs, tasks  # noqa: F401  (tasks registers the job handlers)
 
         jobs.configure(stale_seconds=config["TIKISYNC_JOB_STALE_SECONDS"])
         db.bind(config["TIKISYNC_DATABASE"])

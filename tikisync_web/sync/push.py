@@ -1,0 +1,365 @@
+"""Push local work to the master (DESIGN §4.3), item by item, never losing a value.
+
+New items: a PushIntent is written before the insert; the reply must carry a non-zero itemId
+(W4); when the reply is lost, the master is searched for the intended item (same values,
+created after the intent) and it is adopted instead of inserted twice (W6).
+Edits: only the fields changed here are sent (W8). Just before writing, the master's values
+are re-read: a field it changed meanwhile turns the item into a conflict and nothing is
+written. After writing, the item is re-read to verify the master took the values (Tiki
+answers 200 to a rejected change, W4). The local item stays (W3) and, with its baseline,
+becomes what the master now holds. One item's failure never stops the others (W7).
+"""
+import hashlib
+import json
+import time
+
+import peewee as pw
+
+from .. import audit
+from ..db import database
+from ..items import next_modified
+from ..models import Baseline, Item, ItemHistory, PushIntent
+from ..remote import errors as remote_errors
+from .reload import project, synced_perms
+from .status import MARGIN, classify, perms_of, verdicts_for
+from .values import STATUS, canonical, content_hash, get
+
+LOST_REPLY = (remote_errors.Timeout, remote_errors.ConnectionFailed, remote_errors.NotJson,
+              remote_errors.ServerError)
+
+
+class Plan:
+    """Exactly what a push will send: per item, kind and {perm: (old, new)}."""
+
+    def __init__(self):
+        self.entries, self.skipped = [], []
+
+    def as_dict(self):
+        return {"items": self.entries, "skipped": self.skipped}
+
+
+def _values_of(item, perms):
+    return {p: (item.values or {}).get(p, "") for p in perms}
+
+
+def plan_push(tracker, *, new=True, modified=True, item_ids=None, force=False):
+    """Decide what to send; nothing is sent. `item_ids` limits the plan to those items."""
+    perms = perms_of(tracker)
+    lists = classify(tracker)
+    wanted = None if not item_ids else {int(i) for i in item_ids}
+    plan = Plan()
+
+    def take(ids):
+        return [i for i in ids if wanted is None or i in wanted]
+
+    if new:
+        for item in Item.select().where(Item.id.in_(take(lists["new"]))).order_by(Item.id):
+            plan.entries.append({"id": item.id, "kind": "new", "status": item.status,
+                                 "fields": {p: ["", v] for p, v in _values_of(item, perms).items()
+                                            if v not in ("", None)}})
+    edit_ids = take(lists["modified"]) if modified else []
+    conflict_ids = take(lists["conflicts"])
+    for item_id in take(lists["deleted_on_master"]):
+        plan.skipped.append({"id": item_id, "reason": "deleted_on_master"})
+    if not force:
+        plan.skipped += [{"id": i, "reason": "conflict"} for i in conflict_ids]
+    else:
+        edit_ids += conflict_ids
+    rows = (Item.select(Item, Baseline).join(Baseline).where(Item.id.in_(edit_ids))
+            .order_by(Item.id))
+    for item in rows:
+        verdicts = verdicts_for(item.values, item.status, item.baseline, perms)
+        send = [p for p, v in verdicts.items() if v == "local" or (force and v == "conflict")]
+        fields = {p: [item.baseline.values.get(p, ""), item.values.get(p, "")]
+                  for p in send if p != STATUS}
+        entry = {"id": item.id, "kind": "edit", "remote_id": item.remote_id, "fields": fields,
+                 "status": item.status if STATUS in send else None}
+        if fields or entry["status"]:
+            plan.entries.append(entry)
+    if wanted:
+        known = {e["id"] for e in plan.entries} | {s["id"] for s in plan.skipped}
+        plan.skipped += [{"id": i, "reason": "unchanged"} for i in sorted(wanted - known)]
+    return plan
+
+
+def _payload_hash(status, fields):
+    body = json.dumps([status, canonical(fields)], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha1(body.encode("utf-8")).hexdigest()
+
+
+def _history(item, side, action, perm, old, new, username):
+    if get({"v": old}, "v") != get({"v": new}, "v"):
+        ItemHistory.create(item=item, side=side, action=action, perm_name=perm,
+                           old_value=None if old is None else str(old),
+                           new_value=None if new is None else str(new), username=username)
+
+
+class Pusher:
+    def __init__(self, tracker, client, username="", progress=None):
+        self.tracker, self.client, self.username = tracker, client, username
+        self.rid = tracker.remote_tracker_id
+        self.progress = progress
+        self.result = {"pushed": [], "failed": [], "skipped": []}
+        _, remote_fields = client.export_fields(self.rid)  # also reads the master's clock
+        self.synced = synced_perms(tracker, remote_fields)
+        self.perms = [p for p, _ in self.synced]
+
+    # --- reading the master -------------------------------------------------------------
+    def fetch(self, remote_ids, since):
+        """{remote id: item} among `remote_ids` modified since `since` (all of them on our own
+        master, which filters by id)."""
+        found = {}
+        window = None if since is None else max(0, since - MARGIN)
+        for item in self.client.iter_items(self.rid, item_ids=remote_ids, modified_since=window):
+            found[item["itemId"]] = item
+        return found
+
+    def clock(self):
+        return self.client.last_server_time
+
+    # --- new items ----------------------------------------------------------------------
+    def push_new(self, entry):
+        item = Item.get_or_none(Item.id == entry["id"])
+        if item is None or item.remote_id is not None:
+            self.result["skipped"].append({"id": entry["id"], "reason": "already pushed"})
+            return
+        fields = project(item.values, self.synced)
+        send = {p: v for p, v in fields.items() if v != ""}
+        planned = {p: new for p, (_, new) in entry.get("fields", {}).items()}
+        if canonical(planned) != canonical(send) and entry.get("fields") is not None:
+            self.result["skipped"].append({"id": item.id, "reason": "changed since the preview"})
+            return
+        pending = (PushIntent.select().where(PushIntent.item == item, PushIntent.kind == "new",
+                                             PushIntent.outcome == "pending")
+                   .order_by(PushIntent.id.desc()).first())
+        if pending is not None:
+            found = self.find_intended(item, pending)
+            if found is not None:
+                return self.adopt(item, pending, found, adopted=True)
+        intent = PushIntent.create(item=item, kind="new", payload={"status": item.status,
+                                   "fields": send}, payload_hash=_payload_hash(item.status, send),
+                                   remote_clock=self.clock())
+        try:
+            answer = self.client.insert_item(self.rid, item.status, send)
+        except LOST_REPLY as exc:
+            found = self.find_intended(item, intent)
+            if found is not None:
+                return self.adopt(item, intent, found, adopted=True)
+            return self.fail(item, f"{exc} — the master did not confirm the insert; the next "
+                                   "push looks for the item there before inserting again")
+        except remote_errors.RemoteError as exc:
+            PushIntent.update(outcome="failed", finished=int(time.time())).where(
+                PushIntent.id == intent.id).execute()
+            return self.fail(item, str(exc))
+        after = self.fetch([answer["itemId"]], intent.remote_clock).get(answer["itemId"], answer)
+        self.adopt(item, intent, after, adopted=False)
+
+    def find_intended(self, item, intent):
+        """The item a lost reply created: same values and status, not yet known here."""
+        want = canonical(intent.payload.get("fields", {}))
+        status = intent.payload.get("status")
+        window = None if intent.remote_clock is None else max(0, intent.remote_clock - MARGIN)
+        # Remote items known here before the intent, or edited here, are not ours to adopt.
+        known = (Item.select(Item.remote_id).join(Baseline, pw.JOIN.LEFT_OUTER)
+                 .where(Item.tracker == self.tracker, Item.remote_id.is_null(False),
+                        Item.id != item.id,
+                        Baseline.id.is_null() | (Item.hash != Baseline.hash) |
+                        (Baseline.fetched_at < intent.started - MARGIN)).tuples())
+        mapped = {r for (r,) in known}
+        best = None
+        for remote in self.client.iter_items(self.rid, modified_since=window):
+            if remote["itemId"] in mapped:
+                continue
+            created = remote.get("created")
+            if created and intent.remote_clock and created < intent.remote_clock - MARGIN:
+                continue
+            if canonical(project(remote["fields"], self.synced)) == want and \
+                    (not status or remote.get("status") in (None, status)):
+                if best is None or remote["itemId"] > best["itemId"]:
+                    best = remote
+        return best
+
+    def adopt(self, item, intent, remote, adopted):
+        """Link `item` to the remote item and make item + baseline what the master holds."""
+        remote_id = remote["itemId"]
+        theirs = project(remote.get("fields") or {}, self.synced)
+        status = remote.get("status") or item.status
+        mismatch = [p for p, v in intent.payload.get("fields", {}).items()
+                    if get(theirs, p) != get({"v": v}, "v")]
+        with database.atomic():
+            # A reload may already have copied the remote item here: the copy goes.
+            copy = Item.get_or_none(Item.tracker == self.tracker, Item.remote_id == remote_id)
+            if copy is not None and copy.id != item.id:
+                copy.delete_instance(recursive=True)
+            mine = dict(item.values or {})
+            for perm, value in theirs.items():
+                if perm not in mismatch:
+                    mine[perm] = value
+            Item.update(remote_id=remote_id, values=mine, hash=content_hash(mine, status),
+                        status=status, modified=next_modified(item.modified)).where(
+                Item.id == item.id).execute()
+            Baseline.delete().where(Baseline.item == item).execute()
+            Baseline.create(item=item, values=theirs, status=status,
+                            hash=content_hash(theirs, status),
+                            remote_modified=remote.get("lastModif"))
+            PushIntent.update(outcome="adopted" if adopted else "done", remote_id=remote_id,
+                              finished=int(time.time())).where(PushIntent.id == intent.id).execute()
+            audit.record("item.push_new", self.username, tracker=self.tracker, item_id=item.id,
+                         remote_id=remote_id, adopted=adopted, mismatch=mismatch)
+        if mismatch:
+            return self.fail(item, "the master stored other values for " + ", ".join(mismatch) +
+                             " (kept here as local changes)", remote_id=remote_id)
+        self.result["pushed"].append({"id": item.id, "remote_id": remote_id, "kind": "new",
+                                      "fields": sorted(intent.payload.get("fields", {})),
+                                      **({"adopted": True} if adopted else {})})
+
+    # --- edits --------------------------------------------------------------------------
+    def push_edits(self, entries, force=False):
+        """Edits, re-reading the master once for the whole batch before and after writing."""
+        if not entries:
+            return
+        items = {i.id: i for i in Item.select(Item, Baseline).join(Baseline)
+                 .where(Item.id.in_([e["id"] for e in entries]))}
+        since = self.tracker.remote_clock_at_check or self.tracker.remote_clock_at_reload
+        before = self.fetch([i.remote_id for i in items.values()], since)
+        clock = self.clock()
+        written = []
+        for entry in entries:
+            item = items.get(entry["id"])
+            if item is None:
+                continue
+            ready = self._prepare_edit(item, before.get(item.remote_id), entry, force)
+            if ready is None:
+                continue
+            send, status, current = ready
+            PushIntent.create(item=item, kind="edit", payload={"status": status, "fields": send},
+                              payload_hash=_payload_hash(status, send), remote_clock=clock)
+            try:
+                self.client.update_item(self.rid, item.remote_id, status, send)
+            except remote_errors.NotFound:
+                Baseline.update(deleted_on_master=True).where(
+                    Baseline.id == item.baseline.id).execute()
+                self.result["skipped"].append({"id": item.id, "reason": "deleted_on_master"})
+                continue
+            except remote_errors.RemoteError as exc:
+                self.fail(item, str(exc))
+                continue
+            written.append((item, send, status, current))
+            if self.progress:
+                self.progress.add(1)
+        after = self.fetch([i.remote_id for i, *_ in written], clock) if written else {}
+        for item, send, status, current in written:
+            self._finish_edit(item, send, status, current, after.get(item.remote_id))
+
+    def _prepare_edit(self, item, fresh, entry, force):
+        base = item.baseline
+        if any(get(item.values, p) != get({"v": new}, "v") for p, (_, new) in entry["fields"].items()):
+            self.result["skipped"].append({"id": item.id, "reason": "changed since the preview"})
+            return None
+        current = project(fresh["fields"], self.synced) if fresh else (
+            base.theirs if base.theirs is not None else base.values)
+        current_status = (fresh or {}).get("status") or base.theirs_status or base.status
+        send = {}
+        for perm in entry["fields"]:
+            mine, was, now = get(item.values, perm), get(base.values, perm), get(current, perm)
+            if now == mine:
+                continue  # the master already holds it
+            if now != was and not force:
+                return self._new_conflict(item, current, current_status)
+            send[perm] = item.values.get(perm, "")
+        status = None
+        if entry.get("status") and current_status != item.status:
+            if current_status != base.status and not force:
+                return self._new_conflict(item, current, current_status)
+            status = item.status
+        if not send and status is None:
+            self._settle(item, current, current_status)
+            return None
+        return send, status, (current, current_status)
+
+    def _new_conflict(self, item, current, current_status):
+        Baseline.update(theirs=current, theirs_status=current_status).where(
+            Baseline.id == item.baseline.id).execute()
+        self.result["skipped"].append({"id": item.id, "reason": "conflict"})
+        return None
+
+    def _settle(self, item, current, status):
+        """Nothing to send: the master already holds our values; align the baseline."""
+        Baseline.update(values=current, status=status, hash=content_hash(current, status),
+                        theirs=None, theirs_status=None).where(
+            Baseline.id == item.baseline.id).execute()
+        self.result["skipped"].append({"id": item.id, "reason": "unchanged"})
+
+    def _finish_edit(self, item, send, status, current, fresh):
+        theirs = project(fresh["fields"], self.synced) if fresh else None
+        if theirs is None:
+            return self.fail(item, "the item could not be read back from the master after the "
+                                   "update; reload to see what it holds")
+        remote_status = fresh.get("status") or item.status
+        mismatch = [p for p, v in send.items() if get(theirs, p) != get({"v": v}, "v")]
+        if status and remote_status != status:
+            mismatch.append(STATUS)
+        before, before_status = current
+        with database.atomic():
+            mine = dict(item.values or {})
+            for perm, value in theirs.items():
+                if perm not in mismatch and get(mine, perm) != get(theirs, perm):
+                    _history(item, "local", "push", perm, mine.get(perm), value, self.username)
+                    mine[perm] = value
+            for perm in send:
+                if perm not in mismatch:
+                    _history(item, "master", "push", perm, before.get(perm), send[perm],
+                             self.username)
+            mine_status = item.status if STATUS in mismatch else remote_status
+            Item.update(values=mine, status=mine_status, hash=content_hash(mine, mine_status),
+                        modified=next_modified(item.modified)).where(Item.id == item.id).execute()
+            Baseline.update(values=theirs, status=remote_status,
+                            hash=content_hash(theirs, remote_status), theirs=None,
+                            theirs_status=None, fetched_at=int(time.time()),
+                            remote_modified=fresh.get("lastModif")).where(
+                Baseline.id == item.baseline.id).execute()
+            PushIntent.update(outcome="failed" if mismatch else "done", remote_id=item.remote_id,
+                              finished=int(time.time())).where(
+                PushIntent.item == item, PushIntent.outcome == "pending",
+                PushIntent.kind == "edit").execute()
+            audit.record("item.push_edit", self.username, tracker=self.tracker, item_id=item.id,
+                         remote_id=item.remote_id, fields=sorted(send), status=status,
+                         mismatch=mismatch)
+        if mismatch:
+            return self.fail(item, "the master did not take " + ", ".join(mismatch) +
+                             " (it answered success but holds other values; kept here)")
+        self.result["pushed"].append({"id": item.id, "remote_id": item.remote_id, "kind": "edit",
+                                      "fields": sorted(send) + ([STATUS] if status else [])})
+
+    def fail(self, item, message, remote_id=None):
+        audit.record("item.push_failed", self.username, tracker=self.tracker, item_id=item.id,
+                     error=message[:500])
+        self.result["failed"].append({"id": item.id, "error": message})
+
+
+EDIT_BATCH = 50
+
+
+def push(tracker, client, plan, username="", progress=None, force=False):
+    """Run a plan; returns {"pushed", "failed", "skipped"} (CLI.md)."""
+    pusher = Pusher(tracker, client, username, progress)
+    pusher.result["skipped"] += plan.skipped
+    if progress:
+        progress.total(len(plan.entries), "Pushing")
+    for entry in [e for e in plan.entries if e["kind"] == "new"]:
+        try:
+            pusher.push_new(entry)
+        except remote_errors.RemoteError as exc:
+            pusher.result["failed"].append({"id": entry["id"], "error": str(exc)})
+        if progress:
+            progress.add(1)
+    edits = [e for e in plan.entries if e["kind"] == "edit"]
+    for start in range(0, len(edits), EDIT_BATCH):
+        chunk = edits[start:start + EDIT_BATCH]
+        try:
+            pusher.push_edits(chunk, force=force)
+        except remote_errors.RemoteError as exc:  # the batch read failed: report each item
+            done = {r["id"] for key in ("pushed", "failed", "skipped") for r in pusher.result[key]}
+            pusher.result["failed"] += [{"id": e["id"], "error": str(exc)} for e in chunk
+                                        if e["id"] not in done]
+    return pusher.result

@@ -1,0 +1,86 @@
+"""Job handlers: the glue between jobs.py (runners, progress) and sync/ (the work itself).
+
+Handlers receive the job, its progress and a plain config dict (jobs.context_from), build a
+client for the tracker's master through credentials.client_for, and return the result shown
+on the job page and printed by the CLI.
+"""
+from types import SimpleNamespace
+
+from . import credentials, jobs, settings
+from .models import Tracker
+from .sync import clone, push, reload, status
+
+
+def remote_config(context):
+    """credentials.RemoteConfig from a job context (or a Flask config mapping)."""
+    return credentials.RemoteConfig.from_app(SimpleNamespace(config=context or {}))
+
+
+def client_for_tracker(tracker, context):
+    if not tracker.is_clone:
+        raise jobs.JobFailed(f"tracker {tracker.id} is local: it has no master")
+    return credentials.client_for(tracker.source_url, config=remote_config(context),
+                                  generation=tracker.protocol or None)
+
+
+def _tracker(job):
+    if job.tracker_id is None:
+        raise jobs.JobFailed("the job names no tracker")
+    tracker = Tracker.get_or_none(Tracker.id == job.tracker_id)
+    if tracker is None:
+        raise jobs.JobFailed(f"tracker {job.tracker_id} no longer exists")
+    if not settings.sync_enabled():
+        raise jobs.JobFailed(settings.SYNC_DISABLED_MESSAGE)
+    return tracker
+
+
+@jobs.handler("reload")
+def reload_job(job, progress, context):
+    tracker = _tracker(job)
+    with client_for_tracker(tracker, context) as client:
+        counts = reload.reload(tracker, client, progress=progress, username=job.username)
+    progress.step(message=_reload_summary(counts))
+    return counts
+
+
+def _reload_summary(counts):
+    parts = [f"{counts['fetched']} items read", f"{counts['added']} added",
+             f"{counts['updated']} updated", f"{counts['deleted']} deleted"]
+    if counts["kept_local_modified"]:
+        parts.append(f"{counts['kept_local_modified']} local edits kept")
+    if counts["deleted_on_master"]:
+        parts.append(f"{counts['deleted_on_master']} deleted on the master but edited here")
+    return ", ".join(parts)
+
+
+@jobs.handler("push")
+def push_job(job, progress, context):
+    tracker = _tracker(job)
+    plan = push.Plan()
+    plan.entries = job.params.get("items", [])
+    plan.skipped = job.params.get("skipped", [])
+    with client_for_tracker(tracker, context) as client:
+        result = push.push(tracker, client, plan, username=job.username, progress=progress,
+                           force=bool(job.params.get("force")))
+    progress.step(message=f"{len(result['pushed'])} pushed, {len(result['failed'])} failed, "
+                          f"{len(result['skipped'])} skipped")
+    return result
+
+
+@jobs.handler("check")
+def check_job(job, progress, context):
+    tracker = _tracker(job)
+    progress.step(0, "Asking the master what changed")
+    with client_for_tracker(tracker, context) as client:
+        counts = status.check_remote(tracker, client)
+    progress.step(counts["checked"], f"{counts['changed_on_master']} items changed on the master")
+    return counts
+
+
+@jobs.handler("meta")
+def meta_job(job, progress, context):
+    tracker = _tracker(job)
+    with client_for_tracker(tracker, context) as client:
+        result = clone.refresh_fields(tracker, client, username=job.username)
+    progress.step(message=f"{len(result['changed'])} fields refreshed")
+    return result
