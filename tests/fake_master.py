@@ -24,7 +24,8 @@ follow tiki-protocol.md §5 and tiki-examples/ (ids as numbers, raw values as st
 empty array `[]` for empty objects). The `Date` header comes from `settings.clock` when set.
 
 Fixtures: `fake_master` (one started master), `make_master(**kw)` (a factory; every master it
-starts is stopped after the test). Use them with `pytest_plugins = ["tests.fake_master"]`.
+starts is stopped after the test). A test module imports them:
+`from tests.fake_master import fake_master, make_master  # noqa: F401`.
 """
 import base64
 import json

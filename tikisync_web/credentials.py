@@ -325,6 +325,8 @@ def probe(cred, *, session=None, config=None):
     except RemoteError as exc:
         result["error"] = str(exc)
         result["answered"] = not isinstance(exc, UNREACHED + (CredentialUnusable,))
+        if not result["answered"]:
+            result["generation"] = result["version"] = None  # assumed, never confirmed
         if result["list_trackers"]:
             result["list_items"] = False
     finally:
@@ -339,7 +341,7 @@ def probe(cred, *, session=None, config=None):
 
 def _summary(r):
     if not r["answered"]:
-        return f"{r['url']} did not answer: {r['error']}"
+        return f"Not reached: {r['error']}"
     gen = {"A": "tiki-ajax_services.php (Tiki 8-23)", "B": "tiki-api.php (Tiki 24+)"}.get(
         r["generation"], "unknown protocol")
     version = f"Tiki {r['version']}, " if r["version"] else ""

@@ -68,6 +68,8 @@ def locate(url):
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS or not parts.hostname:
         raise UrlError(f"{short(url, 100)!r} is not an http:// or https:// URL with a host name")
+    if not re.fullmatch(r"[A-Za-z0-9._~-]+\.?|[0-9A-Fa-f:.]+", parts.hostname):
+        raise UrlError(f"{short(url, 100)!r} has an invalid host name")
     if parts.username is not None or parts.password is not None:
         raise UrlError("put the user name and password in the credential, not in the URL")
     path = remove_dot_segments(parts.path or "").rstrip("/")

@@ -147,7 +147,7 @@ class TikiClient:
 
     def _pages(self, fetch, key, page_size):
         """Rows of every page of `fetch(offset, size)` (see the module docstring)."""
-        size, offset, seen, cap_found = max(1, int(page_size)), 0, set(), False
+        size, offset, seen, cap_found, biggest = max(1, int(page_size)), 0, set(), False, 0
         while True:
             rows = fetch(offset, size)
             if not rows:
@@ -163,10 +163,11 @@ class TikiClient:
                 yield row
             offset += len(rows)
             if len(rows) < size:
-                if cap_found:
-                    return  # a short page after the cap is known: the end
+                if cap_found or len(rows) < biggest:
+                    return  # shorter than the master has shown it can send: the end
                 # Either the end, or the master's cap on maxRecords: one more page tells.
                 size, cap_found = len(rows), True
+            biggest = max(biggest, len(rows))
 
     # --- calls -------------------------------------------------------------------------------
 
