@@ -96,6 +96,7 @@ def _history(item, side, action, perm, old, new, username):
 
 class Pusher:
     def __init__(self, tracker, client, username="", progress=None):
+        tracker = type(tracker).get_by_id(tracker.id)  # the caller's copy may predate a reload
         self.tracker, self.client, self.username = tracker, client, username
         self.rid = tracker.remote_tracker_id
         self.progress = progress

@@ -66,6 +66,7 @@ def check_remote(tracker, client, margin=MARGIN):
     compared with their baselines; where the master holds something else, the baseline keeps
     it as "theirs" (the sync tab judges it; the next reload takes it). Returns counts.
     """
+    tracker = type(tracker).get_by_id(tracker.id)  # the caller's copy may predate a reload
     since = tracker.remote_clock_at_check or tracker.remote_clock_at_reload
     if since is None:
         raise ValueError(f"tracker {tracker.id} was never reloaded: reload it first")
