@@ -83,6 +83,7 @@ class ItemRenderer:
 
     def __init__(self, fields, raw=True):
         self.fields = served_fields(fields)
+        self.perms = [f.perm_name for f in self.fields]  # plain strings: this loop is hot
         self.raw = raw
         self.labels = {}
 
@@ -99,7 +100,11 @@ class ItemRenderer:
     def values(self, values):
         values = values or {}
         if self.raw:
-            return {f.perm_name: _text(values.get(f.perm_name)) for f in self.fields}
+            answer = {}
+            for perm in self.perms:
+                value = values.get(perm, "")
+                answer[perm] = value if type(value) is str else _text(value)
+            return answer
         return {f.perm_name: ft.display(f, _text(values.get(f.perm_name)),
                                         self.labels.get(f.perm_name)) for f in self.fields}
 
