@@ -373,3 +373,17 @@ def test_translation_manage_knows_no_translations(master):
     assert answer["translations"] == []
     assert viewer.call("manage", controller="translation", type="wiki page",
                        source=1).status_code == 404
+
+
+def test_answers_are_json_whatever_the_accept_header(master):
+    """Tiki 9-18 only recognise an exact `application/json`; we never fall back to HTML."""
+    for accept in (None, "text/html", "*/*"):
+        tiki = TikiA(master.client, basic("viewer"))
+        if accept is None:
+            del tiki.headers["Accept"]
+        else:
+            tiki.headers["Accept"] = accept
+        answer = tiki.call("list_trackers")
+        assert answer.status_code == 200 and answer.mimetype == "application/json"
+        error = tiki.call("list_items", trackerId=999999)
+        assert error.status_code == 404 and error.mimetype == "application/json"
