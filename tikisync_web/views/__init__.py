@@ -1,6 +1,6 @@
 """The UI: one blueprint, routes split by concern."""
 from . import (admin, auth, clone, credentials, dashboard, fields, items, jobs,  # noqa: F401
-               sync, trackers)  # importing registers the routes
+               resolve, sync, trackers)  # importing registers the routes
 from .blueprint import bp
 
 

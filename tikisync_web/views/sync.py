@@ -1,1 +1,169 @@
-"""sync views (filled in by its issue)."""
+"""The synchronization tab of a cloned tracker: reload, check, push (with preview)."""
+import hashlib
+import json
+import time
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_htmx import make_response as hx_make_response
+
+from .. import jobs, settings
+from ..models import Item, Job, Tracker
+from ..sync import push as push_mod
+from ..sync import status as status_mod
+from .blueprint import bp, get_or_404, notify
+from .common import current_user, htmx, int_arg, render_page, require
+from .jobs import start_job
+
+LISTS = ("new", "modified", "conflicts", "deleted_on_master")
+LIST_SIZE = 50
+
+
+def sync_tracker(tracker_id):
+    """The cloned tracker, or a clear refusal (switch off, or a local tracker)."""
+    tracker = get_or_404(Tracker, tracker_id, "tracker")
+    if not settings.sync_enabled():
+        abort(403, settings.SYNC_DISABLED_MESSAGE)
+    if not tracker.is_clone:
+        abort(404, f"“{tracker.name}” is a local tracker: it has no master to synchronize with. "
+                   "Clone a remote tracker to synchronize it.")
+    return tracker
+
+
+def ago(stamp):
+    """A time in words: "3 hours ago"."""
+    if not stamp:
+        return "never"
+    seconds = max(0, int(time.time()) - int(stamp))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n > 1 else ''} ago"
+    return "just now"
+
+
+def remote_item_url(tracker, remote_id):
+    return f"{tracker.source_url}/tiki-view_tracker_item.php?itemId={remote_id}"
+
+
+def _lists(tracker):
+    lists = status_mod.classify(tracker)
+    pages = {}
+    for key in LISTS:
+        ids = lists[key]
+        page = int_arg(f"{key}_page", 1, maximum=max(1, -(-len(ids) // LIST_SIZE)))
+        shown = ids[(page - 1) * LIST_SIZE: page * LIST_SIZE]
+        rows = {i.id: i for i in Item.select().where(Item.id.in_(shown))}
+        pages[key] = {"count": len(ids), "page": page, "pages": max(1, -(-len(ids) // LIST_SIZE)),
+                      "items": [rows[i] for i in shown if i in rows]}
+    return pages
+
+
+def _title(tracker):
+    main = next((f for f in tracker.ordered_fields() if f.flag("isMain")), None) or \
+        next(iter(tracker.ordered_fields()), None)
+    return (lambda item: str((item.values or {}).get(main.perm_name, "")) or f"#{item.id}") \
+        if main else (lambda item: f"#{item.id}")
+
+
+@bp.route("/trackers/<int:tracker_id>/sync", endpoint="sync")
+@require("admin")
+def sync(tracker_id):
+    """Source, last reload, the running job, and the lists of local work to push."""
+    tracker = sync_tracker(tracker_id)
+    job = jobs.active_for(tracker)
+    recent = (Job.select().where(Job.tracker == tracker).order_by(Job.id.desc()).limit(1).first()
+              if job is None else job)
+    return render_page(
+        "tikisync/sync.html", fragments={"sync-lists": "tikisync/_sync_lists.html"},
+        tracker=tracker, job=jobs.snapshot(recent) if recent else None, lists=_lists(tracker),
+        ago=ago, title_of=_title(tracker), remote_item_url=remote_item_url)
+
+
+def _start(tracker, kind, params=None, label=""):
+    try:
+        job = start_job(kind, tracker=tracker, params=params or {}, username=current_user().username)
+    except jobs.JobBusy as exc:
+        if htmx:
+            body = render_template("tikisync/_job.html", job=jobs.snapshot(exc.job))
+            return hx_make_response(body, 409)
+        notify(str(exc), "warning")
+        return redirect(url_for("tikisync.sync", tracker_id=tracker.id), 303)
+    if htmx:
+        return render_template("tikisync/_job.html", job=jobs.snapshot(job))
+    notify(f"{label} started.", "info")
+    return redirect(url_for("tikisync.job", job_id=job.id), 303)
+
+
+@bp.route("/trackers/<int:tracker_id>/reload", methods=["POST"], endpoint="tracker_reload")
+@require("admin")
+def tracker_reload(tracker_id):
+    """Reload data from source, as a job (local work is kept)."""
+    return _start(sync_tracker(tracker_id), "reload", label="Reload from source")
+
+
+@bp.route("/trackers/<int:tracker_id>/check", methods=["POST"], endpoint="tracker_check")
+@require("admin")
+def tracker_check(tracker_id):
+    """Ask the master what changed since the last look (modifiedSince, judged by values)."""
+    return _start(sync_tracker(tracker_id), "check", label="Check of the master")
+
+
+@bp.route("/trackers/<int:tracker_id>/refresh-fields", methods=["POST"],
+          endpoint="tracker_refresh_fields")
+@require("admin")
+def tracker_refresh_fields(tracker_id):
+    """Reload field definitions (Tiki's sync_meta), as a job."""
+    return _start(sync_tracker(tracker_id), "meta", label="Reload of the field definitions")
+
+
+def _selected():
+    raw = request.values.getlist("items")
+    return sorted({int(v) for v in raw if str(v).isdigit()})
+
+
+def plan_digest(plan):
+    body = json.dumps(plan.as_dict(), sort_keys=True, default=str)
+    return hashlib.sha1(body.encode("utf-8")).hexdigest()
+
+
+@bp.route("/trackers/<int:tracker_id>/push", endpoint="push_preview")
+@require("admin")
+def push_preview(tracker_id):
+    """Exactly what a push of the selected items will send: items, fields, old and new."""
+    tracker = sync_tracker(tracker_id)
+    selected = _selected()
+    force = request.args.get("force") == "1"
+    plan = push_mod.plan_push(tracker, item_ids=selected or None, force=force)
+    return render_template("tikisync/push_preview.html", tracker=tracker, plan=plan,
+                           selected=selected, digest=plan_digest(plan), force=force,
+                           title_of=_title(tracker), items={i.id: i for i in Item.select().where(
+                               Item.id.in_([e["id"] for e in plan.entries] or [0]))})
+
+
+@bp.route("/trackers/<int:tracker_id>/push", methods=["POST"], endpoint="tracker_push")
+@require("admin")
+def tracker_push(tracker_id):
+    """Run the previewed plan as a job; if anything changed since the preview, show it again."""
+    tracker = sync_tracker(tracker_id)
+    selected = _selected()
+    force = request.form.get("force") == "1"
+    plan = push_mod.plan_push(tracker, item_ids=selected or None, force=force)
+    if plan_digest(plan) != request.form.get("digest"):
+        notify("Something changed since the preview; here is the plan as it is now.", "warning")
+        return redirect(url_for("tikisync.push_preview", tracker_id=tracker.id, items=selected,
+                                force="1" if force else None), 303)
+    if not plan.entries:
+        notify("Nothing to push.", "info")
+        return redirect(url_for("tikisync.sync", tracker_id=tracker.id), 303)
+    return _start(tracker, "push", {"items": plan.entries, "skipped": plan.skipped,
+                                    "force": force}, label="Push")
+
+
+@bp.route("/tiki-view_tracker_item.php", endpoint="view_tracker_item")
+@require("viewer")
+def view_tracker_item():
+    """Tiki's item URL (clones link here): the local item with that id."""
+    item_id = request.args.get("itemId", "")
+    if not item_id.isdigit():
+        abort(404, "No such item.")
+    return redirect(url_for("tikisync.item", item_id=int(item_id)), 302)
