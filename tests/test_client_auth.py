@@ -3,7 +3,7 @@ import base64
 
 import pytest
 
-from tests.fake_master import PASSWORD, TOKEN, USER, fake_master, make_master  # noqa: F401
+from tests.fake_master import PASSWORD, TOKEN, USER
 from tikisync_web.remote import errors
 from tikisync_web.remote.auth import (BasicAuth, BearerAuth, HeaderAuth, OriginPolicy,
                                       SessionAuth, UrlError, covers, locate, normalize_base)

@@ -1,7 +1,6 @@
 """Paging through list_items on masters that cap, ignore offset, shuffle or fail mid-way."""
 import pytest
 
-from tests.fake_master import fake_master, make_master  # noqa: F401
 from tests.test_client import api_requests, make_client
 from tikisync_web.remote import errors
 
