@@ -2,6 +2,7 @@
 import functools
 import os
 
+import peewee as pw
 import pytest
 from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
@@ -47,6 +48,11 @@ def server_db_url():
         yield None
         return
     url = databases.create_server_database()
+    if databases.BACKEND == "mariadb":
+        # PyMySQL 1.2 builds a fresh TLS context (loading the system CA store, ~30 ms) on every
+        # connect to "prefer" TLS; the app connects per request, so the suite would spend most
+        # of its time there. Loopback needs no TLS.
+        url += "&ssl_disabled=true"
     yield url
     if database.obj is not None and not database.is_closed():
         database.close()
@@ -74,15 +80,12 @@ def _clear_rows(url):
             return False
         if migrations.current_version() != migrations.LATEST:
             return False
-        if tdb.is_mysql():
-            with database.atomic():
-                database.execute_sql("SET FOREIGN_KEY_CHECKS=0")
-                for table in sorted(expected):
-                    database.execute_sql(f"DELETE FROM `{table}`")
-                database.execute_sql("SET FOREIGN_KEY_CHECKS=1")
-        else:
-            database.execute_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in sorted(expected)) +
-                                 " RESTART IDENTITY CASCADE")
+        # DELETE, children first: far cheaper than TRUNCATE on PostgreSQL for small tables.
+        ordered = [model._meta.table_name for model in reversed(pw.sort_models(ALL_MODELS))]
+        quote = "`" if tdb.is_mysql() else '"'
+        with database.atomic():
+            for table in ordered:
+                database.execute_sql(f"DELETE FROM {quote}{table}{quote}")
     return True
 
 
