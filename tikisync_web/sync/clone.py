@@ -4,7 +4,15 @@ The policy per remote type comes from fields.py: synchronizable types are kept w
 options; `u`, `e`, `r` are transformed into dropdowns whose options are read from the master
 (users, categories, linked items); everything else is skipped with a reason. A remote problem
 with one field (categories not readable, say) skips that field, never the whole clone.
+
+Where we knowingly differ from Tiki: a multiple user selector or item link becomes a
+multiselect (`M`), since a dropdown cannot hold the comma-joined values those fields store;
+the legacy `sMandatory` key of Tiki 9-12 is read, so the mandatory flag survives; Tiki 9-11
+CSV options are read by position (Category's `descendants` is the 4th, Item Link's status
+filter the 5th); item-link labels are plain text (Tiki keeps the rendered HTML, W19).
 """
+import html
+import json
 import re
 from dataclasses import dataclass, field as dc_field
 
@@ -13,14 +21,20 @@ from ..db import database
 from ..fields import field_type
 from ..models import Field, Tracker
 from ..remote import exportfmt
+from ..remote.errors import RemoteValidationError
 
 FLAG_DEFAULTS = {"isMain": "n", "isTblVisible": "y", "isSearchable": "y", "isPublic": "y",
                  "isHidden": "n"}
 _TAGS = re.compile(r"<[^>]*>")
+_DATE_TYPES = ("f", "j", "CAL")
 
 
 class CloneError(Exception):
     """The clone cannot be made; the message says why and what to do."""
+
+
+class FieldTrouble(Exception):
+    """The master could not give what one field needs; that field is skipped."""
 
 
 @dataclass
@@ -37,6 +51,7 @@ class FieldPlan:
     description: str = ""
     position: int = 0
     flags: dict = dc_field(default_factory=dict)
+    problem: str = ""  # a remote read failed and a fallback was used (refresh keeps the field)
 
 
 @dataclass
@@ -59,116 +74,203 @@ class ClonePlan:
                         for f in self.fields if f.action == "skipped"],
         }
 
+    def digest(self):
+        """Changes whenever anything the preview shows would change."""
+        import hashlib
 
-def _legacy_parts(options):
-    return str(options.get("legacy", "")).split(",") if "legacy" in options else None
+        body = json.dumps([self.remote_tracker_id, self.name, self.description,
+                           [vars(f) for f in self.fields]], sort_keys=True, default=str)
+        return hashlib.sha1(body.encode("utf-8")).hexdigest()
 
+
+# --- options as the master wrote them --------------------------------------------------------
+
+def remote_options(remote):
+    """The options dict of a parsed remote field; PHP's empty array `[]` is no options."""
+    raw = str(remote.get("options_raw", "")).strip()
+    if raw in ("", "[]", "null", "{}"):
+        return {}
+    return dict(remote.get("options") or {})
+
+
+def _legacy(options, index, default=None):
+    """Positional option `index` of Tiki 9-11's comma-separated options, if that is what we have."""
+    if "legacy" not in options:
+        return default
+    parts = str(options["legacy"]).split(",")
+    return parts[index].strip() if index < len(parts) and parts[index].strip() != "" else default
+
+
+def _option(options, name, index, default=None):
+    value = options.get(name)
+    if value in (None, "", []):
+        value = _legacy(options, index, default)
+    return default if value in (None, "") else value
+
+
+def _truthy(value):
+    return str(value).strip().lower() in ("1", "y", "yes", "true")
+
+
+def _int_or_none(value):
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number or None  # Tiki's "0" means "none"
+
+
+# --- the three transformed types (§8.1) ------------------------------------------------------
 
 def _users(client, options):
-    legacy = _legacy_parts(options)
-    groups = options.get("groupIds") or ([g for g in legacy[2].split("|") if g]
-                                         if legacy and len(legacy) > 2 else [])
-    users = client.list_users(group_ids=[g for g in groups if str(g).strip()] or None)
+    groups = options.get("groupIds")
+    if groups in (None, "", []):
+        groups = [g for g in str(_legacy(options, 2, "")).split("|") if g.strip()]
+    if isinstance(groups, (str, int)):
+        groups = [g for g in str(groups).split("|") if g.strip()]
+    ids = [n for n in (_int_or_none(g) for g in groups) if n]
+    users = client.list_users(group_ids=ids or None)
     logins = [u.get("login") if isinstance(u, dict) else u for u in users or []]
-    return sorted({str(login) for login in logins if login})
+    return sorted({str(login) for login in logins if login not in (None, "")})
 
 
 def _categories(client, options):
-    legacy = _legacy_parts(options)
-    parent = options.get("parentId", legacy[0] if legacy else None)
-    descends = options.get("descendants", legacy[2] if legacy and len(legacy) > 2 else 0)
-    rows = client.list_categories(parent_id=parent or None, descends=str(descends) in ("1", "y"))
+    parent = _int_or_none(_option(options, "parentId", 0))
+    descends = _truthy(_option(options, "descendants", 3, 0))
+    try:
+        rows = client.list_categories(parent_id=parent, descends=descends)
+    except RemoteValidationError as exc:
+        if parent is not None or exc.status != 409:
+            raise
+        raise FieldTrouble("this master (Tiki 9-23) lists categories only under a parent "
+                           "category and the field names none: give it a parent category on "
+                           "the master, or add the field here by hand") from None
     rows = rows.values() if isinstance(rows, dict) else rows or []
     result = []
     for row in rows:
         if isinstance(row, dict) and row.get("categId") not in (None, ""):
-            result.append(f"{row['categId']}={row.get('name', row['categId'])}")
+            name = " ".join(str(row.get("name") or row["categId"]).split())
+            result.append(f"{row['categId']}={name}")
     return result
 
 
-def _category_multiple(options):
-    legacy = _legacy_parts(options)
-    inputtype = options.get("inputtype", legacy[1] if legacy and len(legacy) > 1 else "d")
-    return inputtype in ("m", "checkbox")
+def _label(value):
+    """A rendered value as plain text: tags dropped, entities decoded, blanks collapsed."""
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
+    text = html.unescape(_TAGS.sub(" ", "" if value in (None, False) else str(value)))
+    return " ".join(text.split())
 
 
 def _item_links(client, options):
-    legacy = _legacy_parts(options)
-    tracker_id = options.get("trackerId", legacy[0] if legacy else None)
-    display_id = options.get("fieldId", legacy[1] if legacy and len(legacy) > 1 else None)
+    tracker_id = _int_or_none(_option(options, "trackerId", 0))
+    display_id = _int_or_none(_option(options, "fieldId", 1))
     if not tracker_id or not display_id:
-        raise CloneError("the item link names no linked tracker or display field")
-    answer = client.edit_field(int(tracker_id), int(display_id))
+        raise FieldTrouble("the item link names no linked tracker or display field")
+    answer = client.edit_field(tracker_id, display_id)
     field = answer.get("field", answer) if isinstance(answer, dict) else {}
     perm = field.get("permName") if isinstance(field, dict) else None
     if not perm:
-        raise CloneError("the master did not say which field the item link displays")
-    options_out = []
-    for item in client.iter_items(int(tracker_id), fmt=None):
-        label = _TAGS.sub("", str(item["fields"].get(perm, ""))).strip()
-        options_out.append(f"{item['itemId']}={label or item['itemId']}")
-    return options_out
+        raise FieldTrouble("the master did not say which field the item link displays")
+    status = str(_option(options, "status", 4, "opc"))
+    status = "".join(s for s in status if s in "opc") or "opc"
+    choices = []
+    for item in client.iter_items(tracker_id, status=None if status == "opc" else status,
+                                  fmt=None):
+        label = _label(item["fields"].get(perm, ""))
+        choices.append(f"{item['itemId']}={label or item['itemId']}")
+    return choices
 
 
 def _transform(client, remote, plan):
-    """Fill plan for u / e / r from the master; raises on what cannot be read."""
-    code, options = remote["type"], remote["options"]
+    """Fill `plan` for u / e / r from the master; raises on what cannot be read."""
+    code, options = remote["type"], plan.options
     if code == "u":
         try:
             logins = _users(client, options)
         except Exception as exc:  # noqa: BLE001 - any remote failure means "not readable"
-            logins, why = [], f"the user list is not readable ({_short(exc)})"
+            logins, why = [], f"the master's user list is not readable ({_short(exc)})"
+            plan.problem = why
         else:
             why = "the master's user list is empty"
         if logins:
-            multiple = str(options.get("multiple", "0")) in ("1", "y", "true")
-            plan.local_type = "M" if multiple else "d"
+            plan.local_type = "M" if _truthy(options.get("multiple", 0)) else "d"
             plan.options = {"options": logins}
-            plan.reason = f"a dropdown of the {len(logins)} users of the master"
+            plan.reason = f"a {_widget(plan.local_type)} of the {len(logins)} users of the master"
         else:
             plan.local_type, plan.options, plan.reason = "t", {}, f"a text field: {why}"
     elif code == "e":
         choices = _categories(client, options)
-        plan.local_type = "M" if _category_multiple(options) else "d"
+        inputtype = str(_option(options, "inputtype", 1, "d"))
+        plan.local_type = "M" if inputtype in ("m", "checkbox") else "d"
         plan.options = {"options": choices}
-        plan.reason = f"a {'multi-select' if plan.local_type == 'M' else 'dropdown'} of " \
-                      f"{len(choices)} categories (categId=Name)"
+        plan.reason = f"a {_widget(plan.local_type)} of {len(choices)} categories (categId=Name)"
     elif code == "r":
         choices = _item_links(client, options)
-        plan.local_type, plan.options = "d", {"options": choices}
-        plan.reason = f"a dropdown of the {len(choices)} linked items (remoteItemId=label)"
+        plan.local_type = "M" if _truthy(_option(options, "selectMultipleValues", 12, 0)) else "d"
+        plan.options = {"options": choices}
+        plan.reason = (f"a {_widget(plan.local_type)} of the {len(choices)} linked items "
+                       "(remoteItemId=label)")
+
+
+def _widget(code):
+    return "multi-select" if code == "M" else "dropdown"
 
 
 def _short(exc):
     return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
 
 
+def _kept_options(code, options):
+    """Options of a kept field; Tiki 9-11 CSV options are read where their meaning is known."""
+    if "legacy" not in options:
+        return options
+    if field_type(code).kind in ("choice", "multichoice"):
+        return {"options": list(options.get("options", []))}  # the CSV is the list of choices
+    if code in _DATE_TYPES and _legacy(options, 0) in ("d", "dt"):
+        return {"datetime": _legacy(options, 0), "legacy": options["legacy"]}
+    return {"legacy": options["legacy"]}  # kept as found: its meaning depends on the type
+
+
 def plan_field(client, remote):
     """What happens to one remote field definition (a dict from exportfmt.parse)."""
     kind = field_type(remote["type"])
+    options = remote_options(remote)
     plan = FieldPlan(
         perm=remote["permName"], name=remote["name"], remote_type=remote["type"],
         remote_id=remote["fieldId"], action="kept", local_type=remote["type"],
-        options=dict(remote["options"]), mandatory=remote["isMandatory"],
+        options=options, mandatory=remote["isMandatory"],
         description=remote["description"], position=remote["position"],
         flags={**FLAG_DEFAULTS, **{k: v for k, v in remote["flags"].items() if v in ("y", "n")}},
     )
     if kind.policy == "skip":
-        plan.action, plan.reason = "skipped", kind.reason
+        plan.action, plan.reason, plan.options = "skipped", kind.reason, {}
     elif kind.policy == "transform":
         plan.action = "transformed"
         try:
             _transform(client, remote, plan)
         except Exception as exc:  # noqa: BLE001 - one field's trouble must not sink the clone
-            plan.action = "skipped"
-            plan.reason = f"{kind.label} options could not be read from the master: {_short(exc)}"
-    if "legacy" in plan.options and plan.action == "kept" and \
-            kind.kind not in ("choice", "multichoice"):
-        # CSV options of Tiki <= 11 mean something only per type; keep the text as found.
-        plan.options = {"legacy": plan.options["legacy"]}
-    elif plan.action != "kept":
-        plan.options.pop("legacy", None)
+            plan.action, plan.local_type, plan.options = "skipped", "", {}
+            plan.problem = plan.reason = (f"{kind.label} options could not be read from the "
+                                          f"master: {_short(exc)}")
+    else:
+        plan.options = _kept_options(plan.remote_type, options)
     return plan
+
+
+def plan_fields(client, parsed):
+    """Plans for every remote field, in the master's order; a repeated permName is skipped."""
+    plans, seen = [], set()
+    for remote in sorted(parsed, key=lambda f: (f["position"], f["fieldId"])):
+        if remote["permName"] in seen:
+            plans.append(FieldPlan(remote["permName"], remote["name"], remote["type"],
+                                   remote["fieldId"], "skipped",
+                                   reason="another field of the master has the same "
+                                          "permanent name"))
+            continue
+        seen.add(remote["permName"])
+        plans.append(plan_field(client, remote))
+    return plans
 
 
 def plan_clone(client, remote_tracker_id):
@@ -183,8 +285,15 @@ def plan_clone(client, remote_tracker_id):
     if not parsed:
         raise CloneError("the master's field export is empty: the account may lack "
                          "tracker-admin rights on that tracker")
-    plans = [plan_field(client, f) for f in sorted(parsed, key=lambda f: (f["position"], f["fieldId"]))]
-    return ClonePlan(remote_tracker_id, remote["name"], remote.get("description") or "", text, plans)
+    return ClonePlan(remote_tracker_id, remote["name"], remote.get("description") or "", text,
+                     plan_fields(client, parsed))
+
+
+def _field_row(tracker, fp, position):
+    return dict(tracker=tracker, perm_name=fp.perm, name=fp.name, type=fp.local_type,
+                options=fp.options, position=position, mandatory=fp.mandatory,
+                description=fp.description, flags=fp.flags, remote_field_id=fp.remote_id,
+                remote_type=fp.remote_type if fp.action == "transformed" else None)
 
 
 def create_clone(plan, source_url, protocol=None, credential=None, username=""):
@@ -194,17 +303,9 @@ def create_clone(plan, source_url, protocol=None, credential=None, username=""):
             name=plan.name, description=plan.description, source_url=source_url.rstrip("/"),
             remote_tracker_id=plan.remote_tracker_id, protocol=protocol, credential=credential,
             remote_schema=plan.export)
-        position = 0
-        for fp in plan.fields:
-            if fp.action == "skipped":
-                continue
-            position += 10
-            Field.create(
-                tracker=tracker, perm_name=fp.perm, name=fp.name, type=fp.local_type,
-                options=fp.options, position=position, mandatory=fp.mandatory,
-                description=fp.description, flags=fp.flags,
-                remote_type=fp.remote_type if fp.action == "transformed" else None,
-                remote_field_id=fp.remote_id)
+        created = [fp for fp in plan.fields if fp.action != "skipped"]
+        for position, fp in enumerate(created, start=1):
+            Field.create(**_field_row(tracker, fp, position * 10))
         report = plan.report(tracker.id)
         audit.record("tracker.clone", username, tracker=tracker, source=tracker.source_url,
                      remote_tracker=plan.remote_tracker_id, kept=report["kept"],
@@ -212,8 +313,10 @@ def create_clone(plan, source_url, protocol=None, credential=None, username=""):
     return tracker
 
 
+# --- after the clone: drift, refresh, adopt --------------------------------------------------
+
 def drift(tracker, current_export):
-    """Remote schema changes since the export adopted at clone time."""
+    """Remote schema changes since the export last adopted (clone, refresh or adopt)."""
     before = {f["permName"]: f for f in exportfmt.parse(tracker.remote_schema or "")}
     after = {f["permName"]: f for f in exportfmt.parse(current_export or "")}
     return {
@@ -221,23 +324,37 @@ def drift(tracker, current_export):
                   for p, f in after.items() if p not in before],
         "removed": [{"perm": p, "type": f["type"], "name": f["name"]}
                     for p, f in before.items() if p not in after],
-        "retyped": [{"perm": p, "from": before[p]["type"], "to": f["type"]}
+        "retyped": [{"perm": p, "from": before[p]["type"], "to": f["type"], "name": f["name"]}
                     for p, f in after.items() if p in before and before[p]["type"] != f["type"]],
     }
 
 
+def _store_schema(tracker, adopted):
+    """Record `adopted` (permName -> current remote definition) in the stored export; entries
+    of other fields stay as they were, so their drift keeps showing."""
+    stored = exportfmt.parse(tracker.remote_schema or "")
+    perms = {f["permName"] for f in stored}
+    rows = [adopted.get(f["permName"], f) for f in stored]
+    rows += [f for p, f in adopted.items() if p not in perms]
+    text = _reexport(rows)
+    Tracker.update(remote_schema=text).where(Tracker.id == tracker.id).execute()
+    tracker.remote_schema = text
+
+
 def refresh_fields(tracker, client, username=""):
-    """Tiki's sync_meta: refresh names, options and flags of existing fields from the master."""
+    """Tiki's sync_meta: refresh names, options and flags of existing fields from the master
+    (new users, categories, linked items). New remote fields are not added (see adopt_fields);
+    a field whose options cannot be read now is left as it is."""
     text, parsed = client.export_fields(tracker.remote_tracker_id)
     local = {f.perm_name: f for f in tracker.ordered_fields()}
-    changes = []
+    remote = {f["permName"]: f for f in parsed if f["permName"] in local}
+    plans = [plan_field(client, f) for f in remote.values()]  # remote calls before the writes
+    changes, skipped, adopted = [], [], {}
     with database.atomic():
-        for remote in parsed:
-            mine = local.get(remote["permName"])
-            if mine is None:
-                continue
-            fp = plan_field(client, remote)
-            if fp.action == "skipped":
+        for fp in plans:
+            mine = local[fp.perm]
+            if fp.action == "skipped" or fp.problem:
+                skipped.append({"perm": fp.perm, "reason": fp.reason})
                 continue
             new = {"name": fp.name, "options": fp.options, "mandatory": fp.mandatory,
                    "description": fp.description, "flags": fp.flags, "type": fp.local_type,
@@ -247,33 +364,48 @@ def refresh_fields(tracker, client, username=""):
             if diff:
                 Field.update(**new).where(Field.id == mine.id).execute()
                 changes.append({"perm": mine.perm_name, "changed": diff})
-        audit.record("tracker.refresh_fields", username, tracker=tracker, changes=changes)
-    return {"changed": changes, "drift": drift(tracker, text)}
+            adopted[fp.perm] = remote[fp.perm]
+        _store_schema(tracker, adopted)
+        audit.record("tracker.refresh_fields", username, tracker=tracker, changes=changes,
+                     skipped=skipped)
+    return {"changed": changes, "skipped": skipped, "drift": drift(tracker, text)}
 
 
 def adopt_fields(tracker, client, perms, username=""):
-    """Add remote fields that appeared after the clone (beyond Tiki); returns the plans."""
+    """Add remote fields that appeared after the clone (beyond Tiki, which says "destroy the
+    clone and create a new one"). Returns the plans: a field of a type that is never cloned is
+    acknowledged (no longer reported as added) but not created."""
     text, parsed = client.export_fields(tracker.remote_tracker_id)
     existing = {f.perm_name for f in tracker.fields}
-    wanted = [f for f in parsed if f["permName"] in set(perms) and f["permName"] not in existing]
-    plans = [plan_field(client, f) for f in wanted]
+    known = {f["permName"] for f in exportfmt.parse(tracker.remote_schema or "")}
+    wanted = [f for f in parsed if f["permName"] in set(perms) and f["permName"] not in known]
+    plans = []
+    for remote in wanted:
+        if remote["permName"] in existing:
+            plans.append(FieldPlan(remote["permName"], remote["name"], remote["type"],
+                                   remote["fieldId"], "skipped", reason=(
+                                       "a local field already has this permanent name: rename "
+                                       "or delete it, then adopt again")))
+        else:
+            plans.append(plan_field(client, remote))
+    by_perm = {f["permName"]: f for f in wanted}
     with database.atomic():
         last = max([f.position for f in tracker.fields] or [0])
         for fp in plans:
             if fp.action == "skipped":
                 continue
             last += 10
-            Field.create(tracker=tracker, perm_name=fp.perm, name=fp.name, type=fp.local_type,
-                         options=fp.options, position=last, mandatory=fp.mandatory,
-                         description=fp.description, flags=fp.flags, remote_field_id=fp.remote_id,
-                         remote_type=fp.remote_type if fp.action == "transformed" else None)
-        # The adopted definition becomes the reference for the next drift check.
-        adopted = {f["permName"] for f in exportfmt.parse(tracker.remote_schema or "")}
-        adopted |= {fp.perm for fp in plans}
-        keep = [f for f in parsed if f["permName"] in adopted]
-        Tracker.update(remote_schema=_reexport(keep)).where(Tracker.id == tracker.id).execute()
+            Field.create(**_field_row(tracker, fp, last))
+        # Acknowledged: what was created, and types that are never cloned. A field that could
+        # not be read now, or clashes with a local field, stays "added" so it can be retried.
+        _store_schema(tracker, {fp.perm: by_perm[fp.perm] for fp in plans
+                                if fp.action != "skipped" or (
+                                    field_type(fp.remote_type).policy == "skip"
+                                    and fp.perm not in existing)})
         audit.record("tracker.adopt_fields", username, tracker=tracker,
-                     fields=[fp.perm for fp in plans])
+                     fields=[fp.perm for fp in plans if fp.action != "skipped"],
+                     skipped=[{"perm": fp.perm, "reason": fp.reason}
+                              for fp in plans if fp.action == "skipped"])
     return plans
 
 
