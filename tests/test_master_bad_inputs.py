@@ -127,6 +127,16 @@ CASES = {
          [("trackerId", "{tid}"), ("fields[title]", "x")], BAD_PASSWORD, 401),
         ("broken JSON body", "POST", "A:tracker/insert_item", "{\"trackerId\": ", "editor", 400),
         ("JSON body not an object", "POST", "A:tracker/insert_item", "[1, 2]", "editor", 400),
+        ("JSON lone surrogate", "POST", "A:tracker/insert_item",
+         '{"trackerId": {tid}, "fields": {"title": "\\ud800"}}', "editor", 400),
+        ("JSON nested a thousand deep", "POST", "A:tracker/insert_item", "[" * 1000 + "]" * 1000,
+         "editor", 400),
+        ("JSON nested too deeply", "POST", "A:tracker/insert_item",
+         '{"trackerId": {tid}, "fields": {"title": [[["x"]]]}}', "editor", 400),
+        ("a permName in other digits", "POST", "A:tracker/insert_item",
+         [("trackerId", "{tid}"), ("fields[title]", "x"), ("fields[\u00b2]", "x")], "editor", 400),
+        ("an id in other digits", "POST", "A:tracker/insert_item",
+         [("trackerId", "\u0663"), ("fields[title]", "x")], "editor", 400),
         ("B unknown permName", "POST", "B:trackers/{tid}/items",
          [("fields[title]", "x"), ("fields[nosuch]", "1")], "editor", 400),
         ("B oversized", "POST", "B:trackers/{tid}/items", [("fields[title]", TOO_LONG)],
@@ -261,7 +271,7 @@ def send(master, case, ids):
     name, method, where, body, who, _ = case
     headers = {**ACCEPT, **_headers(master, where[0], who)}
     if isinstance(body, str):  # a JSON body
-        data, content_type = body, "application/json"
+        data, content_type = body.replace("{tid}", str(ids["tid"])), "application/json"
     else:
         data = urlencode([(k, v.format(**ids)) for k, v in body])
         content_type = FORM
@@ -294,3 +304,37 @@ def test_bad_inputs_get_their_status_and_change_nothing(master, action):
             assert response.headers.get("Allow"), case[0]
     assert wrong == []
     assert snapshot() == before
+
+
+ATOMS = ["", "1", "-1", "99999999999999999999", "abc", "\u00b2", "\u0663", " 1 ", "opc", "raw",
+         "a,b", "2024-01-01", "[", "]", "\x01", "y", "editor", "\U0001d11e" * 3, "z" * 70000]
+NAMES = ["trackerId", "itemId", "fieldId", "offset", "maxRecords", "status", "format",
+         "modifiedSince", "groupIds", "parentId", "type", "source", "name", "fields[title]",
+         "fields[amount]", "fields[due]", "fields[team]", "fields[assignee]", "fields[nosuch]",
+         "fields[]", "fields[title][]", "fields[title][a][b]", "fields[", "itemId[]", "x]"]
+TARGETS = ["A:tracker/list_trackers", "A:tracker/export_fields", "A:tracker/list_items",
+           "A:tracker/insert_item", "A:tracker/update_item", "A:tracker/edit_field",
+           "A:user/list_users", "A:category/list_categories", "A:translation/manage",
+           "B:trackers", "B:trackers/{tid}", "B:trackers/{tid}/items",
+           "B:trackers/{tid}/items/{item}", "B:trackers/{tid}/fields/{field}", "B:users",
+           "B:categories", "B:translations/trackeritem/{item}", "B:version"]
+
+
+def test_random_inputs_never_get_a_500_or_html(master):
+    """A seeded shower of parameter soup: whatever the status, it is JSON and not a 500."""
+    import random
+
+    rnd = random.Random(20261127)
+    ids = {"tid": master.tracker.id, "item": master.item_ids[0], "foreign": 0,
+           "field": master.tracker.ordered_fields()[0].id}
+    failures = []
+    for _ in range(300):
+        body = [("trackerId", "{tid}")] if rnd.random() < 0.7 else []
+        body += [(rnd.choice(NAMES), rnd.choice(ATOMS)) for _ in range(rnd.randint(0, 5))]
+        case = ("random", rnd.choice(["GET", "POST", "POST", "PUT", "HEAD"]),
+                rnd.choice(TARGETS), body, rnd.choice(["admin", "viewer", None]), None)
+        response = send(master, case, ids)
+        if response.status_code >= 500 or (case[1] != "HEAD" and
+                                            response.mimetype != "application/json"):
+            failures.append((case[1], case[2], body, response.status_code))
+    assert failures == []

@@ -37,7 +37,8 @@ def identify(generation):
         # tiki-api.php ignores Basic (tiki-examples/23); other schemes mean nothing here.
         return None
     basic = request.authorization
-    if basic is None or basic.type != "basic" or not basic.username:
+    if basic is None or basic.type != "basic" or not basic.username \
+            or "\x00" in basic.username + (basic.password or ""):
         raise unauthorized("Malformed HTTP Basic credentials")
     user = _check_basic(basic.username, basic.password or "")
     if user is None:

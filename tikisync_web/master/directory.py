@@ -3,7 +3,7 @@ user/list_users, category/list_categories, translation/manage, and the version r
 from ..fields import choices
 from ..models import ROLES, Field, Item, User
 from .errors import bad_request, not_found
-from .params import MAX_ID, valid_id
+from .params import MAX_ID, is_number, valid_id
 from .shapes import GROUP_ROLES
 
 
@@ -18,7 +18,7 @@ def _roles(params):
         if isinstance(item, dict):
             raise bad_request("groupIds must be a list of group ids")
         text = item.strip()
-        if text.isdigit() and int(text) in GROUP_ROLES:
+        if is_number(text) and int(text) in GROUP_ROLES:
             roles.add(GROUP_ROLES[int(text)])
         elif text in ROLES:
             roles.add(text)
@@ -53,7 +53,7 @@ def list_categories(params, user):
         for field in Field.select(Field.id, Field.options).where(Field.type == "e").order_by(Field.id):
             for value, label in choices(field.options):
                 if value and value not in categories:
-                    categories[value] = {"categId": int(value) if value.isdigit() else value,
+                    categories[value] = {"categId": int(value) if is_number(value) else value,
                                          "name": label, "parentId": 0}
     return categories
 

@@ -16,7 +16,7 @@ MAX_PARAMS = 5000
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in every database we run on
 _NAME = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _INDEX = re.compile(r"\[([^\[\]]*)\]")
-_INTEGER = re.compile(r"^\s*[+-]?\d{1,30}\s*$")
+_INTEGER = re.compile(r"^\s*[+-]?[0-9]{1,30}\s*$")  # ASCII digits only: int() takes others too
 
 
 class _Node(dict):
@@ -30,7 +30,7 @@ class _Node(dict):
         return key
 
     def note_key(self, key):
-        if key.isdigit():
+        if is_number(key):
             self.next_index = max(self.next_index, int(key) + 1)
 
 
@@ -77,23 +77,34 @@ def from_json(document):
         raise bad_request("A JSON body must be an object")
     pairs = []
 
-    def walk(prefix, value):
+    def walk(prefix, value, depth):
+        if depth > MAX_DEPTH:
+            raise bad_request(f"Parameter {prefix[:100]!r} is nested too deeply")
         if isinstance(value, dict):
             for key, item in value.items():
-                walk(f"{prefix}[{key}]", item)
+                walk(f"{prefix}[{_utf8(key)}]", item, depth + 1)
         elif isinstance(value, list):
             for item in value:
-                walk(f"{prefix}[]", item)
+                walk(f"{prefix}[]", item, depth + 1)
         elif value is None:
             return  # http_build_query omits nulls
         elif value is True or value is False:
             pairs.append((prefix, "1" if value else "0"))
         else:
-            pairs.append((prefix, str(value)))
+            pairs.append((prefix, _utf8(str(value))))
 
     for key, value in document.items():
-        walk(str(key), value)
+        walk(_utf8(str(key)), value, 0)
     return parse_pairs(pairs)
+
+
+def _utf8(text):
+    # JSON may spell lone surrogates ("\ud800") that no database can store.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise bad_request("The JSON body holds text that is not valid Unicode") from None
+    return text
 
 
 def read_request(request, path_values=None, defaults=None):
@@ -103,7 +114,7 @@ def read_request(request, path_values=None, defaults=None):
         if request.is_json:
             try:
                 document = json.loads(request.get_data(as_text=True) or "{}")
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise bad_request("The JSON body cannot be parsed") from None
             body = from_json(document)
         else:
@@ -193,6 +204,11 @@ def _to_int(name, text):
     if not _INTEGER.match(text):
         raise bad_request(f"{name} must be a whole number, not {text[:30]!r}")
     return int(text)
+
+
+def is_number(text):
+    """True for a plain non-negative integer in ASCII digits ("²".isdigit() is True too)."""
+    return text.isascii() and text.isdigit()
 
 
 def valid_id(value):
