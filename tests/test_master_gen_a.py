@@ -387,3 +387,20 @@ def test_answers_are_json_whatever_the_accept_header(master):
         assert answer.status_code == 200 and answer.mimetype == "application/json"
         error = tiki.call("list_items", trackerId=999999)
         assert error.status_code == 404 and error.mimetype == "application/json"
+
+
+def test_a_changed_password_or_disabled_account_stops_basic_at_once(master):
+    from tikisync_web import auth as tauth
+    from tikisync_web.models import User
+
+    viewer = master.a["viewer"]
+    assert viewer.call("list_trackers").status_code == 200  # now remembered as verified
+    with database.connection_context():
+        User.update(password_hash=tauth.hash_password("another password")).where(
+            User.username == "viewer").execute()
+    assert viewer.call("list_trackers").status_code == 401
+    editor = master.a["editor"]
+    assert editor.call("list_trackers").status_code == 200
+    with database.connection_context():
+        User.update(active=False).where(User.username == "editor").execute()
+    assert editor.call("list_trackers").status_code == 401

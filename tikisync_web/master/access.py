@@ -16,8 +16,9 @@ from .errors import denied, unauthorized
 
 # A password check costs ~0.1 s (scrypt) and Tiki's client pages by 20 items, each page a new
 # request with the same Basic header: remember verified credentials for a few minutes. An
-# entry holds a digest of the header and the password hash it was checked against, so a
-# changed password, a disabled user or another database never matches it.
+# entry keys a digest of username and password to the user and the password hash they were
+# checked against; it is used only while that user is active with that very hash, so a
+# changed password or a disabled account ends it at once. Failures are never remembered.
 _VERIFIED_TTL = 300
 _VERIFIED_MAX = 256
 _verified = OrderedDict()

@@ -20,7 +20,7 @@ def _run(action, params, user):
     if action.role is not None:
         access.require(user, action.role)
     answer = action.handler(params, user)
-    return answer if not isinstance(answer, dict) else json_response(answer)
+    return json_response(answer) if isinstance(answer, dict) else answer
 
 
 @bp.route("/tiki-ajax_services.php", methods=METHODS, endpoint="ajax_services")
