@@ -342,16 +342,16 @@ def probe(cred, *, session=None, config=None):
 def _summary(r):
     if not r["answered"]:
         return f"Not reached: {r['error']}"
-    gen = {"A": "tiki-ajax_services.php (Tiki 8-23)", "B": "tiki-api.php (Tiki 24+)"}.get(
-        r["generation"], "unknown protocol")
-    version = f"Tiki {r['version']}, " if r["version"] else ""
+    script = {"A": "tiki-ajax_services.php", "B": "tiki-api.php"}.get(r["generation"], "?")
+    how = f"Tiki {r['version']} via {script}" if r["version"] else f"via {script}"
+    answered = f"{r['url']} answered ({how})"
     if not r["list_trackers"]:
-        return f"{r['url']} answered ({version}{gen}) but refused to list trackers: {r['error']}"
+        return f"{answered} but refused to list trackers: {r['error']}"
     if not r["trackers"]:
-        return (f"{r['url']} answered ({version}{gen}) but this account sees no trackers: "
-                "check the account's rights (Tiki 24 ignores HTTP Basic on tiki-api.php)")
+        return (f"{answered} but this account sees no trackers: check its rights (Tiki 24 "
+                "ignores HTTP Basic on tiki-api.php)")
+    count = f"{r['trackers']} tracker" + ("" if r["trackers"] == 1 else "s")
     if not r["list_items"]:
-        return (f"{r['url']} answered ({version}{gen}); the account lists {r['trackers']} "
-                f"trackers but may not read items: {r['error']}")
-    return (f"{r['url']} answered ({version}{gen}); the account lists {r['trackers']} "
-            f"trackers and may read items (checked on tracker {r['tracker_checked']}).")
+        return f"{answered}; the account lists {count} but may not read items: {r['error']}"
+    return (f"{answered}; the account lists {count} and may read items (checked on tracker "
+            f"{r['tracker_checked']}).")
