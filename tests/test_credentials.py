@@ -122,11 +122,30 @@ def test_update_keeps_the_secret_when_left_empty(config):
     assert updated.identifier == "renamed"
 
 
-def test_update_of_a_bearer_credential_to_basic_needs_a_user(config):
+def test_update_of_a_bearer_credential_to_basic_needs_a_user_and_password(config):
     cred = add(config, method="bearer", username="")
     with pytest.raises(creds.CredentialInvalid) as caught:
         creds.update(cred, config, identifier="prod", url=cred.url, method="basic")
-    assert list(caught.value.errors) == ["username"]
+    assert caught.value.errors == {"username": "this method needs a user name",
+                                   "secret": "enter the password (the method changed)"}
+    basic = creds.update(cred, config, identifier="prod", url=cred.url, method="basic",
+                         username="u", secret="pw-for-basic")
+    session = creds.update(basic, config, identifier="prod", url=cred.url, method="session",
+                           username="u")  # a password stays a password
+    assert session.secret == basic.secret
+
+
+def test_a_kept_secret_never_follows_the_credential_to_another_site(config):
+    cred = add(config)
+    values = {"identifier": "prod", "method": "basic", "username": "sync"}
+    with pytest.raises(creds.CredentialInvalid) as caught:
+        creds.update(cred, config, url="https://attacker.example/tiki", **values)
+    assert "enter the secret again" in caught.value.errors["secret"]
+    moved = creds.update(cred, config, url="https://tiki.example.org/other", **values)
+    assert moved.secret == cred.secret  # same site, another path: kept
+    moved = creds.update(moved, config, url="https://new.example/tiki", secret="typed-again",
+                         **values)
+    assert crypto.decrypt(moved.secret, config.key) == "typed-again"
 
 
 def test_delete(config):

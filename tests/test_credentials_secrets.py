@@ -114,7 +114,12 @@ def test_no_secret_in_pages(app, client, auth, fake_master, caplog):
         client.post(url(app, "tikisync.credential_test", cred_id=cred.id))  # plain: a message
         pages.append(client.get(url(app, "tikisync.credentials")))  # shows that message
         fake_master.settings.answer_status = None
+    pages.append(client.get(url(app, "tikisync.credential_edit", cred_id=999)))  # 404 page
+    client.send_csrf = False
+    pages.append(client.post(create, data={"identifier": "x", "url": fake_master.url,
+                                           "method": "basic", "secret": PASSWORD}))  # 400 page
     assert [p.status_code for p in pages].count(422) == 8
+    assert {p.status_code for p in pages} == {200, 303, 400, 404, 422}
     for page in pages:
         assert_clean(page.get_data(as_text=True), f"the page {page.request.path}")
     assert_clean(caplog.text, "the log")

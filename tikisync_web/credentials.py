@@ -29,6 +29,9 @@ METHODS = {
 }
 GENERATIONS = {"auto": "Detect", "A": "Tiki 8-23 (tiki-ajax_services.php)",
                "B": "Tiki 24+ (tiki-api.php)"}
+_SECRET_KIND = {"basic": "password", "session": "password", "bearer": "token",
+                "header": "header"}
+_ASK_SECRET = {"bearer": "enter the API token", "header": "enter the header value"}
 IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$")
 
 
@@ -150,8 +153,16 @@ def _clean(values, existing=None):
     if method in ("basic", "session") and not username:
         errors["username"] = "this method needs a user name"
     if method in METHODS and not has_secret:
-        errors["secret"] = {"bearer": "enter the API token", "header": "enter the header value"
-                            }.get(method, "enter the password")
+        errors["secret"] = _ASK_SECRET.get(method, "enter the password")
+    elif existing is not None and not secret and url and method in METHODS:
+        # A kept secret must not change meaning (a password used as a token) nor follow the
+        # credential to another site: secrets are write-only, even for admins.
+        if _SECRET_KIND[method] != _SECRET_KIND.get(existing.method):
+            errors["secret"] = _ASK_SECRET.get(method, "enter the password") + \
+                " (the method changed)"
+        elif rauth.locate(url).origin != rauth.locate(existing.url).origin:
+            errors["secret"] = ("the site changed: enter the secret again (a stored secret "
+                                "is never sent to a new site)")
     if method == "header" and secret and ("\n" in secret or "\r" in secret):
         errors["secret"] = "a header value is one line"
     login_url = (values.get("login_url") or "").strip() if method == "session" else ""
