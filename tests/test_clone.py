@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from tests import fake_master as fm
 from tests.conftest import url
 from tests.fake_master_http import ApiError
 from tests.sync_helpers import client as remote_client
