@@ -229,3 +229,11 @@ def test_every_error_is_a_remote_error():
                  "OutboundRefused", "OffsetIgnored", "ServerError", "InsecureTransport",
                  "RedirectRefused"):
         assert issubclass(getattr(errors, name), errors.RemoteError)
+
+
+def test_redirect_to_another_scheme_is_refused(fake_master):
+    fake_master.settings.redirect_to = "file://"
+    with TikiClient(fake_master.url, backoff=0) as c, \
+            pytest.raises(errors.RedirectRefused) as caught:
+        c.list_trackers()
+    assert "not an http(s) URL" in str(caught.value) and len(fake_master.requests) == 1

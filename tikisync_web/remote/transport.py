@@ -18,10 +18,11 @@ from types import SimpleNamespace
 from urllib.parse import urljoin
 
 import requests
+import urllib3.exceptions as u3
 from requests.cookies import RequestsCookieJar, extract_cookies_to_jar, get_cookie_header
 
 from . import errors as e
-from .auth import locate
+from .auth import UrlError, locate
 
 log = logging.getLogger("tikisync_web.remote")
 
@@ -80,8 +81,6 @@ def _connect_failed(exc):
     """True when the request never reached the master (so a write was not applied)."""
     inner = exc.args[0] if exc.args else None
     reason = getattr(inner, "reason", inner)
-    import urllib3.exceptions as u3
-
     return isinstance(reason, (u3.NewConnectionError, u3.NameResolutionError)) or \
         isinstance(exc, requests.exceptions.ConnectTimeout)
 
@@ -127,6 +126,12 @@ class Transport:
             if response.status_code in REDIRECTS and response.headers.get("Location"):
                 target = urljoin(url, response.headers["Location"])
                 response.close()
+                try:
+                    locate(target)
+                except UrlError:
+                    raise self._error(e.RedirectRefused, f"{url} redirects to something that is "
+                                      f"not an http(s) URL ({e.short(target, 80)})", url=url,
+                                      status=response.status_code) from None
                 if not read:
                     raise self._error(
                         e.RedirectRefused,
