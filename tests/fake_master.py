@@ -1,10 +1,10 @@
 """A fake Tiki master for tests: a real HTTP server on 127.0.0.1, both protocol generations.
 
-    master = FakeMaster(base_path="/tiki")          # tracker 1 "SyncDemo", 3 items, like a Tiki 24.1
+    master = FakeMaster(base_path="/tiki")          # tracker 1 "SyncDemo", 3 items (Tiki 24.1)
     master.start()                                  # or use the fixtures below
     master.url                                      # "http://127.0.0.1:PORT/tiki"
     master.add_item(1, {"title": "x"}, status="o")  # -> new itemId
-    master.items[4]                                 # {"itemId", "trackerId", "status", "fields", ...}
+    master.items[4]                                 # {"itemId", "trackerId", "status", "fields"…}
     master.requests                                 # every request received (see Recorded)
     master.settings.max_records_cap = 20            # switches, see Settings
     master.stop()
@@ -72,10 +72,12 @@ DEFAULT_USERS = [
     {"userId": 1, "login": "admin", "email": "admin@example.org", "hash": "$2y$secret-hash",
      "groups": [1, 3]},
     {"userId": 2, "login": "bob", "email": "bob@example.org", "hash": "$2y$bob", "groups": [2]},
-    {"userId": 3, "login": "carol", "email": "carol@example.org", "hash": "$2y$c", "groups": [2, 3]},
+    {"userId": 3, "login": "carol", "email": "carol@example.org", "hash": "$2y$c",
+     "groups": [2, 3]},
 ]
 DEFAULT_CATEGORIES = [
-    {"categId": 1, "name": "Sales", "parentId": 0}, {"categId": 2, "name": "Support", "parentId": 0},
+    {"categId": 1, "name": "Sales", "parentId": 0},
+    {"categId": 2, "name": "Support", "parentId": 0},
     {"categId": 3, "name": "EMEA", "parentId": 1}, {"categId": 4, "name": "Paris", "parentId": 3},
 ]
 EXPORT_KEYS = ("fieldId", "name", "permName", "position", "type", "options", "isMain",

@@ -63,7 +63,8 @@ def test_dsn_add_option_mistakes(cli):
         cli("dsn", "add", "x", url, "--method", "bearer", "--password", "p"))
     assert "--username" in one_line_failure(
         cli("dsn", "add", "x", url, "--method", "basic", "--password", "p"))
-    assert "--password/--token" in one_line_failure(cli("dsn", "add", "x", url, "--method", "bearer"))
+    assert "--password/--token" in one_line_failure(
+        cli("dsn", "add", "x", url, "--method", "bearer"))
     assert cli("dsn", "add", "x", url).exit_code == 2  # --method is required: a usage error
     assert Credential.select().count() == 0
 

@@ -52,7 +52,8 @@ def test_empty_page(admin, app):
     assert "HX-Request" in response.headers["Vary"]
     page = soup(response)
     assert page.find("h1").text == "Credentials"
-    assert page.find("form", id="credential-add")["action"] == url(app, "tikisync.credential_create")
+    add_form = page.find("form", id="credential-add")
+    assert add_form["action"] == url(app, "tikisync.credential_create")
     assert page.find("form", id="origin-add")["action"] == url(app, "tikisync.origin_create")
 
 

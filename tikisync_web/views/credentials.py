@@ -99,7 +99,8 @@ def credential_test(cred_id):
     if is_fragment_request(test_target(cred)):
         body = render_template(TEST_FRAGMENT, cred=cred, result=result, test_target=test_target)
         return hx_make_response(body, 200, trigger={"tikisync:credential-tested": cred.id})
-    notify(f"Test of {cred.identifier}: {result['message']}", "success" if result["ok"] else "error")
+    notify(f"Test of {cred.identifier}: {result['message']}",
+           "success" if result["ok"] else "error")
     return redirect(url_for("tikisync.credentials"), 303)
 
 
