@@ -52,7 +52,9 @@ def require(role="viewer"):
         def wrapped(*args, **kwargs):
             user = current_user()
             if user is None:
-                target = url_for("tikisync.login", next=request.full_path.rstrip("?"))
+                # script_root too: under a WSGI script root, full_path alone leads elsewhere.
+                here = request.script_root + request.full_path.rstrip("?")
+                target = url_for("tikisync.login", next=here)
                 if htmx:
                     return hx_make_response("", 401, location=target)
                 return redirect(target, 303 if request.method != "GET" else 302)
