@@ -35,7 +35,7 @@ def test_under_a_prefix(db_url, tmp_path):
         assert response.status_code == 200 and response.get_json()["result"] == []
     wrong_method = client.open(url(app, "tikisync_master.api", route="trackers"), method="TRACE")
     assert wrong_method.status_code == 405 and wrong_method.get_json()["code"] == 405
-    assert client.get("/").get_data(as_text=True) == "the host's own page"
+    assert client.get(url(app, "home")).get_data(as_text=True) == "the host's own page"
 
 
 def test_under_a_script_root(app, users):
