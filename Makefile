@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HTMX := static/tikisync/htmx.min.js
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench install assets chromium databases clean
+.PHONY: run test test-fast bench install assets system-packages databases clean
 
 run: install assets
 	$(VENV)/bin/tikisync init
@@ -14,12 +14,13 @@ run: install assets
 	@echo "tikisync-web on http://127.0.0.1:$(PORT)/"
 	$(VENV)/bin/flask --app wsgi run --host 127.0.0.1 --port $(PORT) --no-reload
 
-test: install assets chromium databases
-	$(PY) -m tests.run
+test: install assets system-packages databases
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m tests.run
 
 # Skip the browser, PostgreSQL and MariaDB layers (local use only; CI never sets these).
 test-fast: install assets
-	TIKISYNC_SKIP_BROWSER=1 TIKISYNC_SKIP_POSTGRESQL=1 TIKISYNC_SKIP_MARIADB=1 $(PY) -m tests.run
+	TIKISYNC_SKIP_BROWSER=1 TIKISYNC_SKIP_POSTGRESQL=1 TIKISYNC_SKIP_MARIADB=1 \
+	  env -u PYTHONDONTWRITEBYTECODE $(PY) -m tests.run
 
 bench: install assets
 	$(PY) bench/run_all.py
@@ -39,11 +40,15 @@ $(HTMX): package.json package-lock.json
 	mkdir -p static/tikisync
 	cp node_modules/htmx.org/dist/htmx.min.js $(HTMX)
 
-# Debian's Chromium for the Playwright layer (Playwright's own download cannot work here).
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+# Debian packages the test layers use: Chromium for Playwright (Playwright's own download
+# cannot work here) and libfaketime to run a clone with its clock an hour off.
+system-packages:
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	  ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || missing="$$missing libfaketime"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing$$missing"; \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
 
 # PostgreSQL and MariaDB on loopback: start them if they are installed but down.
 databases:

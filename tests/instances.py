@@ -47,6 +47,8 @@ class Instance:
             "TIKISYNC_INSTANCE": str(folder / "instance"), "TIKISYNC_JOB_RUNNER": "thread",
             "TIKISYNC_POLL_SECONDS": "0.2", "PYTHONUNBUFFERED": "1",
         })
+        # Let the many short CLI processes reuse compiled bytecode.
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.env.update(extra_env or {})
         self.process = None
         self.port = None
@@ -67,6 +69,20 @@ class Instance:
             return json.loads(done.stdout)
         return done
 
+    def python(self, script, timeout=120):
+        """Run a Python snippet inside this instance's app (one process, for fast seeding);
+        whatever it prints as its last line is returned parsed as JSON."""
+        program = ("import json\nfrom tikisync_web.app import create_app\n"
+                   "from tikisync_web.db import database\napp = create_app()\n"
+                   "with app.app_context(), database.connection_context():\n" +
+                   "".join("    " + line + "\n" for line in script.strip().splitlines()))
+        done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise AssertionError(f"python in {self.name} failed:\n{done.stderr[-3000:]}")
+        last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "null"
+        return json.loads(last)
+
     def setup(self):
         self.cli("init")
         self.cli("user", "add", "admin", "--role", "admin", "--password", ADMIN_PASSWORD)
@@ -79,12 +95,12 @@ class Instance:
 
     def start(self):
         self.port = free_port()
-        out = open(self.log, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-reload", "--no-debugger"],
-            cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True)
+        with open(self.log, "ab") as out:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1",
+                 "--port", str(self.port), "--no-reload", "--no-debugger"],
+                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -122,23 +138,39 @@ class Instance:
         return web
 
 
-@pytest.fixture
-def instances(tmp_path):
-    """Factory: instances(name) -> a set-up, started Instance; all stopped afterwards."""
+def _factory(folder):
     made, server_dbs = [], []
 
     def make(name, start=True, extra_env=None):
         if databases.BACKEND == "sqlite":
-            db_url = f"sqlite:///{tmp_path / name / 'tikisync.db'}"
+            db_url = f"sqlite:///{folder / name / 'tikisync.db'}"
         else:
             db_url = databases.create_server_database()
             server_dbs.append(db_url)
-        instance = Instance(name, tmp_path / name, db_url, extra_env).setup()
+        instance = Instance(name, folder / name, db_url, extra_env).setup()
         made.append(instance)
         return instance.start() if start else instance
 
+    def cleanup():
+        for instance in made:
+            instance.stop()
+        for url in server_dbs:
+            databases.drop_server_database(url)
+
+    return make, cleanup
+
+
+@pytest.fixture
+def instances(tmp_path):
+    """Factory: instances(name) -> a set-up, started Instance; all stopped afterwards."""
+    make, cleanup = _factory(tmp_path)
     yield make
-    for instance in made:
-        instance.stop()
-    for url in server_dbs:
-        databases.drop_server_database(url)
+    cleanup()
+
+
+@pytest.fixture(scope="module")
+def module_instances(tmp_path_factory):
+    """The same, shared by the tests of a module (each test uses its own trackers)."""
+    make, cleanup = _factory(tmp_path_factory.mktemp("instances"))
+    yield make
+    cleanup()

@@ -1,4 +1,5 @@
 """Users, passwords and API tokens; no Flask here, so the CLI and the master share it."""
+import functools
 import hashlib
 import secrets
 import time
@@ -36,14 +37,17 @@ def authenticate(username, password):
     user = User.get_or_none(User.username == (username or ""))
     if user is None or not user.active:
         # Spend the same time as a real check so usernames cannot be probed by timing.
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         return None
     if not check_password_hash(user.password_hash, password or ""):
         return None
     return user
 
 
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+@functools.lru_cache(maxsize=1)
+def _dummy_hash():
+    # Made on first use, not at import: hashing is deliberately slow.
+    return generate_password_hash("not-a-real-password")
 
 
 def token_digest(token):
