@@ -134,9 +134,6 @@ class Params:
     def __init__(self, tree):
         self.tree = tree
 
-    def __contains__(self, name):
-        return name in self.tree
-
     def text(self, name, default=""):
         value = self.tree.get(name)
         if value is None:
