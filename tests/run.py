@@ -28,9 +28,9 @@ def main():
     sqlite_marker = "not browser" if os.environ.get("TIKISYNC_SKIP_BROWSER") else ""
     runs.append(("SQLite" + ("" if sqlite_marker else " + browser"), "sqlite", sqlite_marker))
     if not os.environ.get("TIKISYNC_SKIP_POSTGRESQL"):
-        runs.append(("PostgreSQL", "postgresql", "not browser and not sqlite_only"))
+        runs.append(("PostgreSQL", "postgresql", "not browser and not sqlite_only and not once"))
     if not os.environ.get("TIKISYNC_SKIP_MARIADB"):
-        runs.append(("MariaDB", "mariadb", "not browser and not sqlite_only"))
+        runs.append(("MariaDB", "mariadb", "not browser and not sqlite_only and not once"))
     results = [(label, run(label, backend, marker, extra)) for label, backend, marker in runs]
     print("\n=== summary")
     for label, code in results:
