@@ -164,6 +164,7 @@ def test_clone_a_tikisync_master_through_the_wizard_and_the_cli(instances):
     for generation, url in (("A", url_a), ("B", url_b)):
         before = tracker_ids(clone, clone_token)
         done = clone_through_the_wizard(browser, url, remote_tracker)
+        assert done.find(id="clone-protocol")["data-protocol"] == generation
         fields_link = done.find("a", string="Fields of the new tracker")["href"]
         (local,) = tracker_ids(clone, clone_token) - before
         made[f"wizard-{generation}"] = local

@@ -30,9 +30,8 @@ def describe(exc, url, cred):
                "if the network is trusted.")
     elif isinstance(exc, e.OutboundRefused):
         title = "This site is not allowed"
-        fix = (f"This site only contacts the sites of its credentials and the allowed sites. Add "
-               f"a credential for {url}, or add its site under “Allowed remote sites” on the "
-               "credentials page, then come back.")
+        fix = (f"Add a credential for {url} on the credentials page, or list its site under "
+               "“Allowed remote sites” there; then come back.")
         links = [("Add a credential or allow the site", credentials + "#origins")]
     elif isinstance(exc, e.Unauthorized):
         title = "The master refused the credential (401 Unauthorized)"
@@ -79,4 +78,4 @@ def describe(exc, url, cred):
 
 def _sentence(text):
     text = (text or "").strip()
-    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+    return text + ("" if text.endswith((".", "!", "?")) else ".")
