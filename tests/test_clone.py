@@ -411,3 +411,19 @@ def test_refresh_keeps_a_field_whose_options_cannot_be_read_now(app, db, make_ma
     assert result["changed"] == []
     assert {s["perm"] for s in result["skipped"]} == {"owner", "areas"}
     assert created(tracker) == before  # a dropdown never falls back to text on a bad day
+
+
+def test_cli_drift_then_adopt(app, cloned):
+    master, tracker = cloned
+    add_remote_field(master, 1, fieldId=50, name="Reviewer", permName="reviewer", type="u",
+                     options='{"groupIds":[2]}')
+    text = cli(app, "drift", tracker.id)
+    assert text.exit_code == 0
+    assert f"`tikisync adopt {tracker.id} reviewer` adds it here" in text.output
+    result = cli(app, "adopt", tracker.id, "reviewer", "nosuch", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {
+        "added": [{"perm": "reviewer", "type": "d", "from": "u"}], "skipped": [],
+        "unknown": ["nosuch"]}
+    assert json.loads(cli(app, "drift", tracker.id, "--json").output)["added"] == []
+    assert "no drift" in cli(app, "drift", tracker.id).output

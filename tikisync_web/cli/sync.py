@@ -94,6 +94,8 @@ def refresh_fields(tracker_id, as_json):
         click.echo(f"{len(result['changed'])} fields refreshed")
         for change in result["changed"]:
             click.echo(f"  {change['perm']}: {', '.join(change['changed'])}")
+        for kept in result.get("skipped", []):
+            click.echo(f"  {kept['perm']} left as it is: {kept['reason']}")
 
 
 @tikisync.command("drift")
@@ -114,9 +116,43 @@ def drift(tracker_id, as_json):
     elif not any(result.values()):
         click.echo("no drift: the master's fields are those adopted")
     else:
-        for key, rows in result.items():
-            for row in rows:
-                click.echo(f"{key}: {row}")
+        for row in result["added"]:
+            click.echo(f"added: {row['perm']} ({row['type']}) “{row['name']}”; "
+                       f"`tikisync adopt {tracker_id} {row['perm']}` adds it here")
+        for row in result["removed"]:
+            click.echo(f"removed: {row['perm']} ({row['type']}) “{row['name']}”")
+        for row in result["retyped"]:
+            click.echo(f"retyped: {row['perm']} {row['from']} -> {row['to']}; "
+                       "`tikisync refresh-fields` takes the new type")
+
+
+@tikisync.command("adopt")
+@click.argument("tracker_id", type=int)
+@click.argument("perms", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True)
+def adopt(tracker_id, perms, as_json):
+    """Add fields that appeared on the master since the clone (see `tikisync drift`)."""
+    _require_sync()
+    tracker = _clone_tracker(tracker_id)
+    try:
+        with _client(tracker) as client:
+            plans = clone_mod.adopt_fields(tracker, client, perms, username="cli")
+    except RemoteError as exc:
+        fail(str(exc))
+    result = {"added": [{"perm": p.perm, "type": p.local_type, "from": p.remote_type}
+                        for p in plans if p.action != "skipped"],
+              "skipped": [{"perm": p.perm, "type": p.remote_type, "reason": p.reason}
+                          for p in plans if p.action == "skipped"],
+              "unknown": sorted(set(perms) - {p.perm for p in plans})}
+    if as_json:
+        emit(result)
+        return
+    for row in result["added"]:
+        click.echo(f"added {row['perm']} as type {row['type']} (type {row['from']} on the master)")
+    for row in result["skipped"]:
+        click.echo(f"not added {row['perm']} ({row['type']}): {row['reason']}")
+    for perm in result["unknown"]:
+        click.echo(f"not added {perm}: not a field added on the master since the clone")
 
 
 class _TerminalProgress:
