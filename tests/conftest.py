@@ -103,6 +103,18 @@ def db_url(tmp_path, server_db_url):
     return server_db_url
 
 
+def module_db_url(folder, server_db_url):
+    """The database for a module-scoped app (state shared by a module's tests, made once)."""
+    if server_db_url is None:
+        return f"sqlite:///{folder}/tikisync.db"
+    _close()
+    if not _clear_rows(server_db_url):
+        _close()
+        databases.empty_database(server_db_url)
+    _close()
+    return server_db_url
+
+
 @pytest.fixture
 def blank_db_url(tmp_path, server_db_url):
     """A database without any table of ours (for tests of schema creation and upgrades)."""

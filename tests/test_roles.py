@@ -13,7 +13,7 @@ The master blueprint (`tikisync_master`) authenticates each request itself and i
 import pytest
 
 from tests import seed
-from tests.conftest import Auth, Client, _clear_rows, make_app, make_user, url
+from tests.conftest import Auth, Client, make_app, make_user, module_db_url, url
 from tikisync_web import auth as tauth
 from tikisync_web.db import database
 from tikisync_web.models import ALL_MODELS, AllowedOrigin, Credential, Field, Job
@@ -126,8 +126,19 @@ class World:
         self.app = app
         with database.connection_context(), database.atomic():
             self.users = {role: make_user(role, role) for role in ROLES}
-            self.objects = {(route, who): Objects(f"{n}-{who}")
-                            for n, route in enumerate(ROUTES) for who in REQUESTERS + ("csrf",)}
+            reading = Objects("read")  # reading changes nothing: every GET shares one set
+            self.objects = {}
+            for n, route in enumerate(ROUTES):
+                if route[1] not in UNSAFE:
+                    self.objects.update({(route, who): reading for who in REQUESTERS + ("csrf",)})
+                    continue
+                # Requests that must be refused share a set (a wrong success fails the test
+                # anyway); requests that may succeed get their own.
+                refused = Objects(f"{n}-refused")
+                self.objects.update({(route, who): refused for who in ("anonymous", "csrf")})
+                self.objects[route, "viewer"] = refused
+                for role in ("editor", "admin"):
+                    self.objects[route, role] = Objects(f"{n}-{role}")
 
     def client(self, role=None, csrf=True):
         client = self.app.test_client()
@@ -140,14 +151,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, server_db_url):
     folder = tmp_path_factory.mktemp("roles")
-    db_url = f"sqlite:///{folder}/tikisync.db" if server_db_url is None else server_db_url
-    if server_db_url is not None and not _clear_rows(server_db_url):
-        from tests import databases
-
-        database.close()
-        databases.empty_database(server_db_url)
-    database.close()
-    app = make_app(db_url, folder)
+    app = make_app(module_db_url(folder, server_db_url), folder)
     yield World(app)
     if not database.is_closed():
         database.close()
