@@ -96,13 +96,15 @@ def parse_options(raw):
     if isinstance(raw, list):
         return {"options": [str(v) for v in raw]}
     text = str(raw).strip()
-    if text.startswith("{"):
+    if text.startswith(("{", "[")):
         try:
             value = json.loads(text)
         except ValueError:
             value = None
         if isinstance(value, dict):
             return value
+        if isinstance(value, list):  # PHP's empty array, or a bare list of choices
+            return {"options": [str(v) for v in value]} if value else {}
     return {"options": [part for part in text.split(",") if part != ""], "legacy": text}
 
 

@@ -53,8 +53,13 @@ def choice_source(field, wanted=None):
     return None
 
 
-def _search_text(values):
-    return " ".join(str(v) for v in values.values() if v not in ("", None)).lower()
+SEARCH_TEXT_MAX = 16000  # characters; the column is TEXT (64 KB) on MariaDB
+
+
+def search_text(values):
+    """What the list's search box looks into: the values, lower-cased, capped."""
+    text = " ".join(str(v) for v in values.values() if v not in ("", None)).lower()
+    return text[:SEARCH_TEXT_MAX]
 
 
 def _check_status(status):
@@ -100,7 +105,7 @@ def create_item(tracker, submitted, status="o", username="", fields=None):
     stamp = int(time.time())
     with database.atomic():
         item = Item.create(
-            tracker=tracker, status=status, values=values, search_text=_search_text(values),
+            tracker=tracker, status=status, values=values, search_text=search_text(values),
             hash=content_hash(values, status),
             created=stamp, modified=stamp, created_by=username, modified_by=username,
         )
@@ -128,7 +133,7 @@ def update_item(item, submitted, status=None, username="", partial=True, fields=
         return []
     with database.atomic():
         Item.update(
-            values=merged, search_text=_search_text(merged), modified=next_modified(item.modified),
+            values=merged, search_text=search_text(merged), modified=next_modified(item.modified),
             hash=content_hash(merged, status or item.status),
             modified_by=username, status=status or item.status,
         ).where(Item.id == item.id).execute()
