@@ -87,7 +87,15 @@ def _template_globals():
         "field_choices": ft.choices,
         "format_date": ft.format_date,
         "poll_seconds": current_app.config["TIKISYNC_POLL_SECONDS"],
+        "tikisync_active_job": _active_job,
     }
+
+
+def _active_job(tracker):
+    from .. import jobs
+
+    job = jobs.active_for(tracker)
+    return jobs.snapshot(job) if job is not None else None
 
 
 def _error_page(status, title, message):
