@@ -87,6 +87,8 @@ def tracker_create(name, description, as_json):
     """Create a local tracker."""
     if not name.strip():
         fail("a tracker needs a name")
+    _max_length("NAME", name.strip(), 200)  # the limits of the tracker form
+    _max_length("--description", description, 5000)
     row = Tracker.create(name=name.strip(), description=description)
     emit({"id": row.id}) if as_json else click.echo(f"tracker {row.id} created")
 
@@ -106,6 +108,11 @@ def tracker_list(as_json):
         for r in rows:
             source = f"  <- {r['source']['url']} #{r['source']['tracker']}" if r["source"] else ""
             click.echo(f"{r['id']:>5}  {r['name']}  ({r['items']} items){source}")
+
+
+def _max_length(what, value, limit):
+    if len(value) > limit:
+        fail(f"{what} cannot be longer than {limit} characters")
 
 
 def _tracker(tracker_id):
@@ -133,6 +140,10 @@ def field_add(tracker_id, permname, type_code, label, options_json, mandatory, d
               as_json):
     """Add a field of Tiki type TYPE (t, n, d, f, ...) to a tracker."""
     row = _tracker(tracker_id)
+    if not label.strip():  # the limits of the field form
+        fail("LABEL is required")
+    _max_length("LABEL", label.strip(), 200)
+    _max_length("--description", description, 5000)
     if type_code not in LOCAL_TYPES:
         fail(f"type {type_code!r} cannot be held here ({field_type(type_code).label}); "
              f"use one of {' '.join(LOCAL_TYPES)}")
@@ -148,7 +159,7 @@ def field_add(tracker_id, permname, type_code, label, options_json, mandatory, d
         fail(f"tracker {tracker_id} already has a field {permname!r}")
     last = Field.select(pw.fn.MAX(Field.position)).where(Field.tracker == row).scalar() or 0
     created = Field.create(
-        tracker=row, perm_name=permname, type=type_code, name=label, options=options,
+        tracker=row, perm_name=permname, type=type_code, name=label.strip(), options=options,
         mandatory=mandatory, description=description, position=last + 10,
         flags={"isMain": "n" if last else "y", "isTblVisible": "y", "isSearchable": "y",
                "isPublic": "y", "isHidden": "n"})
