@@ -438,6 +438,20 @@ def test_search_finds_edited_values_and_keeps_sort_and_filter_in_page_links(clie
                             sort="amount", dir="desc", page=2)
 
 
+def test_the_search_form_sends_the_sort_shown_in_the_table(client, app, editor, tracker):
+    seed.add_item(tracker, title="x")
+    headers = {"HX-Request": "true", "HX-Target": "item-table"}
+    fragment = soup(client.get(url(app, "tikisync.items", tracker_id=tracker.id, sort="amount",
+                                   dir="desc"), headers=headers))
+    # The sort lives in the swapped table, tied to the search form by its form attribute.
+    sent = {i["name"]: i["value"] for i in fragment.select("input[form=item-search-form]")}
+    assert sent == {"sort": "amount", "dir": "desc"}
+    page = soup(client.get(url(app, "tikisync.items", tracker_id=tracker.id)))
+    form = page.select_one("form[role=search]")
+    assert form["id"] == "item-search-form"
+    assert form.select("input[name=sort]") == []  # only the table's copy, no stale one
+
+
 def test_list_shows_edit_links_to_editors_only(client, app, auth, tracker):
     item = seed.add_item(tracker, title="x")
     edit = url(app, "tikisync.item_edit", item_id=item.id)
