@@ -66,6 +66,13 @@ def test_walk_the_clone_wizard(page, live_server, live_app, users, make_master):
     expect(page.locator("#clone-summary")).to_contain_text("Nothing has been created yet")
     assert same_page(page.url, live_server.link("tikisync.clone_preview", url=master.url,
                                                 tracker=1))
+    # Back and forward show whole pages again (htmx history restores them from the server).
+    page.go_back()
+    expect(page.locator("#remote-trackers")).to_contain_text("SyncDemo")
+    expect(page.locator("#clone-plan")).to_have_count(0)
+    page.go_forward()
+    expect(page.locator("#clone-plan")).to_be_visible()
+    assert page.locator("header.ts-nav").count() == 1
 
     page.get_by_role("button", name="Create the local tracker").click()
     expect(page.locator("#clone-created")).to_contain_text("SyncDemo")
