@@ -427,3 +427,18 @@ def test_cli_drift_then_adopt(app, cloned):
         "unknown": ["nosuch"]}
     assert json.loads(cli(app, "drift", tracker.id, "--json").output)["added"] == []
     assert "no drift" in cli(app, "drift", tracker.id).output
+
+
+def test_header_and_static_text_carry_empty_values(app, db, make_master):
+    from tikisync_web.models import Item
+    from tikisync_web.sync import reload as reload_mod
+
+    master = everything(make_master, rows=[KEPT[0], KEPT[24], KEPT[25]])
+    master.add_item(1, {"title": "One", "section": "<h2>Part</h2>", "notice": "Read me"})
+    connect(app, master)
+    plan, base, generation = plan_of(app, master)
+    tracker = clone.create_clone(plan, base, protocol=generation)
+    with remote_client(app, master.url) as c:
+        reload_mod.reload(tracker, c, username="test")
+    (item,) = Item.select().where(Item.tracker == tracker)
+    assert item.values == {"title": "One", "section": "", "notice": ""}
