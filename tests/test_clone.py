@@ -183,7 +183,8 @@ def test_user_list_not_readable_gives_text_fields(app, db, make_master, how):
         ("owner", "u", "t", {}), ("watchers", "u", "t", {})]
     assert all("not readable" in t["reason"] for t in report["transformed"])
     tracker = clone.create_clone(plan, base, protocol=generation)
-    assert [(f.perm_name, f.type, f.options, f.remote_type) for f in tracker.ordered_fields()][2:] == [
+    fields = tracker.ordered_fields()
+    assert [(f.perm_name, f.type, f.options, f.remote_type) for f in fields][2:] == [
         ("owner", "t", {}, "u"), ("watchers", "t", {}, "u")]
 
 

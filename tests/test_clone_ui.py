@@ -82,7 +82,8 @@ def test_step_one_offers_the_stored_credentials(app, admin, master):
     form = page.find("form")
     assert form["action"] == url(app, "tikisync.clone_trackers") and form["method"] == "get"
     assert form["hx-get"] == form["action"] and form["hx-target"] == "#" + WIZARD
-    options = {o["value"]: o.text for o in form.find("select", {"name": "credential"}).find_all("option")}
+    select = form.find("select", {"name": "credential"})
+    options = {o["value"]: o.text for o in select.find_all("option")}
     assert master.url in options["master"]
     # Picking the credential instead of typing its URL lists the same trackers.
     listed = wizard(get(admin, app, "tikisync.clone_trackers", credential="master"))
@@ -203,7 +204,8 @@ def test_preview_shows_every_field_and_what_happens_to_it(app, admin, master):
     for htmx in (False, True):
         response = get(admin, app, "tikisync.clone_preview", htmx=htmx, url=master.url, tracker=1)
         page = wizard(response)
-        rows = {tr["id"][len("plan-"):]: tr for tr in page.find(id="clone-plan").find("tbody").find_all("tr")}
+        rows = {tr["id"][len("plan-"):]: tr
+                for tr in page.find(id="clone-plan").find("tbody").find_all("tr")}
         assert list(rows) == ["title", "amount", "priority", "assignee", "number"]
         assert [rows[p]["data-action"] for p in rows] == ["kept", "kept", "kept", "transformed",
                                                          "skipped"]
@@ -269,7 +271,8 @@ def test_create_after_the_master_changed_shows_the_new_preview(app, admin, maste
     page = wizard(response)
     assert page.find(id="clone-changed") is not None and page.find(id="plan-extra") is not None
     assert Tracker.select().count() == 0
-    again = admin.post(url(app, "tikisync.clone_create"), data=hidden_inputs(page.find("form", method="post")))
+    again = admin.post(url(app, "tikisync.clone_create"),
+                       data=hidden_inputs(page.find("form", method="post")))
     assert again.status_code == 303 and Tracker.get().fields.count() == 5
 
 
@@ -355,7 +358,8 @@ def test_drift_page_lists_changes_and_adopts_an_added_field(app, admin, master, 
     assert adopted.status_code == 303
     assert adopted.location == url(app, "tikisync.fields", tracker_id=cloned.id)
     field = Field.get(Field.tracker == cloned, Field.perm_name == "reviewer")
-    assert (field.type, field.options, field.remote_type) == ("d", {"options": ["bob", "carol"]}, "u")
+    assert (field.type, field.options, field.remote_type) == (
+        "d", {"options": ["bob", "carol"]}, "u")
     assert "Reviewer" in soup(admin.get(adopted.location)).find(id="tikisync-messages").text
     page = soup(admin.get(url(app, "tikisync.tracker_drift", tracker_id=cloned.id)))
     assert "No new fields" in page.find(id="drift-added").text
@@ -382,7 +386,8 @@ def test_drift_and_adopt_need_an_admin_a_clone_and_the_switch(app, client, auth,
     with app.app_context():
         settings.put(settings.REMOTE_SYNC, "n")
     response = client.get(url(app, "tikisync.tracker_drift", tracker_id=cloned.id))
-    assert response.status_code == 403 and settings.SYNC_DISABLED_MESSAGE in response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert settings.SYNC_DISABLED_MESSAGE in response.get_data(as_text=True)
 
 
 def test_every_wizard_url_keeps_its_query_for_reload_and_back(app, admin, master):

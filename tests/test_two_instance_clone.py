@@ -119,7 +119,8 @@ def clone_through_the_wizard(browser, url, remote_tracker):
                if tr.find("td").get_text(" ", strip=True).endswith(f"#{remote_tracker}"))
     assert [td.get_text(strip=True) for td in row.find_all("td")][1:3] == ["Team requests", "2"]
     _, page = browser.get(row.find("a")["href"])
-    plan = {tr["id"][5:]: tr["data-action"] for tr in page.find(id="clone-plan").find_all("tr", id=True)}
+    plan = {tr["id"][len("plan-"):]: tr["data-action"]
+            for tr in page.find(id="clone-plan").find_all("tr", id=True)}
     assert plan == {"title": "kept", "amount": "kept", "priority": "kept", "owner": "transformed",
                     "area": "transformed", "due": "kept", "done": "kept"}
     answer = browser.submit(page.find(id="clone-wizard").find("form", method="post"))
