@@ -11,15 +11,83 @@ master's cap, so one more page of that size is asked for and, if it is full, tha
 kept; items are de-duplicated by itemId; a master that ignores `offset` is detected (a later
 page brings nothing new) and reported instead of looped on forever.
 """
+from array import array
+from bisect import bisect_left
 from urllib.parse import urlencode
 
+from ..fields import normalize_raw
 from . import errors as e
-from . import shapes
+from . import exportfmt, shapes
 from .auth import normalize_base
 from .transport import Transport
 
 GENERATIONS = ("auto", "A", "B")
 MAX_ID_FILTER = 200  # ids sent as a filter; beyond this only the client filters (URL length)
+
+
+class IdSet:
+    """A set of item ids in about 8 bytes each (a Python set of ints takes about 70), so the
+    ids of a 100,000-item tracker cost under 1 MB. New ids go to a small set that is merged
+    into a sorted array now and then; ids arriving in ascending order (our masters sort by
+    itemId) are recognised as new without a search."""
+
+    MERGE_AT = 8192
+
+    def __init__(self, values=()):
+        self._sorted = array("q")
+        self._recent = set()
+        for value in values:
+            self.add(value)
+
+    def __len__(self):
+        return len(self._sorted) + len(self._recent)
+
+    def __contains__(self, value):
+        if value in self._recent:
+            return True
+        ordered = self._sorted
+        if not ordered or value > ordered[-1] or value < ordered[0]:
+            return False
+        index = bisect_left(ordered, value)
+        return ordered[index] == value
+
+    def add(self, value):
+        """Add `value`; True when it was not there yet."""
+        if value in self:
+            return False
+        self._recent.add(value)
+        if len(self._recent) >= max(self.MERGE_AT, len(self._sorted) >> 2):
+            self._merge()
+        return True
+
+    def _merge(self):
+        merged = list(self._sorted)
+        merged.extend(self._recent)
+        merged.sort()  # two sorted runs: timsort merges them in linear time
+        self._sorted = array("q", merged)
+        self._recent = set()
+
+
+_EXACT = 2 ** 53  # shapes.to_int goes through a float: beyond this it would round
+
+
+def _fast_item(raw):
+    """shapes.item for the usual well-formed row (int id, text status, text values, int
+    stamps); None for anything else, which shapes.item then reads (and may refuse)."""
+    if type(raw) is not dict:
+        return None
+    item_id, values, status = raw.get("itemId"), raw.get("fields"), raw.get("status")
+    modified, created = raw.get("lastModif"), raw.get("created")
+    if type(item_id) is not int or not 0 < item_id < _EXACT or type(values) is not dict or \
+            type(status) is not str or not status or \
+            not (modified is None or (type(modified) is int and -_EXACT < modified < _EXACT)) or \
+            not (created is None or (type(created) is int and -_EXACT < created < _EXACT)):
+        return None
+    fields = {}
+    for perm, value in values.items():
+        fields[perm] = value if type(value) is str else normalize_raw(value)
+    return {"itemId": item_id, "status": status, "fields": fields, "lastModif": modified,
+            "created": created}
 
 
 def form_pairs(params):
@@ -147,20 +215,32 @@ class TikiClient:
 
     def _pages(self, fetch, key, page_size):
         """Rows of every page of `fetch(offset, size)` (see the module docstring)."""
-        size, offset, seen, cap_found, biggest = max(1, int(page_size)), 0, set(), False, 0
+        for page in self._page_lists(fetch, key, page_size):
+            yield from page
+
+    def _page_lists(self, fetch, key, page_size, make_seen=set):
+        """The same, as a list of new rows per page (never an empty one)."""
+        size, offset, seen, cap_found, biggest = max(1, int(page_size)), 0, make_seen(), False, 0
         while True:
             rows = fetch(offset, size)
             if not rows:
                 return
-            fresh = [row for row in rows if key(row) not in seen]
+            if isinstance(seen, IdSet):
+                add = seen.add  # says whether the id is new
+                fresh = [row for row in rows if add(key(row))]
+            else:
+                fresh = []
+                for row in rows:
+                    if key(row) not in seen:
+                        seen.add(key(row))
+                        fresh.append(row)
             if offset and not fresh:
                 raise e.OffsetIgnored(
                     f"{self.base_url} answered the page at offset {offset} with items it had "
                     "already sent: it ignores `offset`, so its list cannot be read completely; "
                     "fix the master (a Tiki does honour offset)", url=self.base_url)
-            for row in fresh:
-                seen.add(key(row))
-                yield row
+            if fresh:
+                yield fresh
             offset += len(rows)
             if len(rows) < size:
                 if cap_found or len(rows) < biggest:
@@ -178,17 +258,22 @@ class TikiClient:
 
     def export_fields(self, tracker_id):
         """(export text, parsed fields) of a remote tracker (§6)."""
-        from .exportfmt import parse
-
         tracker_id = int(tracker_id)
         answer, url = self._read("tracker", "export_fields", f"trackers/{tracker_id}/fields/export",
                                  {"trackerId": tracker_id}, {})
         text = shapes.export_text(answer, url)
-        return text, parse(text)
+        return text, exportfmt.parse(text)
 
     def iter_items(self, tracker_id, *, status=None, modified_since=None, item_ids=None,
                    page_size=1000, fmt="raw"):
         """Every item (normalised, see remote.shapes.item), page by page, each once."""
+        for page in self.iter_item_pages(tracker_id, status=status, modified_since=modified_since,
+                                         item_ids=item_ids, page_size=page_size, fmt=fmt):
+            yield from page
+
+    def iter_item_pages(self, tracker_id, *, status=None, modified_since=None, item_ids=None,
+                        page_size=1000, fmt="raw"):
+        """The items of iter_items as one list per page (never an empty one)."""
         tracker_id = int(tracker_id)
         wanted = None if item_ids is None else {int(i) for i in item_ids}
         params = {}
@@ -209,23 +294,31 @@ class TikiClient:
             result = shapes.result_list(answer, url)
             if result is None:
                 raise e.BadShape(f"{url}: `result` is null instead of a list of items", url=url)
-            return [shapes.item(row, url) for row in result]
+            items = []
+            for row in result:
+                item = _fast_item(row)
+                items.append(item if item is not None else shapes.item(row, url))
+            return items
 
-        return self._items(fetch, wanted, page_size)
+        return self._item_pages(fetch, wanted, page_size)
 
-    def _items(self, fetch, wanted, page_size):
+    def _item_pages(self, fetch, wanted, page_size):
         if wanted is not None and not wanted:
             return
         remaining = set(wanted or ())
-        for item in self._pages(fetch, lambda row: row["itemId"], page_size):
+        for page in self._page_lists(fetch, _item_id, page_size, IdSet):
             if wanted is None:
-                yield item
+                yield page
                 continue
-            if item["itemId"] in remaining:
-                remaining.discard(item["itemId"])
-                yield item
-                if not remaining:
-                    return  # everything asked for is here: no need to read further pages
+            kept = []
+            for item in page:
+                if item["itemId"] in remaining:
+                    remaining.discard(item["itemId"])
+                    kept.append(item)
+            if kept:
+                yield kept
+            if not remaining:
+                return  # everything asked for is here: no need to read further pages
 
     def insert_item(self, tracker_id, status, fields):
         """Create an item; {"itemId": int > 0, "status", "fields", ...} or MissingItemId."""
@@ -296,6 +389,10 @@ class TikiClient:
                                  f"trackers/{tracker_id}/fields/{field_id}",
                                  {"trackerId": tracker_id, "fieldId": field_id}, {}, post_b=True)
         return shapes.field(answer, url)
+
+
+def _item_id(row):
+    return row["itemId"]
 
 
 def is_blank_status(value):
