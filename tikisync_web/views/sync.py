@@ -116,9 +116,11 @@ def tracker_refresh_fields(tracker_id):
     return _start(sync_tracker(tracker_id), "meta", label="Reload of the field definitions")
 
 
-def _selected():
-    raw = request.values.getlist("items")
-    return sorted({int(v) for v in raw if str(v).isdigit()})
+def _requested_plan(tracker):
+    """The selected item ids, the force flag and the plan they make now (GET or POST)."""
+    selected = sorted({int(v) for v in request.values.getlist("items") if str(v).isdigit()})
+    force = request.values.get("force") == "1"
+    return selected, force, push_mod.plan_push(tracker, item_ids=selected or None, force=force)
 
 
 def plan_digest(plan):
@@ -131,9 +133,7 @@ def plan_digest(plan):
 def push_preview(tracker_id):
     """Exactly what a push of the selected items will send: items, fields, old and new."""
     tracker = sync_tracker(tracker_id)
-    selected = _selected()
-    force = request.args.get("force") == "1"
-    plan = push_mod.plan_push(tracker, item_ids=selected or None, force=force)
+    selected, force, plan = _requested_plan(tracker)
     return render_template("tikisync/push_preview.html", tracker=tracker, plan=plan,
                            selected=selected, digest=plan_digest(plan), force=force,
                            title_of=_title(tracker), items={i.id: i for i in Item.select().where(
@@ -145,9 +145,7 @@ def push_preview(tracker_id):
 def tracker_push(tracker_id):
     """Run the previewed plan as a job; if anything changed since the preview, show it again."""
     tracker = sync_tracker(tracker_id)
-    selected = _selected()
-    force = request.form.get("force") == "1"
-    plan = push_mod.plan_push(tracker, item_ids=selected or None, force=force)
+    selected, force, plan = _requested_plan(tracker)
     if plan_digest(plan) != request.form.get("digest"):
         notify("Something changed since the preview; here is the plan as it is now.", "warning")
         return redirect(url_for("tikisync.push_preview", tracker_id=tracker.id, items=selected,
