@@ -261,15 +261,21 @@ def clean(field, value, choice_source=None):
 def _clean_choice(field, text, choice_source):
     if field.type == "D":  # dropdown with "other": any value goes
         return text
-    allowed = choice_source(field) if (choice_source and field.type in ("u", "r")) else choices(field)
     values = [v.strip() for v in text.split(",") if v.strip() != ""]
     if len(values) > 1 and not (field_type(field.type).kind == "multichoice" or is_multiple(field)):
         raise FieldValueError("takes a single choice")
+    if field.type in ("u", "r"):
+        if choice_source is None:  # users and linked items are data: only a source knows them
+            return ",".join(values)
+        allowed = choice_source(field)
+    else:
+        allowed = choices(field)
+    # The source is asked about the submitted values only, so an empty answer means none of
+    # them exists: an unknown user is refused like an unknown linked item.
     known = {v for v, _ in allowed}
-    if allowed or field.type != "u":
-        wrong = [v for v in values if v not in known]
-        if wrong:
-            raise FieldValueError(f"has no choice {wrong[0]!r}")
+    wrong = [v for v in values if v not in known]
+    if wrong:
+        raise FieldValueError(f"has no choice {wrong[0]!r}")
     return ",".join(values)
 
 
