@@ -39,8 +39,21 @@ def items(tracker_id):
     return render_page(
         "tikisync/items.html", fragments={"item-table": "tikisync/_item_table.html"},
         tracker=tracker, fields=fields, columns=columns, rows=rows, total=total, pages=pages,
-        per_page=per_page, args=args, statuses=STATUSES,
+        per_page=per_page, args=args, statuses=STATUSES, labels=_link_labels(columns, rows),
     )
+
+
+def _link_labels(fields, rows):
+    """perm -> [(item id, label)] for the item-link values shown: one query per such field,
+    for these rows only, so a linked item reads as its label rather than its number."""
+    labels = {}
+    for field in fields:
+        if field.type != "r":
+            continue
+        wanted = {v for row in rows
+                  for v in str((row.values or {}).get(field.perm_name, "")).split(",") if v}
+        labels[field.perm_name] = svc.choice_source(field, wanted) if wanted else []
+    return labels
 
 
 def _form_for(tracker, fields):
@@ -76,8 +89,9 @@ def item_new(tracker_id):
 def item(item_id):
     """One item, every field."""
     row = get_or_404(Item, item_id, "item")
-    return render_page("tikisync/item.html", item=row, tracker=row.tracker,
-                       fields=row.tracker.ordered_fields(), statuses=STATUSES)
+    fields = row.tracker.ordered_fields()
+    return render_page("tikisync/item.html", item=row, tracker=row.tracker, fields=fields,
+                       statuses=STATUSES, labels=_link_labels(fields, [row]))
 
 
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"], endpoint="item_edit")
