@@ -146,12 +146,21 @@ def test_signing_out(client, app, auth):
 
 
 def test_login_returns_only_to_our_own_pages(client, app, users):
-    for evil in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
+    from urllib.parse import urlsplit
+
+    for evil in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)",
+                 "/\\evil.example", "\\\\evil.example", " //evil.example"):
         response = client.post(url(app, "tikisync.login", next=evil),
                                data={"username": "viewer", "password": PASSWORD})
         assert response.status_code == 303
-        assert response.location == url(app, "tikisync.dashboard")
+        location = response.headers["Location"]
+        parts = urlsplit(location)
+        assert not parts.scheme and not parts.netloc, location
+        assert location.startswith("/") and not location.startswith(("//", "/\\")), location
         client.post(url(app, "tikisync.logout"))
+    response = client.post(url(app, "tikisync.login", next="https://evil.example/"),
+                           data={"username": "viewer", "password": PASSWORD})
+    assert response.location == url(app, "tikisync.dashboard")
 
 
 def test_session_cookie_is_http_only(client, app, users):

@@ -474,3 +474,56 @@ def test_field_value_of_a_deleted_field_does_not_block_edits(client, app, editor
     response = client.post(edit, data={**form_values(soup(client.get(edit))), "v_title": "t2"})
     assert response.status_code == 303
     assert seed.values_of(item.id)[0]["title"] == "t2"
+
+
+def test_user_and_item_link_fields_offer_local_data(client, app, editor, users, tracker):
+    seed.add_item(tracker, title="Kettle")
+    with database.connection_context():
+        title = Field.get(Field.tracker == tracker.id, Field.perm_name == "title")
+    orders = seed.make_tracker("Orders", [
+        ("what", "What", "r", {"trackerId": tracker.id, "fieldId": title.id}, True),
+        ("owner", "Owner", "u", {}, False)])
+    new = url(app, "tikisync.item_new", tracker_id=orders.id)
+    form = soup(client.get(new))
+    links = [(o["value"], o.get_text()) for o in form.find("select", {"name": "v_what"}).find_all(
+        "option") if o["value"]]
+    assert [label for _, label in links] == ["Kettle"]
+    owners = [o["value"] for o in form.find("select", {"name": "v_owner"}).find_all("option")]
+    assert {"admin", "editor", "viewer"} <= set(owners)
+    refused = client.post(new, data={"v_what": "999999", "v_owner": "nobody", "status": "o"})
+    assert refused.status_code == 422
+    assert set(errors(soup(refused))) == {"v_what", "v_owner"}
+    response = client.post(new, data={"v_what": links[0][0], "v_owner": "viewer", "status": "o"})
+    assert response.status_code == 303
+    with database.connection_context():
+        item = Item.get(Item.tracker == orders.id)
+    assert item.values == {"what": links[0][0], "owner": "viewer"}
+    page = soup(client.get(url(app, "tikisync.items", tracker_id=orders.id)))
+    assert "Kettle" in [td.get_text(strip=True) for td in page.select("tbody td")]
+    shown = soup(client.get(url(app, "tikisync.item", item_id=item.id)))
+    assert "Kettle" in [dd.get_text(strip=True) for dd in shown.select("dl.ts-item dd")]
+
+
+@pytest.mark.parametrize("q", ["100%", "_", "it's", "a\\b", "\"", "<script>"])
+def test_odd_searches_are_just_text(client, app, editor, tracker, q):
+    seed.add_item(tracker, title="plain")
+    seed.add_item(tracker, title=f"has {q} inside")
+    response = client.get(url(app, "tikisync.items", tracker_id=tracker.id, q=q))
+    assert response.status_code == 200
+    assert column(response, 1) == [f"has {q} inside"]
+    assert soup(response).select_one("#item-search")["value"] == q
+
+
+def test_sorting_a_column_with_stray_values_never_fails(client, app, editor, tracker):
+    # A field retyped to numeric may still hold old text: it sorts, it does not crash.
+    for raw in ("12", "abc", "", "3.5", " 7 ", "1e2"):
+        item = seed.add_item(tracker, title=f"v{raw}")
+        with database.connection_context():
+            Item.update(values={**item.values, "amount": raw}).where(Item.id == item.id).execute()
+    for direction in ("asc", "desc"):
+        response = client.get(url(app, "tikisync.items", tracker_id=tracker.id, sort="amount",
+                                  dir=direction))
+        assert response.status_code == 200
+        numbers = [a.strip() for a in column(response, 3) if a.strip() in ("3.5", "12")]
+        assert numbers == (["3.5", "12"] if direction == "asc" else ["12", "3.5"])
+

@@ -16,7 +16,7 @@ from tests import seed
 from tests.conftest import Auth, Client, make_app, make_user, module_db_url, url
 from tikisync_web import auth as tauth
 from tikisync_web.db import database
-from tikisync_web.models import ALL_MODELS, AllowedOrigin, Credential, Field, Job
+from tikisync_web.models import ALL_MODELS, AllowedOrigin, Credential, Field, Job, Setting
 
 ROLES = ("viewer", "editor", "admin")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -48,6 +48,13 @@ MIN_ROLE = {
     "tikisync.token_create": "admin",
     "tikisync.token_revoke": "admin",
     "tikisync.settings": "admin",
+    "tikisync.clone": "admin",
+    "tikisync.clone_trackers": "admin",
+    "tikisync.clone_preview": "admin",
+    "tikisync.clone_create": "admin",
+    "tikisync.clone_done": "admin",
+    "tikisync.tracker_drift": "admin",
+    "tikisync.tracker_adopt": "admin",
 }
 
 
@@ -140,6 +147,12 @@ class World:
                 for role in ("editor", "admin"):
                     self.objects[route, role] = Objects(f"{n}-{role}")
 
+    def reset_settings(self):
+        """Site settings back to their defaults: a test's admin may have posted the settings
+        form (switching synchronization off), which must not decide the next test's answers."""
+        with database.connection_context():
+            Setting.delete().execute()
+
     def client(self, role=None, csrf=True):
         client = self.app.test_client()
         client.send_csrf = csrf
@@ -189,6 +202,7 @@ def test_each_role_gets_the_right_answer(world, route):
     app = world.app
     endpoint, method = route
     wanted = min_role(endpoint, method)
+    world.reset_settings()
 
     anonymous = request(world.client(), app, endpoint, method, world.objects[route, "anonymous"])
     assert anonymous.status_code < 500
