@@ -442,3 +442,11 @@ def test_field_list_fragment_only_for_its_target(client, app, auth, data):
     with database.connection_context():
         assert [f.perm_name for f in Tracker.get_by_id(data["tracker"].id).ordered_fields()][:3] == [
             "amount", "title", "contact"]
+
+
+def test_a_host_without_secret_key_is_told_at_once(db_url, tmp_path, app):
+    host = Flask("keyless_host", root_path=str(tmp_path))
+    host.config.update(TIKISYNC_SECRET_KEY="only-for-stored-secrets", TIKISYNC_DATABASE=db_url)
+    with pytest.raises(RuntimeError, match="needs the app's SECRET_KEY"):
+        TikiSync().init_app(host, url_prefix="/sync")
+

@@ -31,8 +31,11 @@ class TikiSync:
         config.setdefault("TIKISYNC_JOB_RUNNER", "thread")  # thread | inline | worker
         config.setdefault("TIKISYNC_JOB_STALE_SECONDS", 60)  # no heartbeat this long: interrupted
         config.setdefault("TIKISYNC_FRAME_ANCESTORS", "'self'")  # CSP frame-ancestors allow-list
-        if not (config["TIKISYNC_SECRET_KEY"] or app.secret_key):
-            raise RuntimeError("tikisync-web needs SECRET_KEY or TIKISYNC_SECRET_KEY to be set")
+        if not app.secret_key:
+            # TIKISYNC_SECRET_KEY alone is not enough: sessions and CSRF tokens are signed with
+            # the app's own key, and every page would fail at its first request.
+            raise RuntimeError("tikisync-web needs the app's SECRET_KEY (it signs sessions and "
+                               "CSRF tokens); set it before init_app")
         if config["TIKISYNC_FRAME_ANCESTORS"] != "'self'":
             # Inside another site's iframe, the session cookie must be sent cross-site.
             config["SESSION_COOKIE_SAMESITE"] = "None"
