@@ -71,9 +71,13 @@ class IdSet:
 _EXACT = 2 ** 53  # shapes.to_int goes through a float: beyond this it would round
 
 
+_SHAPE = frozenset(("itemId", "status", "fields", "lastModif", "created"))
+
+
 def _fast_item(raw):
     """shapes.item for the usual well-formed row (int id, text status, text values, int
-    stamps); None for anything else, which shapes.item then reads (and may refuse)."""
+    stamps), reusing the decoded objects; None for anything else, which shapes.item then
+    reads (and may refuse)."""
     if type(raw) is not dict:
         return None
     item_id, values, status = raw.get("itemId"), raw.get("fields"), raw.get("status")
@@ -83,10 +87,15 @@ def _fast_item(raw):
             not (modified is None or (type(modified) is int and -_EXACT < modified < _EXACT)) or \
             not (created is None or (type(created) is int and -_EXACT < created < _EXACT)):
         return None
-    fields = {}
-    for perm, value in values.items():
-        fields[perm] = value if type(value) is str else normalize_raw(value)
-    return {"itemId": item_id, "status": status, "fields": fields, "lastModif": modified,
+    for value in values.values():
+        if type(value) is not str:
+            values = {perm: v if type(v) is str else normalize_raw(v)
+                      for perm, v in values.items()}
+            break
+    if raw.keys() == _SHAPE:
+        raw["fields"] = values
+        return raw
+    return {"itemId": item_id, "status": status, "fields": values, "lastModif": modified,
             "created": created}
 
 
@@ -142,6 +151,26 @@ class TikiClient:
 
     def close(self):
         self.transport.close()
+
+    @property
+    def can_fork(self):
+        """True when `fork` gives an equivalent client for another thread: an HTTP session of
+        our own, and a credential without state (a session login keeps cookies)."""
+        return self.transport.owns_session and (
+            self.auth is None or getattr(self.auth, "method", None) in ("basic", "bearer",
+                                                                        "header"))
+
+    def fork(self):
+        """Another client for the same master, credential and settings with its own HTTP
+        session, for use in another thread (requests.Session is not thread-safe)."""
+        if not self.can_fork:
+            raise ValueError("this client cannot be shared across threads")
+        t = self.transport
+        twin = TikiClient(self.base_url, generation=self.generation, auth=self.auth,
+                          timeout=t.timeout, verify=t.verify, retries=t.retries,
+                          backoff=t.backoff, outbound=t.outbound)
+        twin.version = self.version
+        return twin
 
     @property
     def last_server_time(self):

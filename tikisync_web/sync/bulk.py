@@ -1,12 +1,47 @@
-"""Fast multi-row writes for reload: one prepared statement, executemany, JSON pre-encoded.
+"""Fast multi-row writes and plain reads for reload and sync, straight on the cursor.
 
-Peewee's insert_many converts every value through its fields, which costs about ten times
-what the database itself spends; a reload writes two rows per item, so it goes straight to
-the cursor. JSON columns receive text (PostgreSQL casts it to jsonb).
+Peewee's insert_many converts every value through its fields, and building a query with an
+IN list of a thousand ids costs milliseconds: a reload writes two rows per item and reads its
+local copies a batch at a time, so these go to the cursor with SQL built once. JSON columns
+receive text (PostgreSQL casts it to jsonb). An INSERT carries many rows per statement, so
+the database works through a batch in one call (on SQLite without holding the GIL), while the
+reload's download thread goes on.
 """
+import sqlite3
+from contextlib import contextmanager
+from itertools import chain
+
 import peewee as pw
 
 from ..db import database
+
+
+def write_transaction():
+    """database.atomic(), taking SQLite's write lock at BEGIN (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads first and writes later fails at once with "database is
+    locked" (SQLITE_BUSY_SNAPSHOT, no busy wait) when another connection commits in between,
+    e.g. the job's progress reporter; taking the lock first waits for it instead.
+    """
+    if isinstance(database.obj, pw.SqliteDatabase) and database.transaction_depth() == 0:
+        return database.atomic("IMMEDIATE")
+    return database.atomic()
+
+
+@contextmanager
+def small_cache(kib=4000):
+    """On SQLite, a page cache of `kib` KiB for this connection while a bulk job streams
+    through it (the app's default is 16 MB): appends and index walks in key order need few
+    pages, and a reload then takes the same memory for 1,000 items as for 1,000,000."""
+    if not isinstance(database.obj, pw.SqliteDatabase):
+        yield
+        return
+    before = database.execute_sql("PRAGMA cache_size").fetchone()[0]
+    database.execute_sql(f"PRAGMA cache_size = -{int(kib)}")
+    try:
+        yield
+    finally:
+        database.execute_sql(f"PRAGMA cache_size = {int(before)}")
 
 
 def _quote(name):
@@ -21,15 +56,79 @@ def _param(field):
     return param
 
 
-def insert_rows(model, names, rows):
-    """INSERT rows (tuples in `names` order; JSON columns as text)."""
+def param():
+    return database.obj.param
+
+
+def params(count):
+    """`count` placeholders, comma-separated (for IN lists)."""
+    return ", ".join([database.obj.param] * count)
+
+
+class columns:
+    """Quoted names of a model's table and columns for hand-written SQL: `str(c)` is the table
+    (with its alias), `c.name` a column (field name or column name), alias-qualified."""
+
+    def __init__(self, model, alias=None):
+        self._model, self._alias = model, alias
+        table = _quote(model._meta.table_name)
+        self._table = f"{table} {alias}" if alias else table
+
+    def __str__(self):
+        return self._table
+
+    def __getattr__(self, name):
+        field = self._model._meta.fields.get(name) or self._model._meta.columns[name]
+        column = _quote(field.column_name)
+        return f"{self._alias}.{column}" if self._alias else column
+
+
+def select(sql, values=()):
+    """All rows of a query as tuples."""
+    cursor = database.cursor()
+    cursor.execute(sql, list(values))
+    return cursor.fetchall()
+
+
+def _max_params():
+    if isinstance(database.obj, pw.SqliteDatabase) and sqlite3.sqlite_version_info < (3, 32, 0):
+        return 999  # SQLITE_MAX_VARIABLE_NUMBER before 3.32
+    return 30000  # under SQLite's 32,766 and PostgreSQL's 65,535
+
+
+def _returning():
+    """True when INSERT ... RETURNING works (SQLite 3.35+, PostgreSQL)."""
+    obj = database.obj
+    if isinstance(obj, pw.SqliteDatabase):
+        return sqlite3.sqlite_version_info >= (3, 35, 0)
+    return isinstance(obj, pw.PostgresqlDatabase)
+
+
+def insert_rows(model, names, rows, returning=None):
+    """INSERT rows (tuples in `names` order; JSON columns as text), many per statement.
+
+    With `returning` (field names), the inserted rows' values of those fields as tuples, or
+    None when the database cannot return them (then the caller reads them back itself)."""
     if not rows:
-        return
+        return [] if returning else None
     fields = [model._meta.fields[n] for n in names]
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        _quote(model._meta.table_name), ", ".join(_quote(f.column_name) for f in fields),
-        ", ".join(_param(f) for f in fields))
-    database.cursor().executemany(sql, rows)
+    head = "INSERT INTO {} ({}) VALUES ".format(
+        _quote(model._meta.table_name), ", ".join(_quote(f.column_name) for f in fields))
+    one = "({})".format(", ".join(_param(f) for f in fields))
+    tail = ""
+    if returning and _returning():
+        tail = " RETURNING " + ", ".join(_quote(model._meta.fields[n].column_name)
+                                         for n in returning)
+    per = max(1, _max_params() // len(fields))
+    cursor = database.cursor()
+    found = []
+    for start in range(0, len(rows), per):
+        chunk = rows[start:start + per]
+        cursor.execute(head + ", ".join([one] * len(chunk)) + tail,
+                       list(chain.from_iterable(chunk)))
+        if tail:
+            found.extend(cursor.fetchall())
+    return found if tail else None
 
 
 def update_rows(model, names, rows, key="id"):
@@ -42,6 +141,11 @@ def update_rows(model, names, rows, key="id"):
         ", ".join(f"{_quote(f.column_name)} = {_param(f)}" for f in fields),
         _quote(model._meta.fields[key].column_name), database.obj.param)
     database.cursor().executemany(sql, rows)
+
+
+def execute_many(sql, rows):
+    if rows:
+        database.cursor().executemany(sql, rows)
 
 
 def delete_ids(model, ids, chunk=500):

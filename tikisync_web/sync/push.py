@@ -8,18 +8,26 @@ are re-read: a field it changed meanwhile turns the item into a conflict and not
 written. After writing, the item is re-read to verify the master took the values (Tiki
 answers 200 to a rejected change, W4). The local item stays (W3) and, with its baseline,
 becomes what the master now holds. One item's failure never stops the others (W7).
+
+Speed (bench/sync.py): edits go in batches of EDIT_BATCH: one read of the master before and
+one after each batch (our master filters by itemId), the updates of a batch sent by a few
+threads, each with its own HTTP session, while the main thread, which alone touches the
+database, records the previous batch; a batch's intents, and then its outcomes (item,
+baseline, history, audit), are written with a few multi-row statements.
 """
 import hashlib
 import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import peewee as pw
 
 from .. import audit
-from ..db import database
 from ..items import next_modified
-from ..models import Baseline, Item, ItemHistory, PushIntent
+from ..models import AuditEvent, Baseline, Item, ItemHistory, PushIntent
 from ..remote import errors as remote_errors
+from . import bulk
 from .reload import project, synced_perms
 from .status import MARGIN, classify, perms_of, verdicts_for
 from .values import STATUS, canonical, content_hash, get
@@ -87,15 +95,8 @@ def _payload_hash(status, fields):
     return hashlib.sha1(body.encode("utf-8")).hexdigest()
 
 
-def _history(item, side, action, perm, old, new, username):
-    if get({"v": old}, "v") != get({"v": new}, "v"):
-        ItemHistory.create(item=item, side=side, action=action, perm_name=perm,
-                           old_value=None if old is None else str(old),
-                           new_value=None if new is None else str(new), username=username)
-
-
 class Pusher:
-    def __init__(self, tracker, client, username="", progress=None):
+    def __init__(self, tracker, client, username="", progress=None, threads=None):
         tracker = type(tracker).get_by_id(tracker.id)  # the caller's copy may predate a reload
         self.tracker, self.client, self.username = tracker, client, username
         self.rid = tracker.remote_tracker_id
@@ -104,6 +105,36 @@ class Pusher:
         _, remote_fields = client.export_fields(self.rid)  # also reads the master's clock
         self.synced = synced_perms(tracker, remote_fields)
         self.perms = [p for p, _ in self.synced]
+        threads = PUSH_THREADS if threads is None else threads
+        self.threads = threads if getattr(client, "can_fork", False) else 1
+        self._pool, self._local, self._forks = None, threading.local(), []
+        self._forks_lock = threading.Lock()
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        for fork in self._forks:
+            fork.close()
+        self._forks = []
+
+    # --- writing to the master from several threads ---------------------------------------
+    def _update(self, remote_id, status, send):
+        """update_item from a pool thread, with that thread's own client (HTTP session)."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self.client.fork()
+            with self._forks_lock:
+                self._forks.append(client)
+        return client.update_item(self.rid, remote_id, status, send)
+
+    def _send(self, remote_id, status, send):
+        """A future of the update (done at once, in this thread, without a pool)."""
+        if self.threads > 1:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="tikisync-push")
+            return self._pool.submit(self._update, remote_id, status, send)
+        return _Done(self.client.update_item, self.rid, remote_id, status, send)
 
     # --- reading the master -------------------------------------------------------------
     def fetch(self, remote_ids, since):
@@ -187,7 +218,7 @@ class Pusher:
         status = remote.get("status") or item.status
         mismatch = [p for p, v in intent.payload.get("fields", {}).items()
                     if get(theirs, p) != get({"v": v}, "v")]
-        with database.atomic():
+        with bulk.write_transaction():  # reads first: take SQLite's write lock at once
             # A reload may already have copied the remote item here: the copy goes.
             copy = Item.get_or_none(Item.tracker == self.tracker, Item.remote_id == remote_id)
             if copy is not None and copy.id != item.id:
@@ -217,26 +248,47 @@ class Pusher:
     # --- edits --------------------------------------------------------------------------
     def push_edits(self, entries, force=False):
         """Edits, re-reading the master once for the whole batch before and after writing."""
+        started = self.start_edits(entries, force)
+        if started is not None:
+            self.finish_edits(started)
+
+    def start_edits(self, entries, force=False):
+        """Read the batch's items on the master, judge each edit against what it holds now,
+        record the intents, and send the updates (in the background when threads are on).
+        Returns what finish_edits needs, or None when nothing is sent."""
         if not entries:
-            return
+            return None
         items = {i.id: i for i in Item.select(Item, Baseline).join(Baseline)
                  .where(Item.id.in_([e["id"] for e in entries]))}
         since = self.tracker.remote_clock_at_check or self.tracker.remote_clock_at_reload
         before = self.fetch([i.remote_id for i in items.values()], since)
         clock = self.clock()
-        written = []
+        ready = []
         for entry in entries:
             item = items.get(entry["id"])
             if item is None:
                 continue
-            ready = self._prepare_edit(item, before.get(item.remote_id), entry, force)
-            if ready is None:
-                continue
-            send, status, current = ready
-            PushIntent.create(item=item, kind="edit", payload={"status": status, "fields": send},
-                              payload_hash=_payload_hash(status, send), remote_clock=clock)
+            prepared = self._prepare_edit(item, before.get(item.remote_id), entry, force)
+            if prepared is not None:
+                ready.append((item, *prepared))
+        if not ready:
+            return None
+        now = int(time.time())
+        bulk.insert_rows(PushIntent, ["item", "kind", "payload", "payload_hash", "started",
+                                      "remote_clock", "outcome"], [
+            (item.id, "edit", _json({"status": status, "fields": send}),
+             _payload_hash(status, send), now, clock, "pending")
+            for item, send, status, _ in ready])  # written ahead of the updates
+        futures = [self._send(item.remote_id, status, send) for item, send, status, _ in ready]
+        return ready, futures, clock
+
+    def finish_edits(self, started):
+        """Wait for a batch's updates, re-read what the master took, record the outcomes."""
+        ready, futures, clock = started
+        written = []
+        for (item, send, status, current), future in zip(ready, futures):
             try:
-                self.client.update_item(self.rid, item.remote_id, status, send)
+                future.result()
             except remote_errors.NotFound:
                 Baseline.update(deleted_on_master=True).where(
                     Baseline.id == item.baseline.id).execute()
@@ -248,9 +300,13 @@ class Pusher:
             written.append((item, send, status, current))
             if self.progress:
                 self.progress.add(1)
-        after = self.fetch([i.remote_id for i, *_ in written], clock) if written else {}
+        if not written:
+            return
+        after = self.fetch([i.remote_id for i, *_ in written], clock)
+        outcomes = _Outcomes()
         for item, send, status, current in written:
-            self._finish_edit(item, send, status, current, after.get(item.remote_id))
+            self._finish_edit(item, send, status, current, after.get(item.remote_id), outcomes)
+        outcomes.write(self)
 
     def _prepare_edit(self, item, fresh, entry, force):
         base = item.baseline
@@ -291,7 +347,9 @@ class Pusher:
             Baseline.id == item.baseline.id).execute()
         self.result["skipped"].append({"id": item.id, "reason": "unchanged"})
 
-    def _finish_edit(self, item, send, status, current, fresh):
+    def _finish_edit(self, item, send, status, current, fresh, outcomes):
+        """The item and its baseline become what the master holds (but what it did not take,
+        which stays here as a local change); the rows go to `outcomes`."""
         theirs = project(fresh["fields"], self.synced) if fresh else None
         if theirs is None:
             return self.fail(item, "the item could not be read back from the master after the "
@@ -301,36 +359,32 @@ class Pusher:
         if status and remote_status != status:
             mismatch.append(STATUS)
         before, before_status = current
-        with database.atomic():
-            mine = dict(item.values or {})
-            for perm, value in theirs.items():
-                if perm not in mismatch and get(mine, perm) != get(theirs, perm):
-                    _history(item, "local", "push", perm, mine.get(perm), value, self.username)
-                    mine[perm] = value
-            for perm in send:
-                if perm not in mismatch:
-                    _history(item, "master", "push", perm, before.get(perm), send[perm],
-                             self.username)
-            mine_status = item.status if STATUS in mismatch else remote_status
-            Item.update(values=mine, status=mine_status, hash=content_hash(mine, mine_status),
-                        modified=next_modified(item.modified)).where(Item.id == item.id).execute()
-            Baseline.update(values=theirs, status=remote_status,
-                            hash=content_hash(theirs, remote_status), theirs=None,
-                            theirs_status=None, fetched_at=int(time.time()),
-                            remote_modified=fresh.get("lastModif")).where(
-                Baseline.id == item.baseline.id).execute()
-            PushIntent.update(outcome="failed" if mismatch else "done", remote_id=item.remote_id,
-                              finished=int(time.time())).where(
-                PushIntent.item == item, PushIntent.outcome == "pending",
-                PushIntent.kind == "edit").execute()
-            audit.record("item.push_edit", self.username, tracker=self.tracker, item_id=item.id,
-                         remote_id=item.remote_id, fields=sorted(send), status=status,
-                         mismatch=mismatch)
+        mine = dict(item.values or {})
+        for perm, value in theirs.items():
+            if perm not in mismatch and get(mine, perm) != get(theirs, perm):
+                outcomes.history(item, "local", perm, mine.get(perm), value, self.username)
+                mine[perm] = value
+        for perm in send:
+            if perm not in mismatch:
+                outcomes.history(item, "master", perm, before.get(perm), send[perm],
+                                 self.username)
+        mine_status = item.status if STATUS in mismatch else remote_status
+        now = int(time.time())
+        outcomes.items.append((_json(mine), mine_status, content_hash(mine, mine_status),
+                               next_modified(item.modified), item.id))
+        outcomes.baselines.append((_json(theirs), remote_status,
+                                   content_hash(theirs, remote_status), None, None, now,
+                                   fresh.get("lastModif"), item.baseline.id))
+        outcomes.intents.append(("failed" if mismatch else "done", item.remote_id, now, item.id))
+        outcomes.audit.append(("item.push_edit", item.id, {
+            "remote_id": item.remote_id, "fields": sorted(send), "status": status,
+            "mismatch": mismatch}))
         if mismatch:
-            return self.fail(item, "the master did not take " + ", ".join(mismatch) +
-                             " (it answered success but holds other values; kept here)")
-        self.result["pushed"].append({"id": item.id, "remote_id": item.remote_id, "kind": "edit",
-                                      "fields": sorted(send) + ([STATUS] if status else [])})
+            outcomes.failed.append((item, "the master did not take " + ", ".join(mismatch) +
+                                    " (it answered success but holds other values; kept here)"))
+        else:
+            outcomes.pushed.append({"id": item.id, "remote_id": item.remote_id, "kind": "edit",
+                                    "fields": sorted(send) + ([STATUS] if status else [])})
 
     def fail(self, item, message, remote_id=None):
         audit.record("item.push_failed", self.username, tracker=self.tracker, item_id=item.id,
@@ -339,28 +393,102 @@ class Pusher:
 
 
 EDIT_BATCH = 50
+PUSH_THREADS = 4  # updates in flight at once; the master serves them with its own workers
 
 
-def push(tracker, client, plan, username="", progress=None, force=False):
+def _json(value):
+    return json.dumps(value, ensure_ascii=False)
+
+
+class _Done:
+    """A finished "future" for updates sent without a thread pool."""
+
+    def __init__(self, fn, *args):
+        try:
+            self._value, self._error = fn(*args), None
+        except Exception as exc:  # noqa: BLE001 - raised again by result()
+            self._value, self._error = None, exc
+
+    def result(self):
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+class _Outcomes:
+    """What finishing a batch of edits writes locally, in one transaction."""
+
+    def __init__(self):
+        self.items, self.baselines, self.intents = [], [], []
+        self.histories, self.audit, self.pushed, self.failed = [], [], [], []
+
+    def history(self, item, side, perm, old, new, username):
+        if get({"v": old}, "v") != get({"v": new}, "v"):
+            self.histories.append((item.id, int(time.time()), username, side, "push", perm,
+                                   None if old is None else str(old),
+                                   None if new is None else str(new)))
+
+    def write(self, pusher):
+        with bulk.write_transaction():
+            bulk.update_rows(Item, ["values", "status", "hash", "modified"], self.items)
+            bulk.update_rows(Baseline, ["values", "status", "hash", "theirs", "theirs_status",
+                                        "fetched_at", "remote_modified"], self.baselines)
+            i = bulk.columns(PushIntent)
+            bulk.execute_many(
+                f"UPDATE {i} SET {i.outcome} = {bulk.param()}, {i.remote_id} = {bulk.param()}, "
+                f"{i.finished} = {bulk.param()} WHERE {i.item} = {bulk.param()} AND "
+                f"{i.outcome} = 'pending' AND {i.kind} = 'edit'", self.intents)
+            bulk.insert_rows(ItemHistory, ["item", "at", "username", "side", "action",
+                                           "perm_name", "old_value", "new_value"],
+                             self.histories)
+            now = int(time.time())
+            bulk.insert_rows(AuditEvent, ["at", "username", "tracker", "item_id", "action",
+                                          "summary"],
+                             [(now, pusher.username or "", pusher.tracker.id, item_id, action,
+                               _json(summary)) for action, item_id, summary in self.audit])
+        pusher.result["pushed"] += self.pushed
+        for item, message in self.failed:
+            pusher.fail(item, message)
+
+
+def push(tracker, client, plan, username="", progress=None, force=False, threads=None):
     """Run a plan; returns {"pushed", "failed", "skipped"} (CLI.md)."""
-    pusher = Pusher(tracker, client, username, progress)
-    pusher.result["skipped"] += plan.skipped
-    if progress:
-        progress.total(len(plan.entries), "Pushing")
-    for entry in [e for e in plan.entries if e["kind"] == "new"]:
-        try:
-            pusher.push_new(entry)
-        except remote_errors.RemoteError as exc:
-            pusher.result["failed"].append({"id": entry["id"], "error": str(exc)})
+    pusher = Pusher(tracker, client, username, progress, threads=threads)
+    try:
+        pusher.result["skipped"] += plan.skipped
         if progress:
-            progress.add(1)
-    edits = [e for e in plan.entries if e["kind"] == "edit"]
-    for start in range(0, len(edits), EDIT_BATCH):
-        chunk = edits[start:start + EDIT_BATCH]
-        try:
-            pusher.push_edits(chunk, force=force)
-        except remote_errors.RemoteError as exc:  # the batch read failed: report each item
-            done = {r["id"] for key in ("pushed", "failed", "skipped") for r in pusher.result[key]}
-            pusher.result["failed"] += [{"id": e["id"], "error": str(exc)} for e in chunk
-                                        if e["id"] not in done]
+            progress.total(len(plan.entries), "Pushing")
+        for entry in [e for e in plan.entries if e["kind"] == "new"]:
+            try:
+                pusher.push_new(entry)
+            except remote_errors.RemoteError as exc:
+                pusher.result["failed"].append({"id": entry["id"], "error": str(exc)})
+            if progress:
+                progress.add(1)
+        edits = [e for e in plan.entries if e["kind"] == "edit"]
+        chunks = [edits[start:start + EDIT_BATCH] for start in range(0, len(edits), EDIT_BATCH)]
+        # Batch n+1 is read and sent while batch n's answers are recorded.
+        pending = None
+        for chunk in chunks + [None]:
+            started = None
+            if chunk is not None:
+                try:
+                    started = pusher.start_edits(chunk, force=force)
+                except remote_errors.RemoteError as exc:  # the batch read failed
+                    _fail_rest(pusher, chunk, exc)
+            if pending is not None:
+                try:
+                    pusher.finish_edits(pending[1])
+                except remote_errors.RemoteError as exc:  # the read-back failed
+                    _fail_rest(pusher, pending[0], exc)
+            pending = (chunk, started) if started is not None else None
+    finally:
+        pusher.close()
     return pusher.result
+
+
+def _fail_rest(pusher, chunk, exc):
+    """Report every item of `chunk` without an outcome yet as failed with `exc`."""
+    done = {r["id"] for key in ("pushed", "failed", "skipped") for r in pusher.result[key]}
+    pusher.result["failed"] += [{"id": e["id"], "error": str(exc)} for e in chunk
+                                if e["id"] not in done]
