@@ -11,6 +11,7 @@ from itsdangerous import URLSafeTimedSerializer
 from tests import databases
 from tikisync_web import auth as tauth
 from tikisync_web import create_app
+from tikisync_web import jobs
 from tikisync_web.db import database
 
 PASSWORD = "correct horse battery"
@@ -166,6 +167,7 @@ def make_app(db_url, tmp_path, **config):
 def app(db_url, tmp_path):
     app = make_app(db_url, tmp_path)
     yield app
+    jobs.wait_for_threads()  # a job thread must not outlive its test's database
     if not database.is_closed():
         database.close()
 

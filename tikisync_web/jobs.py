@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 HANDLERS = {}
 LIVE = {}  # job id -> Progress, for jobs running in this process
 _LIVE_LOCK = threading.Lock()
+_THREADS = set()  # runner threads of this process that have not ended
 STALE_SECONDS = 60.0
 REPORT_EVERY = 0.5
 
@@ -224,8 +225,18 @@ def start(job, app=None, context=None):
                 with database.connection_context():
                     run(job.id, context)
 
-        threading.Thread(target=target, daemon=True, name=f"tikisync-job-{job.id}").start()
+        thread = threading.Thread(target=lambda: (target(), _THREADS.discard(thread)),
+                                  daemon=True, name=f"tikisync-job-{job.id}")
+        _THREADS.add(thread)
+        thread.start()
     return job
+
+
+def wait_for_threads(timeout=30.0):
+    """Wait for this process's runner threads to end (tests, and a clean shutdown)."""
+    for thread in list(_THREADS):
+        thread.join(timeout)
+    return not any(t.is_alive() for t in _THREADS)
 
 
 def snapshot(job):
