@@ -27,14 +27,16 @@ def values_by_remote(tracker):
     return {i.remote_id: i.values for i in Item.select().where(Item.tracker == tracker)}
 
 
-def test_first_reload_copies_every_item_and_baseline(app, clone_of, fake_master):
+def test_first_reload_copies_every_item_as_its_own_base(app, clone_of, fake_master):
     counts = do_reload(app, clone_of, fake_master)
     assert counts["fetched"] == 3 and counts["added"] == 3 and counts["items"] == 3
     local = values_by_remote(clone_of)
     for remote in fake_master.tracker_items(1):
         assert local[remote["itemId"]]["title"] == remote["fields"]["title"]
         assert "number" not in local[remote["itemId"]]  # auto-increment was not cloned
-    assert Baseline.select().count() == 3
+    # Each copy is its own base: its base hash is its hash, and no Baseline row is written.
+    copies = list(Item.select().where(Item.tracker == clone_of))
+    assert all(i.base_hash == i.hash for i in copies) and Baseline.select().count() == 0
     assert status_mod.classify(clone_of) == {"new": [], "modified": [], "conflicts": [],
                                              "deleted_on_master": []}
 
@@ -132,3 +134,32 @@ def test_timeout_leaves_tracker_as_before(app, clone_of, fake_master):
         with pytest.raises(remote_errors.Timeout):
             reload_mod.reload(clone_of, c)
     assert tracker_state(clone_of) == before
+
+
+def test_the_base_is_kept_when_an_item_first_changes_here(app, clone_of, fake_master):
+    do_reload(app, clone_of, fake_master)
+    item = Item.get(Item.remote_id == 2)
+    assert Baseline.get_or_none(Baseline.item == item) is None
+    before = (dict(item.values), item.status, item.hash)
+    item_svc.update_item(item, {"title": "changed here"}, username="t")
+    base = Baseline.get(Baseline.item == item)
+    assert (base.values, base.status, base.hash) == before
+    changed = Item.get_by_id(item.id)
+    assert changed.base_hash == before[2] != changed.hash
+    assert status_mod.classify(clone_of)["modified"] == [item.id]
+
+
+def test_a_master_change_to_an_untouched_item_is_seen_then_taken(app, clone_of, fake_master):
+    do_reload(app, clone_of, fake_master)
+    item = Item.get(Item.remote_id == 3)
+    fake_master.items[3]["fields"]["title"] = "changed on the master"
+    with client(app, fake_master.url) as c:
+        assert status_mod.check_remote(clone_of, c)["changed_on_master"] == 1
+    base = Baseline.get(Baseline.item == item)
+    assert base.values == item.values and base.theirs["title"] == "changed on the master"
+    assert status_mod.classify(clone_of) == {"new": [], "modified": [], "conflicts": [],
+                                             "deleted_on_master": []}
+    assert do_reload(app, clone_of, fake_master)["updated"] == 1
+    taken = Item.get_by_id(item.id)
+    assert taken.values["title"] == "changed on the master" and taken.hash == taken.base_hash
+    assert Baseline.get_or_none(Baseline.item == item) is None

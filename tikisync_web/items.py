@@ -7,6 +7,7 @@ from . import audit
 from .db import database
 from .fields import clean_item, field_type
 from .models import STATUSES, Field, Item, User
+from .sync.baseline import materialize
 from .sync.values import content_hash
 
 
@@ -132,6 +133,7 @@ def update_item(item, submitted, status=None, username="", partial=True, fields=
     if not changed:
         return []
     with database.atomic():
+        materialize(item)  # a synchronized item keeps the base it is leaving
         Item.update(
             values=merged, search_text=search_text(merged), modified=next_modified(item.modified),
             hash=content_hash(merged, status or item.status),

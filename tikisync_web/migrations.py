@@ -91,11 +91,26 @@ def _fill_item_hashes(db):
             m.Item.id == item.id).execute()
 
 
+def _optional_baselines(db, migrator):
+    add_columns_if_missing(db, migrator, m.Item, "base_hash", "remote_modified")
+    item, base = m.Item._meta.table_name, m.Baseline._meta.table_name
+    db.execute_sql(  # the base hash moves to the item; the rows stay (they are still right)
+        f'UPDATE {_q(db, item)} SET {_q(db, "base_hash")} = (SELECT b.{_q(db, "hash")} FROM '
+        f'{_q(db, base)} b WHERE b.{_q(db, "item_id")} = {_q(db, item)}.{_q(db, "id")}), '
+        f'{_q(db, "remote_modified")} = (SELECT b.{_q(db, "remote_modified")} FROM '
+        f'{_q(db, base)} b WHERE b.{_q(db, "item_id")} = {_q(db, item)}.{_q(db, "id")})')
+
+
+def _q(db, name):
+    return db.quote[0] + name + db.quote[-1]
+
+
 MIGRATIONS = [
     (1, "users, trackers, fields, items, settings", _core),
     (2, "credentials, baselines, push intents, history, jobs, audit", _sync_state),
     (3, "one active job per tracker (job lock key)", _job_locks),
     (4, "content hashes and the master's conflicting values", _three_way),
+    (5, "base hash on the item; baseline rows only where the base differs", _optional_baselines),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -106,6 +106,11 @@ class Item(BaseModel):
     search_text = pw.TextField(default="")  # lower-cased values, for the list's search box
     remote_id = pw.IntegerField(null=True)  # null: created here, never pushed
     hash = pw.CharField(max_length=40, default="")  # sync.values.content_hash of values + status
+    # For items synchronized with a master: the content hash of the base (the master's values
+    # as last agreed). hash != base_hash means "changed here". The base values themselves are
+    # kept in a Baseline row only when they differ from the item's (see Baseline).
+    base_hash = pw.CharField(max_length=40, null=True)
+    remote_modified = pw.BigIntegerField(null=True)  # the master's lastModif, when it sends one
     created = pw.BigIntegerField(default=now)
     modified = pw.BigIntegerField(default=now)
     created_by = pw.CharField(max_length=100, default="")
@@ -120,7 +125,13 @@ class Item(BaseModel):
 
 
 class Baseline(BaseModel):
-    """The master's values as last fetched: "base" in every three-way comparison."""
+    """The base of an item in three-way comparisons, when it is not the item itself.
+
+    A synchronized item that nobody changed here is its own base: no row (a reload of 100,000
+    items writes 100,000 rows, not 200,000). A row is written before the item first moves
+    away from its base (an edit here, a conflict, a deletion on the master) and from then on
+    it is authoritative; Item.base_hash always holds the base's hash.
+    """
 
     item = pw.ForeignKeyField(Item, backref="baselines", unique=True, on_delete="CASCADE")
     values = pw.JSONField(default=dict)

@@ -21,7 +21,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import peewee as pw
 
 from .. import audit
 from ..items import next_modified
@@ -192,11 +191,11 @@ class Pusher:
         status = intent.payload.get("status")
         window = None if intent.remote_clock is None else max(0, intent.remote_clock - MARGIN)
         # Remote items known here before the intent, or edited here, are not ours to adopt.
-        known = (Item.select(Item.remote_id).join(Baseline, pw.JOIN.LEFT_OUTER)
+        known = (Item.select(Item.remote_id)
                  .where(Item.tracker == self.tracker, Item.remote_id.is_null(False),
                         Item.id != item.id,
-                        Baseline.id.is_null() | (Item.hash != Baseline.hash) |
-                        (Baseline.fetched_at < intent.started - MARGIN)).tuples())
+                        Item.base_hash.is_null() | (Item.hash != Item.base_hash) |
+                        (Item.created < intent.started - MARGIN)).tuples())
         mapped = {r for (r,) in known}
         best = None
         for remote in self.client.iter_items(self.rid, modified_since=window):
@@ -227,13 +226,15 @@ class Pusher:
             for perm, value in theirs.items():
                 if perm not in mismatch:
                     mine[perm] = value
+            base_hash = content_hash(theirs, status)
             Item.update(remote_id=remote_id, values=mine, hash=content_hash(mine, status),
-                        status=status, modified=next_modified(item.modified)).where(
+                        status=status, modified=next_modified(item.modified), base_hash=base_hash,
+                        remote_modified=remote.get("lastModif")).where(
                 Item.id == item.id).execute()
             Baseline.delete().where(Baseline.item == item).execute()
-            Baseline.create(item=item, values=theirs, status=status,
-                            hash=content_hash(theirs, status),
-                            remote_modified=remote.get("lastModif"))
+            if mismatch:  # the item is not its own base: keep the master's values as base
+                Baseline.create(item=item, values=theirs, status=status, hash=base_hash,
+                                remote_modified=remote.get("lastModif"))
             PushIntent.update(outcome="adopted" if adopted else "done", remote_id=remote_id,
                               finished=int(time.time())).where(PushIntent.id == intent.id).execute()
             audit.record("item.push_new", self.username, tracker=self.tracker, item_id=item.id,
@@ -342,9 +343,11 @@ class Pusher:
 
     def _settle(self, item, current, status):
         """Nothing to send: the master already holds our values; align the baseline."""
-        Baseline.update(values=current, status=status, hash=content_hash(current, status),
+        base_hash = content_hash(current, status)
+        Baseline.update(values=current, status=status, hash=base_hash,
                         theirs=None, theirs_status=None).where(
             Baseline.id == item.baseline.id).execute()
+        Item.update(base_hash=base_hash).where(Item.id == item.id).execute()
         self.result["skipped"].append({"id": item.id, "reason": "unchanged"})
 
     def _finish_edit(self, item, send, status, current, fresh, outcomes):
@@ -370,10 +373,11 @@ class Pusher:
                                  self.username)
         mine_status = item.status if STATUS in mismatch else remote_status
         now = int(time.time())
+        base_hash = content_hash(theirs, remote_status)
         outcomes.items.append((_json(mine), mine_status, content_hash(mine, mine_status),
-                               next_modified(item.modified), item.id))
-        outcomes.baselines.append((_json(theirs), remote_status,
-                                   content_hash(theirs, remote_status), None, None, now,
+                               next_modified(item.modified), base_hash, fresh.get("lastModif"),
+                               item.id))
+        outcomes.baselines.append((_json(theirs), remote_status, base_hash, None, None, now,
                                    fresh.get("lastModif"), item.baseline.id))
         outcomes.intents.append(("failed" if mismatch else "done", item.remote_id, now, item.id))
         outcomes.audit.append(("item.push_edit", item.id, {
@@ -430,7 +434,8 @@ class _Outcomes:
 
     def write(self, pusher):
         with bulk.write_transaction():
-            bulk.update_rows(Item, ["values", "status", "hash", "modified"], self.items)
+            bulk.update_rows(Item, ["values", "status", "hash", "modified", "base_hash",
+                                    "remote_modified"], self.items)
             bulk.update_rows(Baseline, ["values", "status", "hash", "theirs", "theirs_status",
                                         "fetched_at", "remote_modified"], self.baselines)
             i = bulk.columns(PushIntent)

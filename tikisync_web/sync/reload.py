@@ -27,6 +27,7 @@ from ..items import next_modified
 from ..models import STATUSES, Baseline, Item, Tracker
 from ..remote.client import IdSet
 from . import bulk
+from .baseline import materialize
 from .clone import drift
 from .values import STATUS, content_hash, three_way
 
@@ -191,7 +192,7 @@ class _Reload:
                            kept_local_new=0, kept_local_modified=0, deleted_on_master=0)
 
     def _existing(self, remote_ids):
-        """{remote id: (item id, remote id, item hash, modified, baseline id, baseline hash,
+        """{remote id: (item id, remote id, item hash, modified, base hash, baseline id,
         deleted_on_master, theirs_status)} of the local copies of `remote_ids`."""
         if self.first is None:  # asked inside the reload's transaction
             self.first = not Item.select().where(Item.tracker == self.tracker,
@@ -200,7 +201,7 @@ class _Reload:
             return {}
         i, b = bulk.columns(Item, "i"), bulk.columns(Baseline, "b")
         rows = bulk.select(
-            f"SELECT {i.id}, {i.remote_id}, {i.hash}, {i.modified}, {b.id}, {b.hash}, "
+            f"SELECT {i.id}, {i.remote_id}, {i.hash}, {i.modified}, {i.base_hash}, {b.id}, "
             f"{b.deleted_on_master}, {b.theirs_status} FROM {i} LEFT OUTER JOIN {b} "
             f"ON {b.item} = {i.id} WHERE {i.tracker} = {bulk.param()} "
             f"AND {i.remote_id} IN ({bulk.params(len(remote_ids))})",
@@ -236,9 +237,10 @@ class _Reload:
             if row is None:
                 inserts.append((remote, values, quoted, status, digest))
                 continue
-            item_id, _, item_hash, modified, base_id, base_hash, deleted, theirs_status = row
-            if base_id is None or item_hash == base_hash:
-                if digest == base_hash and not deleted and theirs_status is None:
+            item_id, _, item_hash, modified, base_hash, base_id, deleted, theirs_status = row
+            if base_hash is None or item_hash == base_hash:
+                if digest == base_hash and (base_id is None or
+                                            (not deleted and theirs_status is None)):
                     unchanged += 1
                 else:
                     plain.append((row, remote, project(fields, synced), status, digest))
@@ -253,7 +255,7 @@ class _Reload:
         if not inserts:
             return
         tracker_id, stamp, username = self.tracker.id, self.stamp, self.username
-        rows, by_remote = [], {}
+        rows = []
         text_of, perms = self.codec.text_of, self.codec.perms
         for remote, values, quoted, status, digest in inserts:
             text = text_of(quoted)
@@ -262,25 +264,12 @@ class _Reload:
                 search = " ".join([v for v in map(get, perms, repeat("")) if v]).lower()
             else:
                 search = _projected_search_text(values)
-            remote_id = remote["itemId"]
-            by_remote[remote_id] = (text, status, digest, remote.get("lastModif"))
-            rows.append((tracker_id, status, text, search, remote_id, digest,
-                         stamp, stamp, "", username))
-        ids = bulk.insert_rows(Item, ["tracker", "status", "values", "search_text", "remote_id",
-                                      "hash", "created", "modified", "created_by", "modified_by"],
-                               rows, returning=("id", "remote_id"))
-        if ids is None:  # no INSERT ... RETURNING here
-            i = bulk.columns(Item)
-            ids = bulk.select(f"SELECT {i.id}, {i.remote_id} FROM {i} WHERE {i.tracker} = "
-                              f"{bulk.param()} AND {i.remote_id} IN "
-                              f"({bulk.params(len(by_remote))})", [tracker_id, *by_remote])
-        bases = []
-        for item_id, remote_id in ids:
-            text, status, digest, remote_modified = by_remote[remote_id]
-            bases.append((item_id, text, status, digest, stamp, remote_modified, False))
-        bulk.insert_rows(
-            Baseline, ["item", "values", "status", "hash", "fetched_at", "remote_modified",
-                       "deleted_on_master"], bases)
+            # A new copy is its own base: base_hash = hash, and no Baseline row.
+            rows.append((tracker_id, status, text, search, remote["itemId"], digest, digest,
+                         remote.get("lastModif"), stamp, stamp, "", username))
+        bulk.insert_rows(Item, ["tracker", "status", "values", "search_text", "remote_id", "hash",
+                                "base_hash", "remote_modified", "created", "modified",
+                                "created_by", "modified_by"], rows)
         self.counts["added"] += len(rows)
 
     def _full_values(self, item_ids):
@@ -295,26 +284,21 @@ class _Reload:
         if not plain:
             return
         stored = self._full_values([row[0] for row, *_ in plain])
-        item_rows, base_rows, new_bases = [], [], []
+        item_rows, stale_rows = [], []
         for row, remote, values, status, digest in plain:
-            item_id, base_id = row[0], row[4]
+            item_id, base_id = row[0], row[5]
             mine = dict(stored[item_id][0] or {})
             mine.update(values)  # fields the master does not have keep their local value
-            text = json.dumps(values, ensure_ascii=False)
+            mine_hash = content_hash(mine, status)
+            # The item becomes what the master holds and is its own base again.
             item_rows.append((json.dumps(mine, ensure_ascii=False), _search_text(mine),
-                              content_hash(mine, status), status,
+                              mine_hash, mine_hash, remote.get("lastModif"), status,
                               next_modified(row[3]), self.username, item_id))
-            base = (text, status, digest, self.stamp, remote.get("lastModif"), False, None, None)
-            if base_id is None:
-                new_bases.append((item_id,) + base[:6])
-            else:
-                base_rows.append(base + (base_id,))
-        bulk.update_rows(Item, ["values", "search_text", "hash", "status", "modified",
-                                "modified_by"], item_rows)
-        bulk.update_rows(Baseline, ["values", "status", "hash", "fetched_at", "remote_modified",
-                                    "deleted_on_master", "theirs", "theirs_status"], base_rows)
-        bulk.insert_rows(Baseline, ["item", "values", "status", "hash", "fetched_at",
-                                    "remote_modified", "deleted_on_master"], new_bases)
+            if base_id is not None:
+                stale_rows.append(base_id)
+        bulk.update_rows(Item, ["values", "search_text", "hash", "base_hash", "remote_modified",
+                                "status", "modified", "modified_by"], item_rows)
+        bulk.delete_ids(Baseline, stale_rows)
         self.counts["updated"] += len(plain)
 
     def _merge(self, merges):
@@ -322,10 +306,12 @@ class _Reload:
         if not merges:
             return
         stored = self._full_values([row[0] for row, *_ in merges])
-        item_rows, base_rows = [], []
+        item_rows, base_rows, new_bases, base_moves = [], [], [], []
         for row, remote, theirs, theirs_status, digest in merges:
-            item_id, base_id = row[0], row[4]
+            item_id, base_id = row[0], row[5]
             mine, mine_status, base, base_status, _, _ = stored[item_id]
+            if base_id is None:  # changed here with no base kept: judge against theirs only
+                base, base_status = {}, None
             mine, base = dict(mine or {}), dict(base or {})
             verdicts = three_way(mine, base, theirs, self.perms, mine_status, base_status,
                                  theirs_status)
@@ -344,19 +330,29 @@ class _Reload:
                     mine[perm] = theirs.get(perm, "")
                 if verdict in ("remote", "same"):
                     base[perm] = theirs.get(perm, "")
+            base_hash = content_hash(base, base_status)
             if any(v == "remote" for v in verdicts.values()):
                 item_rows.append((json.dumps(mine, ensure_ascii=False), _search_text(mine),
-                                  content_hash(mine, mine_status), mine_status,
-                                  next_modified(row[3]), self.username, item_id))
-            base_rows.append((json.dumps(base, ensure_ascii=False), base_status,
-                              content_hash(base, base_status), self.stamp,
-                              remote.get("lastModif"), False,
-                              json.dumps(theirs, ensure_ascii=False) if conflict else None,
-                              theirs_status if conflict else None, base_id))
-        bulk.update_rows(Item, ["values", "search_text", "hash", "status", "modified",
-                                "modified_by"], item_rows)
-        bulk.update_rows(Baseline, ["values", "status", "hash", "fetched_at", "remote_modified",
-                                    "deleted_on_master", "theirs", "theirs_status"], base_rows)
+                                  content_hash(mine, mine_status), base_hash,
+                                  remote.get("lastModif"), mine_status, next_modified(row[3]),
+                                  self.username, item_id))
+            else:
+                base_moves.append((base_hash, remote.get("lastModif"), item_id))
+            base_row = (json.dumps(base, ensure_ascii=False), base_status, base_hash, self.stamp,
+                        remote.get("lastModif"), False,
+                        json.dumps(theirs, ensure_ascii=False) if conflict else None,
+                        theirs_status if conflict else None)
+            if base_id is None:
+                new_bases.append((item_id,) + base_row)
+            else:
+                base_rows.append(base_row + (base_id,))
+        bulk.update_rows(Item, ["values", "search_text", "hash", "base_hash", "remote_modified",
+                                "status", "modified", "modified_by"], item_rows)
+        bulk.update_rows(Item, ["base_hash", "remote_modified"], base_moves)
+        base_fields = ["values", "status", "hash", "fetched_at", "remote_modified",
+                       "deleted_on_master", "theirs", "theirs_status"]
+        bulk.update_rows(Baseline, base_fields, base_rows)
+        bulk.insert_rows(Baseline, ["item"] + base_fields, new_bases)
         self.counts["kept_local_modified"] += len(merges)
 
     def deletions(self):
@@ -378,14 +374,18 @@ class _Reload:
             if not ids:
                 continue
             gone = bulk.select(
-                f"SELECT {i.id}, {i.remote_id}, {i.hash}, {b.id}, {b.hash} FROM {i} "
+                f"SELECT {i.id}, {i.hash}, {i.base_hash}, {b.id} FROM {i} "
                 f"LEFT OUTER JOIN {b} ON {b.item} = {i.id} "
                 f"WHERE {i.id} IN ({bulk.params(len(ids))})", ids)
-            drop = [r[0] for r in gone if r[3] is None or r[2] == r[4]]
-            keep = [r[3] for r in gone if r[3] is not None and r[2] != r[4]]
+            edited = [r for r in gone if r[2] is not None and r[1] != r[2]]
+            drop = [r[0] for r in gone if r[2] is None or r[1] == r[2]]
             dropped = set(drop)
             bulk.delete_ids(Baseline, [r[3] for r in gone if r[0] in dropped and r[3]])
             bulk.delete_ids(Item, drop)
+            keep = [r[3] for r in edited if r[3] is not None]
+            for r in edited:
+                if r[3] is None:  # changed here without a kept base: keep it now
+                    keep.append(materialize(Item.get_by_id(r[0])).id)
             if keep:
                 Baseline.update(deleted_on_master=True).where(Baseline.id.in_(keep)).execute()
             self.counts["deleted"] += len(drop)

@@ -8,6 +8,7 @@ from .. import audit
 from ..db import database
 from ..items import next_modified
 from ..models import Baseline, Item, ItemHistory
+from .baseline import materialize
 from .status import perms_of, verdicts_for
 from .values import STATUS, content_hash, get
 
@@ -68,9 +69,10 @@ def resolve(item, choices, username="", all_mine=False, all_theirs=False):
         Item.update(values=mine, status=mine_status, hash=content_hash(mine, mine_status),
                     modified=next_modified(item.modified), modified_by=username).where(
             Item.id == item.id).execute()
-        Baseline.update(values=theirs, status=theirs_status,
-                        hash=content_hash(theirs, theirs_status), theirs=None,
+        base_hash = content_hash(theirs, theirs_status)
+        Baseline.update(values=theirs, status=theirs_status, hash=base_hash, theirs=None,
                         theirs_status=None).where(Baseline.id == base.id).execute()
+        Item.update(base_hash=base_hash).where(Item.id == item.id).execute()
         audit.record("item.resolve", username, tracker=item.tracker_id, item_id=item.id,
                      choices={p: c if isinstance(c, str) else "value" for p, c in choices.items()})
     return Item.get_by_id(item.id)
@@ -81,7 +83,8 @@ def _resolve_deleted(item, base, username, all_mine, all_theirs, choices):
     if all_mine:
         with database.atomic():
             base.delete_instance()
-            Item.update(remote_id=None).where(Item.id == item.id).execute()
+            Item.update(remote_id=None, base_hash=None, remote_modified=None).where(
+                Item.id == item.id).execute()
             audit.record("item.resolve", username, tracker=item.tracker_id, item_id=item.id,
                          deleted_on_master="recreate")
         return Item.get_by_id(item.id)
@@ -99,6 +102,7 @@ def restore(entry, username=""):
     """Put an overwritten value back into the local item (it then shows as a local change)."""
     item = entry.item
     with database.atomic():
+        materialize(item)  # a synchronized item keeps the base it is leaving
         values, status = dict(item.values or {}), item.status
         current = status if entry.perm_name == STATUS else values.get(entry.perm_name, "")
         if entry.perm_name == STATUS:

@@ -7,10 +7,13 @@ decided by comparing values with each item's baseline, field by field.
 import json
 from datetime import datetime, timezone
 
+import peewee as pw
+
 from ..db import database
 from ..models import Baseline, Item
 from ..remote import exportfmt
 from . import bulk
+from .baseline import materialize
 from .reload import prefetch, project, synced_perms
 from .values import STATUS, content_hash, three_way
 
@@ -36,18 +39,19 @@ def classify(tracker):
     new = [i for (i,) in Item.select(Item.id).where(Item.tracker == tracker,
                                                      Item.remote_id.is_null())
            .order_by(Item.id).tuples()]
-    # Only items whose hash left the baseline, or where the master moved, are looked at.
-    query = (Item.select(Item.id, Item.values, Item.status, Item.hash, Baseline)
+    # Only items changed here (hash != base_hash), or where the master moved, are looked at;
+    # every such item has its Baseline row (sync/baseline.py).
+    query = (Item.select(Item.id, Item.values, Item.status, Item.hash, Item.base_hash, Baseline)
              .join(Baseline)
              .where(Item.tracker == tracker,
-                    (Item.hash != Baseline.hash) | Baseline.theirs_status.is_null(False) |
+                    (Item.hash != Item.base_hash) | Baseline.theirs_status.is_null(False) |
                     (Baseline.deleted_on_master == True))  # noqa: E712
              .order_by(Item.id))
     modified, conflicts, deleted = [], [], []
     for item in query:
         base = item.baseline
         if base.deleted_on_master:
-            if item.hash != base.hash:
+            if item.hash != item.base_hash:
                 deleted.append(item.id)
             continue
         verdicts = verdicts_for(item.values, item.status, base, perms)
@@ -78,25 +82,36 @@ def check_remote(tracker, client, margin=MARGIN):
     for page in prefetch(items, 1000):
         seen += len(page)
         ids = [r["itemId"] for r in page]
-        rows = (Baseline.select(Baseline.id, Baseline.hash, Baseline.theirs_status,
-                                Baseline.remote_modified, Item.remote_id)
-                .join(Item).where(Item.tracker == tracker, Item.remote_id.in_(ids)).tuples())
-        known = {r[4]: r for r in rows}
-        updates = []
+        rows = (Item.select(Item.id, Item.remote_id, Item.base_hash, Item.remote_modified,
+                            Baseline.id, Baseline.theirs_status)
+                .join(Baseline, pw.JOIN.LEFT_OUTER)
+                .where(Item.tracker == tracker, Item.remote_id.in_(ids)).tuples())
+        known = {r[1]: r for r in rows}
+        updates, rows_needed = [], []
         for remote in page:
             row = known.get(remote["itemId"])
             if row is None:
                 continue  # new on the master: the next reload brings it
-            base_id, base_hash, theirs_status, remote_modified, _ = row
+            item_id, _, base_hash, remote_modified, base_id, theirs_status = row
+            stamp = remote.get("lastModif")
+            if stamp is not None and stamp == remote_modified and theirs_status is None:
+                continue  # our own master's lastModif is exact: not touched since
             values, status = project(remote["fields"], synced), remote.get("status") or "o"
             if content_hash(values, status) == base_hash:
                 if theirs_status is not None:
-                    updates.append((None, None, remote.get("lastModif"), base_id))
+                    updates.append((None, None, stamp, base_id))
                 continue
             changed += 1
-            updates.append((json.dumps(values, ensure_ascii=False), status,
-                            remote.get("lastModif"), base_id))
+            theirs = json.dumps(values, ensure_ascii=False)
+            if base_id is None:
+                rows_needed.append((item_id, theirs, status, stamp))
+            else:
+                updates.append((theirs, status, stamp, base_id))
         with database.atomic():
+            for item_id, theirs, status, stamp in rows_needed:
+                # The item was its own base: keep that base in a row beside what they hold.
+                row = materialize(Item.get_by_id(item_id))
+                updates.append((theirs, status, stamp, row.id))
             bulk.update_rows(Baseline, ["theirs", "theirs_status", "remote_modified"], updates)
     type(tracker).update(remote_clock_at_check=clock).where(
         type(tracker).id == tracker.id).execute()
