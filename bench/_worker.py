@@ -127,7 +127,8 @@ def reload(app, tracker_id, *flags):
     rss_before = rss_kib()
     exact_peak = reset_peak()
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    job = jobs.run(job.id, context)
+    with profiled():
+        job = jobs.run(job.id, context)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     result = {"seconds": wall, "cpu": cpu, "state": job.state, "error": job.error,
               "counts": job.result, "rss_before_kib": rss_before, "rss_after_kib": rss_kib(),

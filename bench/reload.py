@@ -203,7 +203,6 @@ def run(n, small=SMALL, tiki_limit=None, trace=True, keep=False, repeat=3):
                 our_reload(clone, local), items=n)))
             assert d_runs[-1]["counts"]["unchanged"] == n, d_runs[-1]["counts"]
         a1, c, d = median(a_runs), median(c_runs), median(d_runs)
-        a2 = a1
         memory = {n: c}
         if small_tracker:
             local_small = clone.cli("clone", master.url, small_tracker["tracker"],

@@ -13,7 +13,7 @@ from tests.sync_helpers import client as remote_client
 from tests.sync_helpers import connect
 from tikisync_web import fields as ft
 from tikisync_web.models import AuditEvent, Field, Job, Tracker
-from tikisync_web.sync import clone
+from tikisync_web.sync import clone, schema
 
 # A verbatim copy of tiki-examples/sync/03 (a real Tiki 24.1's fields after its own clone),
 # kept in the repository so a clean checkout has it.
@@ -313,7 +313,7 @@ def cloned(app, db, make_master):
 def current_drift(app, master, tracker):
     with remote_client(app, master.url) as c:
         text, _ = c.export_fields(1)
-    return clone.drift(Tracker.get_by_id(tracker.id), text)
+    return schema.drift(Tracker.get_by_id(tracker.id), text)
 
 
 def test_drift_lists_added_removed_and_retyped(app, cloned):
@@ -342,7 +342,7 @@ def test_adopting_an_added_field_creates_it_and_drift_forgets_it(app, cloned):
     add_remote_field(master, 1, fieldId=51, name="Ticket", permName="ticket", type="q")
     master.fields[1][:] = [r for r in master.fields[1] if r["permName"] != "notes"]
     with remote_client(app, master.url) as c:
-        plans = clone.adopt_fields(Tracker.get_by_id(tracker.id), c, ["reviewer", "ticket"],
+        plans = schema.adopt_fields(Tracker.get_by_id(tracker.id), c, ["reviewer", "ticket"],
                                    username="test")
     assert [(p.perm, p.action) for p in plans] == [("reviewer", "transformed"),
                                                    ("ticket", "skipped")]
@@ -361,7 +361,7 @@ def test_adopting_a_name_a_local_field_already_uses_is_refused(app, cloned):
     Field.create(tracker=tracker, perm_name="reviewer", name="Mine", type="t", position=999)
     add_remote_field(master, 1, fieldId=50, name="Reviewer", permName="reviewer", type="t")
     with remote_client(app, master.url) as c:
-        (plan,) = clone.adopt_fields(Tracker.get_by_id(tracker.id), c, ["reviewer"])
+        (plan,) = schema.adopt_fields(Tracker.get_by_id(tracker.id), c, ["reviewer"])
     assert plan.action == "skipped" and "already has this permanent name" in plan.reason
     assert Field.get(Field.perm_name == "reviewer").name == "Mine"
     assert current_drift(app, master, tracker)["added"][0]["perm"] == "reviewer"
@@ -410,7 +410,7 @@ def test_refresh_keeps_a_field_whose_options_cannot_be_read_now(app, db, make_ma
     master.list_users = lambda user, params, gen: {"result": None, "count": 0}
     master.settings.categories_need_parent = True
     with remote_client(app, master.url) as c:
-        result = clone.refresh_fields(Tracker.get_by_id(tracker.id), c, username="test")
+        result = schema.refresh_fields(Tracker.get_by_id(tracker.id), c, username="test")
     assert result["changed"] == []
     assert {s["perm"] for s in result["skipped"]} == {"owner", "areas"}
     assert created(tracker) == before  # a dropdown never falls back to text on a bad day

@@ -1,7 +1,6 @@
 """Clone and reload against the fake master over loopback HTTP."""
 import pytest
 
-from tests import fake_master as fm
 from tests.sync_helpers import client, connect, make_clone, tracker_state
 from tikisync_web import items as item_svc
 from tikisync_web.models import Baseline, Item

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from . import credentials, jobs, settings
 from .models import Tracker
-from .sync import clone, push, reload, status
+from .sync import push, reload, schema, status
 
 
 def remote_config(context):
@@ -81,6 +81,6 @@ def check_job(job, progress, context):
 def meta_job(job, progress, context):
     tracker = _tracker(job)
     with client_for_tracker(tracker, context) as client:
-        result = clone.refresh_fields(tracker, client, username=job.username)
+        result = schema.refresh_fields(tracker, client, username=job.username)
     progress.step(message=f"{len(result['changed'])} fields refreshed")
     return result

@@ -11,6 +11,7 @@ from ..db import database
 from ..models import Item, Tracker
 from ..remote.errors import RemoteError
 from ..sync import clone as clone_mod
+from ..sync import schema
 from ..sync import push as push_mod
 from ..sync import resolve as resolve_mod
 from ..sync import status as status_mod
@@ -85,7 +86,7 @@ def refresh_fields(tracker_id, as_json):
     tracker = _clone_tracker(tracker_id)
     try:
         with _client(tracker) as client:
-            result = clone_mod.refresh_fields(tracker, client, username="cli")
+            result = schema.refresh_fields(tracker, client, username="cli")
     except RemoteError as exc:
         fail(str(exc))
     if as_json:
@@ -110,7 +111,7 @@ def drift(tracker_id, as_json):
             text, _ = client.export_fields(tracker.remote_tracker_id)
     except RemoteError as exc:
         fail(str(exc))
-    result = clone_mod.drift(tracker, text)
+    result = schema.drift(tracker, text)
     if as_json:
         emit(result)
     elif not any(result.values()):
@@ -136,7 +137,7 @@ def adopt(tracker_id, perms, as_json):
     tracker = _clone_tracker(tracker_id)
     try:
         with _client(tracker) as client:
-            plans = clone_mod.adopt_fields(tracker, client, perms, username="cli")
+            plans = schema.adopt_fields(tracker, client, perms, username="cli")
     except RemoteError as exc:
         fail(str(exc))
     result = {"added": [{"perm": p.perm, "type": p.local_type, "from": p.remote_type}

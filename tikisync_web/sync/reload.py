@@ -12,30 +12,25 @@ so the per-item path avoids the ORM: one raw SELECT per batch (none on a first r
 projected and hashed without re-normalising text, JSON encoders built once, multi-row
 INSERTs, and the ids seen kept in a compact IdSet (memory does not grow with the tracker).
 """
-import hashlib
 import json
-import queue
-import threading
 import time
 from itertools import repeat
 
 import peewee as pw
 
 from .. import audit
-from ..fields import field_type, normalize_raw
-from ..items import next_modified
+from ..items import SEARCH_TEXT_MAX, next_modified, search_text
 from ..models import STATUSES, Baseline, Item, Tracker
 from ..remote.client import IdSet
 from . import bulk
 from .baseline import materialize
-from .clone import drift
+from .incoming import Codec, _enc, prefetch, project, synced_perms
+from .schema import drift
 from .values import STATUS, content_hash, three_way
 
 BATCH = 1000
 PAGE_SIZE = 2000
 
-_sha1 = hashlib.sha1
-_enc = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) quotes text with
 
 
 class ReloadError(Exception):
@@ -47,138 +42,9 @@ class _Null:
     def step(self, *a, **k): pass
 
 
-def synced_perms(tracker, remote_fields):
-    """[(perm, blank)] for local fields the master also has with a synchronizable type.
-
-    `blank`: header and static text carry empty values both ways (tiki-protocol.md §8.1).
-    """
-    remote = {f["permName"]: f for f in remote_fields}
-    result = []
-    for field in tracker.ordered_fields():
-        theirs = remote.get(field.perm_name)
-        if theirs is not None and field_type(theirs["type"]).policy != "skip":
-            result.append((field.perm_name, theirs["type"] in ("h", "S")))
-    return result
-
-
-def project(remote_values, synced):
-    """{perm: normalised raw text} of the synchronized fields (every value a str)."""
-    remote_values = remote_values or {}
-    projected = {}
-    for perm, blank in synced:
-        if blank:
-            projected[perm] = ""
-        else:
-            value = remote_values.get(perm, "")
-            projected[perm] = value if type(value) is str else normalize_raw(value)
-    return projected
-
-
-class Codec:
-    """The stored JSON text and the content hash of `project`'s output, from keys quoted once.
-
-    `text(values)` is json.dumps(values, ensure_ascii=False) and `digest(values, status)` is
-    values.content_hash(values, status), character for character, for values that are all
-    text with the synchronized perms as keys (project's output); json.dumps builds a new
-    encoder at every call when given options, which took most of a reload's time per item.
-    `quote` + `digest_of` + `text_of` share the quoting of the values.
-    """
-
-    def __init__(self, perms):
-        self.perms = list(dict.fromkeys(perms))
-        self._text_keys = [_enc(p) + ": " for p in self.perms]
-        self._hash_keys = sorted((p, index, _enc(p) + ":") for index, p in enumerate(self.perms))
-        self._hash_keys = [(index, key) for _, index, key in self._hash_keys]
-
-    def quote(self, values):
-        return [_enc(values[p]) for p in self.perms]
-
-    def text_of(self, quoted):
-        return "{" + ", ".join([k + q for k, q in zip(self._text_keys, quoted)]) + "}"
-
-    def digest_of(self, quoted, status):
-        body = "[" + _enc(status or "o") + ",{" + ",".join(
-            [key + quoted[i] for i, key in self._hash_keys if quoted[i] != '""']) + "}]"
-        return _sha1(body.encode("utf-8")).hexdigest()
-
-    def text(self, values):
-        return self.text_of(self.quote(values))
-
-    def digest(self, values, status):
-        return self.digest_of(self.quote(values), status)
-
-
-def _search_text(values):
-    return " ".join(str(v) for v in values.values() if v not in ("", None)).lower()
-
-
 def _projected_search_text(values):
-    """_search_text for `project`'s output."""
-    return " ".join([v for v in values.values() if v != ""]).lower()
-
-
-def prefetch(iterator, size, depth=2, pages=False):
-    """Batches of `size` from `iterator`, produced by a thread while the caller works.
-
-    With `pages`, `iterator` yields lists (pages): the thread asks for the next page as soon
-    as it has handed over the current one, so the master prepares page n+1 while page n is
-    stored; at most one page waits, and the caller gets each page cut into batches of `size`.
-    """
-    out = queue.Queue(maxsize=1 if pages else depth)
-    stop = threading.Event()
-    done = object()
-
-    def put(entry):
-        while not stop.is_set():
-            try:
-                out.put(entry, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce():
-        try:
-            if pages:
-                for page in iterator:
-                    if not put(page):
-                        return
-                    del page  # held by the caller from now on, not by this thread
-                put(done)
-                return
-            batch = []
-            for entry in iterator:
-                batch.append(entry)
-                if len(batch) >= size:
-                    if not put(batch):
-                        return
-                    batch = []
-                if stop.is_set():
-                    return
-            if put(batch):
-                put(done)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-            put(exc)
-
-    thread = threading.Thread(target=produce, daemon=True, name="tikisync-prefetch")
-    thread.start()
-    try:
-        while True:
-            entry = out.get()
-            if entry is done:
-                return
-            if isinstance(entry, BaseException):
-                raise entry
-            if not pages:
-                if entry:
-                    yield entry
-                continue
-            for start in range(0, len(entry), size):
-                yield entry[start:start + size]
-            del entry
-    finally:
-        stop.set()
-        thread.join(timeout=10)
+    """items.search_text for `project`'s output (every value text)."""
+    return " ".join([v for v in values.values() if v != ""]).lower()[:SEARCH_TEXT_MAX]
 
 
 class _Reload:
@@ -261,7 +127,8 @@ class _Reload:
             text = text_of(quoted)
             if values is None:
                 get = remote["fields"].get
-                search = " ".join([v for v in map(get, perms, repeat("")) if v]).lower()
+                search = " ".join([v for v in map(get, perms, repeat("")) if v]).lower()[
+                    :SEARCH_TEXT_MAX]
             else:
                 search = _projected_search_text(values)
             # A new copy is its own base: base_hash = hash, and no Baseline row.
@@ -291,7 +158,7 @@ class _Reload:
             mine.update(values)  # fields the master does not have keep their local value
             mine_hash = content_hash(mine, status)
             # The item becomes what the master holds and is its own base again.
-            item_rows.append((json.dumps(mine, ensure_ascii=False), _search_text(mine),
+            item_rows.append((json.dumps(mine, ensure_ascii=False), search_text(mine),
                               mine_hash, mine_hash, remote.get("lastModif"), status,
                               next_modified(row[3]), self.username, item_id))
             if base_id is not None:
@@ -332,7 +199,7 @@ class _Reload:
                     base[perm] = theirs.get(perm, "")
             base_hash = content_hash(base, base_status)
             if any(v == "remote" for v in verdicts.values()):
-                item_rows.append((json.dumps(mine, ensure_ascii=False), _search_text(mine),
+                item_rows.append((json.dumps(mine, ensure_ascii=False), search_text(mine),
                                   content_hash(mine, mine_status), base_hash,
                                   remote.get("lastModif"), mine_status, next_modified(row[3]),
                                   self.username, item_id))

@@ -14,7 +14,7 @@ from ..models import Baseline, Item
 from ..remote import exportfmt
 from . import bulk
 from .baseline import materialize
-from .reload import prefetch, project, synced_perms
+from .incoming import prefetch, project, synced_perms
 from .values import STATUS, content_hash, three_way
 
 MARGIN = 120  # seconds taken off the master's clock: requests in flight, clocks in seconds

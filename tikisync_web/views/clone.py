@@ -12,6 +12,7 @@ from ..models import AuditEvent, Tracker
 from ..remote import auth as rauth
 from ..remote.errors import OutboundRefused, RemoteError
 from ..sync import clone as clone_mod
+from ..sync import schema
 from .blueprint import bp, get_or_404, notify
 from .common import current_user, is_fragment_request, render_page, require
 from .remote_problems import describe
@@ -222,7 +223,7 @@ def _drift_page(tracker, form=None, status=200, problem=None):
         try:
             with _client_for(tracker) as client:
                 text, _ = client.export_fields(tracker.remote_tracker_id)
-            result = clone_mod.drift(tracker, text)
+            result = schema.drift(tracker, text)
         except RemoteError as exc:
             problem = describe(exc, tracker.source_url, creds.match(tracker.source_url))
     form = (form or AdoptForm(formdata=None)).fill_added(result["added"] if result else [])
@@ -249,7 +250,7 @@ def tracker_adopt(tracker_id):
         return _drift_page(tracker, form, 422)
     try:
         with _client_for(tracker) as client:
-            plans = clone_mod.adopt_fields(tracker, client, perms,
+            plans = schema.adopt_fields(tracker, client, perms,
                                            username=current_user().username)
     except RemoteError as exc:
         return _drift_page(tracker, form, problem=describe(
