@@ -21,7 +21,7 @@ import peewee as pw
 from .. import audit
 from ..items import SEARCH_TEXT_MAX, next_modified, search_text
 from ..models import STATUSES, Baseline, Item, Tracker
-from ..remote.client import IdSet
+from ..remote.idset import IdSet
 from . import bulk
 from .baseline import materialize
 from .incoming import Codec, _enc, prefetch, project, synced_perms
