@@ -132,16 +132,15 @@ def update_item(item, submitted, status=None, username="", partial=True, fields=
         changed.append("status")
     if not changed:
         return []
+    new_status = status or item.status
+    row = {"values": merged, "search_text": search_text(merged),
+           "modified": next_modified(item.modified), "hash": content_hash(merged, new_status),
+           "modified_by": username, "status": new_status}
     with database.atomic():
         materialize(item)  # a synchronized item keeps the base it is leaving
-        Item.update(
-            values=merged, search_text=search_text(merged), modified=next_modified(item.modified),
-            hash=content_hash(merged, status or item.status),
-            modified_by=username, status=status or item.status,
-        ).where(Item.id == item.id).execute()
+        Item.update(**row).where(Item.id == item.id).execute()
         audit.record(action, username, tracker=item.tracker_id, item_id=item.id, fields=changed)
-    refreshed = Item.get_by_id(item.id)
-    item.__data__.update(refreshed.__data__)
+    item.__data__.update(row)  # the caller's object now shows what was stored
     return changed
 
 
