@@ -4,11 +4,14 @@ Handlers receive the job, its progress and a plain config dict (jobs.context_fro
 client for the tracker's master through credentials.client_for, and return the result shown
 on the job page and printed by the CLI.
 """
+import functools
 from types import SimpleNamespace
 
 from . import credentials, jobs, settings
 from .models import Tracker
+from .remote.errors import RemoteError
 from .sync import push, reload, schema, status
+from .sync.reload import ReloadError
 
 
 def remote_config(context):
@@ -23,6 +26,20 @@ def client_for_tracker(tracker, context):
                                   generation=tracker.protocol or None)
 
 
+def expected_failures(handler):
+    """A master's refusal or silence is an expected end for a job: its message, as written for
+    people, becomes the job's error (no traceback in the log)."""
+
+    @functools.wraps(handler)
+    def run(job, progress, context):
+        try:
+            return handler(job, progress, context)
+        except (RemoteError, ReloadError) as exc:
+            raise jobs.JobFailed(str(exc)) from exc
+
+    return run
+
+
 def _tracker(job):
     if job.tracker_id is None:
         raise jobs.JobFailed("the job names no tracker")
@@ -35,6 +52,7 @@ def _tracker(job):
 
 
 @jobs.handler("reload")
+@expected_failures
 def reload_job(job, progress, context):
     tracker = _tracker(job)
     with client_for_tracker(tracker, context) as client:
@@ -54,6 +72,7 @@ def _reload_summary(counts):
 
 
 @jobs.handler("push")
+@expected_failures
 def push_job(job, progress, context):
     tracker = _tracker(job)
     plan = push.Plan()
@@ -68,6 +87,7 @@ def push_job(job, progress, context):
 
 
 @jobs.handler("check")
+@expected_failures
 def check_job(job, progress, context):
     tracker = _tracker(job)
     progress.step(0, "Asking the master what changed")
@@ -78,6 +98,7 @@ def check_job(job, progress, context):
 
 
 @jobs.handler("meta")
+@expected_failures
 def meta_job(job, progress, context):
     tracker = _tracker(job)
     with client_for_tracker(tracker, context) as client:

@@ -1,4 +1,5 @@
 """Clone, reload, status, push, resolve and the job worker."""
+import contextlib
 import signal
 import sys
 import threading
@@ -36,9 +37,15 @@ def _clone_tracker(tracker_id):
     return tracker
 
 
-def _client(tracker):
+@contextlib.contextmanager
+def _master_of(tracker_id):
+    """(tracker, client) for a cloned tracker's master; remote trouble ends the command with
+    its one-line message."""
+    _require_sync()
+    tracker = _clone_tracker(tracker_id)
     try:
-        return tasks.client_for_tracker(tracker, _context())
+        with tasks.client_for_tracker(tracker, _context()) as client:
+            yield tracker, client
     except RemoteError as exc:
         fail(str(exc))
 
@@ -82,13 +89,8 @@ def clone(url, remote_tracker_id, dry_run, as_json):
 @click.option("--json", "as_json", is_flag=True)
 def refresh_fields(tracker_id, as_json):
     """Reload field definitions from the master (names, options, flags; Tiki's sync_meta)."""
-    _require_sync()
-    tracker = _clone_tracker(tracker_id)
-    try:
-        with _client(tracker) as client:
-            result = schema.refresh_fields(tracker, client, username="cli")
-    except RemoteError as exc:
-        fail(str(exc))
+    with _master_of(tracker_id) as (tracker, client):
+        result = schema.refresh_fields(tracker, client, username="cli")
     if as_json:
         emit(result)
     else:
@@ -104,13 +106,8 @@ def refresh_fields(tracker_id, as_json):
 @click.option("--json", "as_json", is_flag=True)
 def drift(tracker_id, as_json):
     """Compare the master's fields with those adopted at clone time."""
-    _require_sync()
-    tracker = _clone_tracker(tracker_id)
-    try:
-        with _client(tracker) as client:
-            text, _ = client.export_fields(tracker.remote_tracker_id)
-    except RemoteError as exc:
-        fail(str(exc))
+    with _master_of(tracker_id) as (tracker, client):
+        text, _ = client.export_fields(tracker.remote_tracker_id)
     result = schema.drift(tracker, text)
     if as_json:
         emit(result)
@@ -133,13 +130,8 @@ def drift(tracker_id, as_json):
 @click.option("--json", "as_json", is_flag=True)
 def adopt(tracker_id, perms, as_json):
     """Add fields that appeared on the master since the clone (see `tikisync drift`)."""
-    _require_sync()
-    tracker = _clone_tracker(tracker_id)
-    try:
-        with _client(tracker) as client:
-            plans = schema.adopt_fields(tracker, client, perms, username="cli")
-    except RemoteError as exc:
-        fail(str(exc))
+    with _master_of(tracker_id) as (tracker, client):
+        plans = schema.adopt_fields(tracker, client, perms, username="cli")
     result = {"added": [{"perm": p.perm, "type": p.local_type, "from": p.remote_type}
                         for p in plans if p.action != "skipped"],
               "skipped": [{"perm": p.perm, "type": p.remote_type, "reason": p.reason}
@@ -226,14 +218,11 @@ def status(tracker_id, offline, as_json):
     """What is new, modified, in conflict or deleted on the master (values, not clocks)."""
     _require_sync()
     tracker = _clone_tracker(tracker_id)
-    try:
-        if offline or tracker.last_reload_at is None:
-            result = status_mod.status(tracker)
-        else:
-            with _client(tracker) as client:
-                result = status_mod.status(tracker, client)
-    except RemoteError as exc:
-        fail(str(exc))
+    if offline or tracker.last_reload_at is None:
+        result = status_mod.status(tracker)
+    else:
+        with _master_of(tracker_id) as (tracker, client):
+            result = status_mod.status(tracker, client)
     if as_json:
         emit(result)
         return
