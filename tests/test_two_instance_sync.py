@@ -1,6 +1,5 @@
 """Two real tikisync-web processes: a master and a clone, each with its own database, talking
 over real HTTP. The clone is driven through its command line (each call is a new process)."""
-import json
 import re
 import socket
 import threading
@@ -11,7 +10,7 @@ import pytest
 
 from bs4 import BeautifulSoup
 
-from tests.instances import instances, module_instances  # noqa: F401  (fixtures)
+from tests.instances import module_instances  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.twoinstance
 FAKETIME = next(iter(sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))),
@@ -72,7 +71,6 @@ def pair(servers):
 
 def test_push_new_and_edit(pair):
     master, clone, tracker, local, (c1, c2, c3) = pair
-    r1, r2, r3 = c1["remote_id"], c2["remote_id"], c3["remote_id"]
     new = clone.cli("item", "add", local, "--set", "title=Made on the clone", "--set", "amount=9",
                     as_json=True)["id"]
     first = c1
@@ -85,7 +83,7 @@ def test_push_new_and_edit(pair):
     on_master = master_items(master, tracker)
     made = [i for i in on_master.values() if i["fields"]["title"] == "Made on the clone"]
     assert len(made) == 1 and made[0]["id"] == kinds[new]["remote_id"]
-    assert on_master[r1]["fields"]["amount"] == "100"
+    assert on_master[c1["remote_id"]]["fields"]["amount"] == "100"
     assert clone.cli("item", "show", new, as_json=True)["remote_id"] == made[0]["id"]
     status = clone.cli("status", local, as_json=True)
     assert (status["new"], status["modified"], status["conflicts"]) == ([], [], [])
@@ -96,28 +94,26 @@ def test_same_field_conflict_whatever_the_clone_clock(pair, skew):
     if not FAKETIME.exists():
         pytest.fail("libfaketime is missing: `make test` installs it (apt package libfaketime)")
     master, clone, tracker, local, (c1, c2, c3) = pair
-    r1, r2, r3 = c1["remote_id"], c2["remote_id"], c3["remote_id"]
     shifted = {"LD_PRELOAD": str(FAKETIME), "FAKETIME": skew, "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
     second = c2
     clone.cli("item", "set", second["id"], "--set", "title=Clone's title", env=shifted)
-    master.cli("item", "set", r2, "--set", "title=Master's title")
+    master.cli("item", "set", c2["remote_id"], "--set", "title=Master's title")
     status = clone.cli("status", local, as_json=True, env=shifted)
     assert status["conflicts"] == [second["id"]]
     result = clone.cli("push", local, as_json=True, env=shifted)
     assert {"id": second["id"], "reason": "conflict"} in result["skipped"]
-    assert master_items(master, tracker)[r2]["fields"]["title"] == "Master's title"
+    assert master_items(master, tracker)[c2["remote_id"]]["fields"]["title"] == "Master's title"
 
 
 def test_different_fields_merge_without_conflict(pair):
     master, clone, tracker, local, (c1, c2, c3) = pair
-    r1, r2, r3 = c1["remote_id"], c2["remote_id"], c3["remote_id"]
     third = c3
     clone.cli("item", "set", third["id"], "--set", "amount=33")
-    master.cli("item", "set", r3, "--set", "title=Renamed on master")
+    master.cli("item", "set", c3["remote_id"], "--set", "title=Renamed on master")
     status = clone.cli("status", local, as_json=True)
     assert status["conflicts"] == [] and status["modified"] == [third["id"]]
     clone.cli("push", local, as_json=True)
-    on_master = master_items(master, tracker)[r3]["fields"]
+    on_master = master_items(master, tracker)[c3["remote_id"]]["fields"]
     assert (on_master["title"], on_master["amount"]) == ("Renamed on master", "33")
     here = clone.cli("item", "show", third["id"], as_json=True)["fields"]
     assert (here["title"], here["amount"]) == ("Renamed on master", "33")
@@ -125,20 +121,19 @@ def test_different_fields_merge_without_conflict(pair):
 
 def test_overwrite_and_take_theirs(pair):
     master, clone, tracker, local, (c1, c2, c3) = pair
-    r1, r2, r3 = c1["remote_id"], c2["remote_id"], c3["remote_id"]
     one, two = c1, c2
     clone.cli("item", "set", one["id"], "--set", "title=Mine 1")
     clone.cli("item", "set", two["id"], "--set", "title=Mine 2")
-    master.cli("item", "set", r1, "--set", "title=Theirs 1")
-    master.cli("item", "set", r2, "--set", "title=Theirs 2")
+    master.cli("item", "set", c1["remote_id"], "--set", "title=Theirs 1")
+    master.cli("item", "set", c2["remote_id"], "--set", "title=Theirs 2")
     assert sorted(clone.cli("status", local, as_json=True)["conflicts"]) == sorted(
         [one["id"], two["id"]])
     clone.cli("resolve", two["id"], "--theirs")
     pushed = clone.cli("push", local, "--force", "--item", one["id"], as_json=True)["pushed"]
     assert [p["id"] for p in pushed] == [one["id"]]
     on_master = master_items(master, tracker)
-    assert on_master[r1]["fields"]["title"] == "Mine 1"
-    assert on_master[r2]["fields"]["title"] == "Theirs 2"
+    assert on_master[c1["remote_id"]]["fields"]["title"] == "Mine 1"
+    assert on_master[c2["remote_id"]]["fields"]["title"] == "Theirs 2"
     assert clone.cli("item", "show", two["id"], as_json=True)["fields"]["title"] == "Theirs 2"
     status = clone.cli("status", local, as_json=True)
     assert status["conflicts"] == [] and status["modified"] == []
@@ -237,7 +232,6 @@ def test_lost_insert_reply_creates_the_item_exactly_once(servers):
 
 def test_master_validation_failure_and_failure_mid_batch(pair):
     master, clone, tracker, local, (c1, c2, c3) = pair
-    r1, r2, r3 = c1["remote_id"], c2["remote_id"], c3["remote_id"]
     # The master's field changes after the clone: "high" is no longer a choice there.
     web = master.login()
     fields_page = web.get(master.url + f"/trackers/{tracker}/fields")
