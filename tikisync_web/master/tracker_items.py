@@ -5,10 +5,10 @@ one query, ordered by itemId so offset paging is stable (W9), and encoded once.
 """
 from .. import items as svc
 from ..models import STATUSES, Item
-from .errors import MasterError, bad_request, json_response, not_found
+from .errors import MasterError, bad_request, json_response
 from .params import MAX_ID, valid_id
 from .shapes import ItemRenderer, stored_item
-from .trackers import find_tracker
+from .trackers import find_in_tracker, find_tracker
 
 # Bounds that keep every number a valid SQL literal on each database.
 _MAX_OFFSET = 2**31 - 1
@@ -74,11 +74,7 @@ def insert_item(params, user):
 def update_item(params, user):
     """Change the posted fields (the others keep their value) and maybe the status."""
     tracker = find_tracker(params)
-    item_id = params.integer("itemId", required=True)
-    item = Item.get_or_none((Item.id == item_id) & (Item.tracker == tracker.id)) \
-        if valid_id(item_id) else None
-    if item is None:
-        raise not_found(f"Item {item_id} is not in tracker {tracker.id}")
+    item = find_in_tracker(Item, params, "itemId", tracker, "Item {id} is not in tracker {tracker}")
     submitted = params.mapping("fields")
     fields = tracker.ordered_fields()
     try:

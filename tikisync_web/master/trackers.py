@@ -16,6 +16,17 @@ def find_tracker(params):
     return tracker
 
 
+def find_in_tracker(model, params, key, tracker, missing):
+    """The row of `model` whose id is the parameter `key`, in `tracker`; 404 with
+    `missing` (formatted with id and tracker) otherwise."""
+    ident = params.integer(key, required=True)
+    row = model.get_or_none((model.id == ident) & (model.tracker == tracker.id)) \
+        if valid_id(ident) else None
+    if row is None:
+        raise not_found(missing.format(id=ident, tracker=tracker.id))
+    return row
+
+
 def list_trackers(params, user):
     """Every tracker: `list` keyed by id for pickers, `data` rows for the clone's metadata."""
     stats = {tracker_id: (count, last) for tracker_id, count, last in (
@@ -52,11 +63,8 @@ def export_fields(params, user):
 def edit_field(params, user):
     """One field's definition. Read-only: fields are not changed over the API."""
     tracker = find_tracker(params)
-    field_id = params.integer("fieldId", required=True)
-    field = Field.get_or_none((Field.id == field_id) & (Field.tracker == tracker.id)) \
-        if valid_id(field_id) else None
-    if field is None:
-        raise not_found(f"Field {field_id} does not exist in tracker {tracker.id}")
+    field = find_in_tracker(Field, params, "fieldId", tracker,
+                            "Field {id} does not exist in tracker {tracker}")
     name = params.text("name", None)
     if name is not None and name.strip() != field.name:
         raise denied("Fields cannot be changed through the web services; "
