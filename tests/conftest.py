@@ -118,18 +118,19 @@ def db_url(tmp_path, server_db_url, sqlite_template):
 
         shutil.copyfile(sqlite_template, tmp_path / "tikisync.db")
         return f"sqlite:///{tmp_path}/tikisync.db"
-    _close()
-    if not _clear_rows(server_db_url):
-        _close()
-        databases.empty_database(server_db_url)
-    _close()
-    return server_db_url
+    return _emptied(server_db_url)
 
 
 def module_db_url(folder, server_db_url):
     """The database for a module-scoped app (state shared by a module's tests, made once)."""
     if server_db_url is None:
         return f"sqlite:///{folder}/tikisync.db"
+    return _emptied(server_db_url)
+
+
+def _emptied(server_db_url):
+    """The session's server database without rows (or without our tables, when its schema is
+    not the latest)."""
     _close()
     if not _clear_rows(server_db_url):
         _close()
@@ -163,13 +164,18 @@ def make_app(db_url, tmp_path, **config):
     return app
 
 
+def finish_app():
+    """After a test's app: its job threads end before its database goes."""
+    jobs.wait_for_threads()
+    if not database.is_closed():
+        database.close()
+
+
 @pytest.fixture
 def app(db_url, tmp_path):
     app = make_app(db_url, tmp_path)
     yield app
-    jobs.wait_for_threads()  # a job thread must not outlive its test's database
-    if not database.is_closed():
-        database.close()
+    finish_app()
 
 
 @pytest.fixture

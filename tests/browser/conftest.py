@@ -11,9 +11,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import make_app
-from tikisync_web import jobs
-from tikisync_web.db import database
+from tests.conftest import finish_app, make_app
 
 CHROMIUM = os.environ.get("TIKISYNC_CHROMIUM", "/usr/bin/chromium")
 
@@ -66,9 +64,7 @@ class LiveServer:
 def live_app(db_url, tmp_path):
     app = make_app(db_url, tmp_path, TIKISYNC_JOB_RUNNER="thread", TIKISYNC_POLL_SECONDS=0.3)
     yield app
-    jobs.wait_for_threads()  # a job thread must not outlive its test's database
-    if not database.is_closed():
-        database.close()
+    finish_app()
 
 
 @pytest.fixture
