@@ -13,6 +13,10 @@ from playhouse import db_url
 database = peewee.DatabaseProxy()
 
 SQLITE_PRAGMAS = {
+    # Only a new, empty database takes a page size, so it comes first. 16 KiB pages hold ~20
+    # items instead of ~5: a reload of 100,000 items writes and checkpoints ~20 % faster
+    # (bench/reload.py), and list pages read fewer pages. Older databases keep theirs.
+    "page_size": 16384,
     "journal_mode": "wal",
     "busy_timeout": 10000,
     "foreign_keys": 1,
