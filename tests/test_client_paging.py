@@ -124,3 +124,42 @@ def test_500_is_not_retried(master, gen):
 def test_small_page_size(master, gen):
     with make_client(master, gen) as c:
         assert ids(c.iter_items(1, page_size=1, status="o")) == list(range(1, 51))
+
+
+def item_pages(client, **kw):
+    return [ids(page) for page in client.iter_item_pages(1, **kw)]
+
+
+def test_pages_asked_for_ahead_come_in_order_each_item_once(master, gen):
+    with make_client(master, gen) as c:
+        got = item_pages(c, page_size=10, ahead=3)
+    assert got == [list(range(n, n + 10)) for n in range(1, 51, 10)]
+    offsets = {offset for offset, _ in pages(master)}
+    # Every page once, then at most `ahead` pages past the end, all answered before the end.
+    assert set(range(0, 60, 10)) <= offsets <= set(range(0, 80, 10))
+    assert {size for _, size in pages(master)} == {10}
+
+
+def test_pages_ahead_start_once_the_master_honours_the_size(master, gen):
+    master.settings.max_records_cap = 20
+    with make_client(master, gen) as c:
+        got = item_pages(c, ahead=2)
+    assert got == [list(range(1, 21)), list(range(21, 41)), list(range(41, 51))]
+    assert pages(master)[:2] == [(0, 1000), (20, 20)]  # the cap is found before any ahead
+
+
+def test_a_failed_page_asked_for_ahead_stops_the_stream_in_order(master, gen):
+    master.settings.fail_status = 500
+    master.settings.fail_pages = {3}  # the third request, whichever page it asks for
+    with make_client(master, gen) as c:
+        got = []
+        with pytest.raises(errors.ServerError):
+            for page in c.iter_item_pages(1, page_size=10, ahead=2):
+                got.extend(ids(page))
+    assert got == list(range(1, len(got) + 1)) and len(got) in (10, 20)
+
+
+def test_a_master_ignoring_offset_is_found_with_pages_ahead(master, gen):
+    master.settings.ignore_offset = True
+    with make_client(master, gen) as c, pytest.raises(errors.OffsetIgnored):
+        item_pages(c, page_size=20, ahead=2)

@@ -11,6 +11,8 @@ master's cap, so one more page of that size is asked for and, if it is full, tha
 kept; items are de-duplicated by itemId; a master that ignores `offset` is detected (a later
 page brings nothing new) and reported instead of looped on forever.
 """
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 from ..fields import normalize_raw
@@ -200,39 +202,62 @@ class TikiClient:
 
     def _pages(self, fetch, key, page_size):
         """Rows of every page of `fetch(offset, size)` (see the module docstring)."""
-        for page in self._page_lists(fetch, key, page_size):
+        for page in self._page_lists(fetch, key, page_size, set()):
             yield from page
 
-    def _page_lists(self, fetch, key, page_size, make_seen=set):
-        """The same, as a list of new rows per page (never an empty one)."""
-        size, offset, seen, cap_found, biggest = max(1, int(page_size)), 0, make_seen(), False, 0
-        while True:
-            rows = fetch(offset, size)
-            if not rows:
-                return
-            if isinstance(seen, IdSet):
-                add = seen.add  # says whether the id is new
-                fresh = [row for row in rows if add(key(row))]
-            else:
-                fresh = []
-                for row in rows:
-                    if key(row) not in seen:
-                        seen.add(key(row))
-                        fresh.append(row)
-            if offset and not fresh:
-                raise e.OffsetIgnored(
-                    f"{self.base_url} answered the page at offset {offset} with items it had "
-                    "already sent: it ignores `offset`, so its list cannot be read completely; "
-                    "fix the master (a Tiki does honour offset)", url=self.base_url)
-            if fresh:
-                yield fresh
-            offset += len(rows)
-            if len(rows) < size:
-                if cap_found or len(rows) < biggest:
-                    return  # shorter than the master has shown it can send: the end
-                # Either the end, or the master's cap on maxRecords: one more page tells.
-                size, cap_found = len(rows), True
-            biggest = max(biggest, len(rows))
+    def _page_lists(self, fetch, key, page_size, seen, ahead=1):
+        """The same, as a list of new rows per page (never an empty one); the keys of the rows
+        go into `seen` (a set or an IdSet), which may be the caller's.
+
+        With `ahead` > 1, once the master has sent a full page (so it honours the size), the
+        next `ahead` pages are asked for at once on as many connections, and used in order: a
+        master that serves requests in parallel (PHP workers, gunicorn) prepares them side by
+        side. Past a short page (the end) the pages still asked for are dropped.
+        """
+        size, offset, cap_found, biggest = max(1, int(page_size)), 0, False, 0
+        pending, pool = deque(), None  # futures of the pages from `offset` on, in order
+        ended = False  # at the end, the pages still asked for are waited for (they are empty)
+        try:
+            while True:
+                rows = pending.popleft().result() if pending else fetch(offset, size)
+                if not rows:
+                    ended = True
+                    return
+                if isinstance(seen, IdSet):
+                    add = seen.add  # says whether the id is new
+                    fresh = [row for row in rows if add(key(row))]
+                else:
+                    fresh = []
+                    for row in rows:
+                        if key(row) not in seen:
+                            seen.add(key(row))
+                            fresh.append(row)
+                if offset and not fresh:
+                    raise e.OffsetIgnored(
+                        f"{self.base_url} answered the page at offset {offset} with items it "
+                        "had already sent: it ignores `offset`, so its list cannot be read "
+                        "completely; fix the master (a Tiki does honour offset)",
+                        url=self.base_url)
+                if fresh:
+                    yield fresh
+                offset += len(rows)
+                if len(rows) < size:
+                    if cap_found or len(rows) < biggest:
+                        ended = True
+                        return  # shorter than the master has shown it can send: the end
+                    # Either the end, or the master's cap on maxRecords: one more page tells.
+                    size, cap_found = len(rows), True
+                    biggest = max(biggest, len(rows))
+                    continue
+                biggest = max(biggest, len(rows))
+                if ahead > 1:
+                    if pool is None:
+                        pool = ThreadPoolExecutor(ahead, thread_name_prefix="tikisync-page")
+                    while len(pending) < ahead:
+                        pending.append(pool.submit(fetch, offset + size * len(pending), size))
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=ended, cancel_futures=True)
 
     # --- calls -------------------------------------------------------------------------------
 
@@ -257,8 +282,9 @@ class TikiClient:
             yield from page
 
     def iter_item_pages(self, tracker_id, *, status=None, modified_since=None, item_ids=None,
-                        page_size=1000, fmt="raw"):
-        """The items of iter_items as one list per page (never an empty one)."""
+                        page_size=1000, fmt="raw", ahead=1, seen=None):
+        """The items of iter_items as one list per page (never an empty one); `ahead`: pages
+        asked for at once (see _page_lists); `seen`: an IdSet that receives every item id."""
         tracker_id = int(tracker_id)
         wanted = None if item_ids is None else {int(i) for i in item_ids}
         params = {}
@@ -285,13 +311,14 @@ class TikiClient:
                 items.append(item if item is not None else shapes.item(row, url))
             return items
 
-        return self._item_pages(fetch, wanted, page_size)
+        seen = IdSet() if seen is None else seen
+        return self._item_pages(fetch, wanted, page_size, ahead, seen)
 
-    def _item_pages(self, fetch, wanted, page_size):
+    def _item_pages(self, fetch, wanted, page_size, ahead, seen):
         if wanted is not None and not wanted:
             return
         remaining = set(wanted or ())
-        for page in self._page_lists(fetch, _item_id, page_size, IdSet):
+        for page in self._page_lists(fetch, _item_id, page_size, seen, ahead):
             if wanted is None:
                 yield page
                 continue
