@@ -4,32 +4,36 @@ Tiki empties the local tracker, then refills it page by page (W5): a failure lea
 and local work is lost. Here a failure anywhere (remote error, timeout, bad page, the process
 killed) rolls the whole reload back; local ids stay; items created locally are kept; items
 edited locally keep their values while fields the master alone changed are merged in, and
-fields both sides changed are kept as conflicts for the sync tab. The next page is fetched
-in a thread while the current one is stored, and only one page is held at a time.
+fields both sides changed are kept as conflicts for the sync tab. The next pages are fetched
+in threads while the current one is stored, and only a few pages are held at a time.
 
 Speed (bench/reload.py): the reload's own CPU is what is left once the master has answered,
 so the per-item path avoids the ORM: one raw SELECT per batch (none on a first reload), values
-projected and hashed without re-normalising text, JSON encoders built once, multi-row
-INSERTs, and the ids seen kept in a compact IdSet (memory does not grow with the tracker).
+used as they come when they are exactly the synchronized fields, encoded and hashed by orjson,
+multi-row INSERTs, and the ids seen kept in a compact IdSet (memory does not grow with the
+tracker). Pages are asked for AHEAD at a time, so a master that serves requests in parallel
+prepares the next ones side by side.
 """
 import json
 import time
-from itertools import repeat
 
 import peewee as pw
 
 from .. import audit
-from ..items import SEARCH_TEXT_MAX, next_modified, search_text
+from ..items import next_modified, search_text
 from ..models import STATUSES, Baseline, Item, Tracker
 from ..remote.idset import IdSet
 from . import bulk
 from .baseline import materialize
-from .incoming import Codec, _enc, prefetch, project, synced_perms
+from .incoming import digest, prefetch, project, searchable, stored_text, synced_perms
 from .schema import drift
 from .values import STATUS, content_hash, three_way
 
 BATCH = 1000
 PAGE_SIZE = 2000
+AHEAD = 2  # pages asked for at once, once the master has sent a full one
+INSERTED = ["tracker", "status", "values", "search_text", "remote_id", "hash", "base_hash",
+            "remote_modified", "created", "modified", "created_by", "modified_by"]
 
 
 
@@ -42,16 +46,12 @@ class _Null:
     def step(self, *a, **k): pass
 
 
-def _projected_search_text(values):
-    """items.search_text for `project`'s output (every value text)."""
-    return " ".join([v for v in values.values() if v != ""]).lower()[:SEARCH_TEXT_MAX]
-
-
 class _Reload:
     def __init__(self, tracker, synced, username, stamp):
         self.tracker, self.synced, self.username, self.stamp = tracker, synced, username, stamp
         self.perms = [p for p, _ in synced]
-        self.codec = Codec(self.perms)
+        # An item whose fields are exactly these, none of them blank, is stored as it comes.
+        self.exact = () if any(blank for _, blank in synced) else frozenset(self.perms)
         self.seen = IdSet()
         self.first = None  # no synchronized item here before this reload: nothing to match
         self.counts = dict(fetched=0, added=0, updated=0, unchanged=0, deleted=0,
@@ -76,68 +76,41 @@ class _Reload:
 
     def apply(self, batch):
         self.counts["fetched"] += len(batch)
-        add = self.seen.add
-        batch = [remote for remote in batch if add(remote["itemId"])]  # each item once (W9)
         existing = self._existing([remote["itemId"] for remote in batch])
-        synced, quote, digest_of = self.synced, self.codec.quote, self.codec.digest_of
-        # Without header/static-text fields, an item's values are its own fields in order.
-        perms = None if any(blank for _, blank in synced) else self.codec.perms
+        synced, exact, tracker_id = self.synced, self.exact, self.tracker.id
+        stamp, username = self.stamp, self.username
         inserts, plain, merges = [], [], []
         unchanged = 0
         for remote in batch:
-            fields = remote["fields"]
-            values = None
-            try:
-                if perms is None:
-                    raise TypeError
-                get = fields.get
-                quoted = [_enc(get(p, "")) for p in perms]
-            except TypeError:  # not text (or blank fields): normalise first
-                values = project(fields, synced)
-                quoted = quote(values)
+            values = remote["fields"]  # text values (the client's promise)
+            if values.keys() != exact:  # more or fewer fields, or header/static text
+                values = project(values, synced)
             status = remote.get("status")
             if status not in STATUSES:
                 status = "o"
-            digest = digest_of(quoted, status)
+            hashed = digest(values, status)
             row = existing.get(remote["itemId"]) if existing else None
             if row is None:
-                inserts.append((remote, values, quoted, status, digest))
+                # A new copy is its own base: base_hash = hash, and no Baseline row.
+                inserts.append((tracker_id, status, stored_text(values), searchable(values),
+                                remote["itemId"], hashed, hashed, remote.get("lastModif"),
+                                stamp, stamp, "", username))
                 continue
             item_id, _, item_hash, modified, base_hash, base_id, deleted, theirs_status = row
             if base_hash is None or item_hash == base_hash:
-                if digest == base_hash and (base_id is None or
+                if hashed == base_hash and (base_id is None or
                                             (not deleted and theirs_status is None)):
                     unchanged += 1
                 else:
-                    plain.append((row, remote, project(fields, synced), status, digest))
+                    plain.append((row, remote, values, status, hashed))
             else:
-                merges.append((row, remote, project(fields, synced), status, digest))
+                merges.append((row, remote, values, status, hashed))
         self.counts["unchanged"] += unchanged
-        self._insert(inserts)
+        if inserts:
+            bulk.insert_rows(Item, INSERTED, inserts)
+            self.counts["added"] += len(inserts)
         self._update_plain(plain)
         self._merge(merges)
-
-    def _insert(self, inserts):
-        if not inserts:
-            return
-        tracker_id, stamp, username = self.tracker.id, self.stamp, self.username
-        rows = []
-        text_of, perms = self.codec.text_of, self.codec.perms
-        for remote, values, quoted, status, digest in inserts:
-            text = text_of(quoted)
-            if values is None:
-                get = remote["fields"].get
-                search = " ".join([v for v in map(get, perms, repeat("")) if v]).lower()[
-                    :SEARCH_TEXT_MAX]
-            else:
-                search = _projected_search_text(values)
-            # A new copy is its own base: base_hash = hash, and no Baseline row.
-            rows.append((tracker_id, status, text, search, remote["itemId"], digest, digest,
-                         remote.get("lastModif"), stamp, stamp, "", username))
-        bulk.insert_rows(Item, ["tracker", "status", "values", "search_text", "remote_id", "hash",
-                                "base_hash", "remote_modified", "created", "modified",
-                                "created_by", "modified_by"], rows)
-        self.counts["added"] += len(rows)
 
     def _full_values(self, item_ids):
         """Stored values of some items and their baselines (only for items that change)."""
@@ -152,7 +125,7 @@ class _Reload:
             return
         stored = self._full_values([row[0] for row, *_ in plain])
         item_rows, stale_rows = [], []
-        for row, remote, values, status, digest in plain:
+        for row, remote, values, status, _hashed in plain:
             item_id, base_id = row[0], row[5]
             mine = dict(stored[item_id][0] or {})
             mine.update(values)  # fields the master does not have keep their local value
@@ -174,7 +147,7 @@ class _Reload:
             return
         stored = self._full_values([row[0] for row, *_ in merges])
         item_rows, base_rows, new_bases, base_moves = [], [], [], []
-        for row, remote, theirs, theirs_status, digest in merges:
+        for row, remote, theirs, theirs_status, _hashed in merges:
             item_id, base_id = row[0], row[5]
             mine, mine_status, base, base_status, _, _ = stored[item_id]
             if base_id is None:  # changed here with no base kept: judge against theirs only
@@ -259,12 +232,6 @@ class _Reload:
             self.counts["deleted_on_master"] += len(keep)
 
 
-def _batches(client, rid, page_size, batch):
-    if hasattr(client, "iter_item_pages"):
-        return prefetch(client.iter_item_pages(rid, page_size=page_size), batch, pages=True)
-    return prefetch(client.iter_items(rid, page_size=page_size), batch)
-
-
 def reload(tracker, client, progress=None, username="", batch=BATCH, page_size=PAGE_SIZE):
     """Reload `tracker` from its master through `client`; returns the counts of CLI.md."""
     progress = progress or _Null()
@@ -284,7 +251,9 @@ def reload(tracker, client, progress=None, username="", batch=BATCH, page_size=P
     stamp = int(time.time())
     work = _Reload(tracker, synced, username, stamp)
     with bulk.small_cache(), bulk.write_transaction():
-        for page in _batches(client, rid, page_size, batch):
+        # Each item comes once (W9): the client drops ids already in work.seen.
+        pages = client.iter_item_pages(rid, page_size=page_size, ahead=AHEAD, seen=work.seen)
+        for page in prefetch(pages, batch, pages=True):
             work.apply(page)
             if total and work.counts["fetched"] > total:
                 total = work.counts["fetched"]
