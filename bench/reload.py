@@ -3,8 +3,10 @@
 A tikisync-web master (gunicorn, 2 workers x 4 threads, SQLite) on loopback serves N items of
 10 fields; in one run this measures
 
-  (a) the raw download of every page (requests + json.loads, nothing stored), with the page
-      size our reload uses, once before and once after (c)/(d): the mean is the baseline;
+  (a) the raw download of every page (requests + json.loads, nothing stored), one page after
+      the other, with the page size our reload uses: the baseline;
+  (a') the same with AHEAD pages asked for at once, as our reload asks for them (a reference
+      that shows how much of (c) is parallel download; no target);
   (b) Tiki's own "Reload data from source" (tiki-protocol.md §3.2, §7.3): export_fields, then
       list_items 20 items per page by offset, sequentially, one INSERT per item in autocommit
       (no transaction, as Tiki's MyISAM-era code) into a fresh local SQLite database with our
@@ -13,7 +15,8 @@ A tikisync-web master (gunicorn, 2 workers x 4 threads, SQLite) on loopback serv
       `tikisync reload` runs it, in a child process, timed around the job);
   (d) our reload again with nothing changed;
 
-and prints c/a (target <= 1.25), b/c (target >= 5), d/a, and the reload's memory at 1,000 and N
+(a), (a'), (c) and (d) are measured `--repeat` times, interleaved, and their medians compared;
+this prints c/a (target <= 1.25), b/c (target >= 5), d/a, and the reload's memory at 1,000 and N
 items (peak RSS growth during the reload, each in its own process; tracemalloc peak too).
 
     .venv/bin/python bench/reload.py              # N = 100,000
@@ -24,7 +27,9 @@ import argparse
 import json
 import sqlite3
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -35,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import _data  # noqa: E402
 from _common import Site, Workspace, load, mb, server_cpu, table, verdict  # noqa: E402
 
-from tikisync_web.sync.reload import PAGE_SIZE  # noqa: E402  (the page size our reload asks)
+from tikisync_web.sync.reload import AHEAD, PAGE_SIZE  # noqa: E402  (what our reload asks for)
 
 SMALL = 1000
 TIKI_PAGE = 20  # Tiki's ResultLoader perPage
@@ -45,24 +50,38 @@ def api(site_url, route, **params):
     return f"{site_url}/tiki-api.php", {"route": route, **params}
 
 
-def raw_download(url, token, tracker_id, page_size):
-    """(a): every page, decoded, nothing kept."""
-    session = requests.Session()
-    session.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
-    count = offset = 0
-    started = time.perf_counter()
-    while True:
+def raw_download(url, token, tracker_id, page_size, connections=1):
+    """(a): every page, decoded, nothing kept; with `connections` > 1, that many pages are
+    asked for at once (in order, as our reload does: the reference line under (a))."""
+    local = threading.local()
+    sessions = []
+
+    def page(offset):
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+            session.headers.update({"Authorization": f"Bearer {token}",
+                                    "Accept": "application/json"})
+            sessions.append(session)
         endpoint, params = api(url, f"trackers/{tracker_id}", format="raw", offset=offset,
                                maxRecords=page_size)
         response = session.get(endpoint, params=params, timeout=120)
         response.raise_for_status()
-        rows = json.loads(response.content)["result"]
-        count += len(rows)
-        offset += len(rows)
-        if len(rows) < page_size:
-            break
+        return json.loads(response.content)["result"]
+
+    count = 0
+    started = time.perf_counter()
+    with ThreadPoolExecutor(connections) as pool:
+        asked = [pool.submit(page, n * page_size) for n in range(connections)]
+        while True:
+            rows = asked.pop(0).result()
+            count += len(rows)
+            if len(rows) < page_size:
+                break
+            asked.append(pool.submit(page, (count // page_size + len(asked)) * page_size))
     seconds = time.perf_counter() - started
-    session.close()
+    for session in sessions:
+        session.close()
     return {"seconds": seconds, "items": count}
 
 
@@ -191,10 +210,13 @@ def run(n, small=SMALL, tiki_limit=None, trace=True, keep=False, repeat=3):
         # times, interleaved, and the medians are compared; (b) takes long and is run once.
         b = timed("(b) Tiki's algorithm", lambda: tiki_reload(
             master.url, token, tid, str(ws.path / "tiki-local.db"), limit=tiki_limit))
-        a_runs, c_runs, d_runs = [], [], []
+        a_runs, ahead_runs, c_runs, d_runs = [], [], [], []
         for _ in range(repeat):
             a_runs.append(timed("(a) raw download", lambda: raw_download(
                 master.url, token, tid, PAGE_SIZE)))
+            ahead_runs.append(timed(f"(a') raw download, {AHEAD} pages at once",
+                                    lambda: raw_download(master.url, token, tid, PAGE_SIZE,
+                                                         connections=AHEAD)))
             local = clone.cli("clone", master.url, tid, as_json=True)["tracker"]
             c_runs.append(timed("(c) our reload, fresh clone", lambda: dict(
                 our_reload(clone, local), items=n)))
@@ -202,7 +224,7 @@ def run(n, small=SMALL, tiki_limit=None, trace=True, keep=False, repeat=3):
             d_runs.append(timed("(d) our reload, nothing changed", lambda: dict(
                 our_reload(clone, local), items=n)))
             assert d_runs[-1]["counts"]["unchanged"] == n, d_runs[-1]["counts"]
-        a1, c, d = median(a_runs), median(c_runs), median(d_runs)
+        a1, a2, c, d = median(a_runs), median(ahead_runs), median(c_runs), median(d_runs)
         memory = {n: c}
         if small_tracker:
             local_small = clone.cli("clone", master.url, small_tracker["tracker"],
@@ -227,6 +249,9 @@ def run(n, small=SMALL, tiki_limit=None, trace=True, keep=False, repeat=3):
         [f"(a) raw download + json.loads, median of {repeat}", f"{a:.2f}", f"{n / a:,.0f}",
          "1.00", f"{(a1['server_cpu'] or 0):.2f}"],
         ["    each run", " / ".join(f"{r['seconds']:.2f}" for r in a_runs), "", "", ""],
+        [f"(a') the same, {AHEAD} pages at once (reference)", f"{a2['seconds']:.2f}",
+         f"{n / a2['seconds']:,.0f}", f"{a2['seconds'] / a:.2f}",
+         f"{(a2['server_cpu'] or 0):.2f}"],
         ["(b) Tiki: 20 per page, INSERT per item" + ("*" if b_note else ""), f"{b_seconds:.2f}",
          f"{n / b_seconds:,.0f}", f"{b_seconds / a:.2f}", f"{(b['server_cpu'] or 0):.2f}"],
         [f"(c) our reload, fresh clone, median of {repeat}", f"{c['seconds']:.2f}",
@@ -245,6 +270,8 @@ def run(n, small=SMALL, tiki_limit=None, trace=True, keep=False, repeat=3):
     print(f"c/a = {ca:.2f}   target <= 1.25: {verdict(ca <= 1.25)}")
     print(f"b/c = {bc:.1f}    target >= 5:    {verdict(bc >= 5)}")
     print(f"d/a = {da:.2f}")
+    print(f"c/a' = {c['seconds'] / a2['seconds']:.2f}   (a' downloads {AHEAD} pages at once, as our "
+          "reload asks for them; no target)")
     print(f"our reload's own CPU: (c) {c['cpu']:.2f} s, (d) {d['cpu']:.2f} s")
     # CPU seconds (client + master) do not depend on how busy the host is.
     cpu_a = a1["cpu"] + (a1["server_cpu"] or 0)
@@ -254,6 +281,7 @@ def run(n, small=SMALL, tiki_limit=None, trace=True, keep=False, repeat=3):
           f"(d) {cpu_d:.2f}; c/a {cpu_c / cpu_a:.2f}, b/c {cpu_b / cpu_c:.1f}, "
           f"d/a {cpu_d / cpu_a:.2f}")
     result = {"n": n, "a": a, "a_runs": [r["seconds"] for r in a_runs],
+              "a_ahead": a2["seconds"], "a_ahead_runs": [r["seconds"] for r in ahead_runs],
               "c_runs": [r["seconds"] for r in c_runs], "b": b_seconds,
               "b_measured_items": b["items"], "c": c["seconds"], "d": d["seconds"],
               "c_over_a": ca, "b_over_c": bc, "d_over_a": da, "c_cpu": c["cpu"],
