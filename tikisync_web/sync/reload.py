@@ -36,7 +36,6 @@ INSERTED = ["tracker", "status", "values", "search_text", "remote_id", "hash", "
             "remote_modified", "created", "modified", "created_by", "modified_by"]
 
 
-
 class ReloadError(Exception):
     """The reload stopped; nothing was changed."""
 
