@@ -4,15 +4,9 @@ Gen A (Tiki 8-23): `POST {base}/tiki-ajax_services.php?controller=C&action=A`, a
 form-encoded with PHP brackets. Gen B (Tiki 24+): `{base}/tiki-api.php?route=PATH`, GET for
 reads with the arguments in the query, POST for writes, Bearer tokens (tiki-protocol.md §2-§5).
 The generation is fixed by the credential or detected: Gen B when a Bearer credential gets
-JSON from `route=version` (or `route=trackers`), else Gen A.
-
-Paging (§3.2, W9) is stricter than Tiki's: a large maxRecords first; a short page may be the
-master's cap, so one more page of that size is asked for and, if it is full, that size is
-kept; items are de-duplicated by itemId; a master that ignores `offset` is detected (a later
-page brings nothing new) and reported instead of looped on forever.
+JSON from `route=version` (or `route=trackers`), else Gen A. Lists are read page by page as
+remote.paging says.
 """
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 from ..fields import normalize_raw
@@ -20,6 +14,7 @@ from . import errors as e
 from . import exportfmt, shapes
 from .auth import normalize_base
 from .idset import IdSet
+from .paging import page_lists
 from .transport import Transport
 
 GENERATIONS = ("auto", "A", "B")
@@ -201,63 +196,9 @@ class TikiClient:
             raise
 
     def _pages(self, fetch, key, page_size):
-        """Rows of every page of `fetch(offset, size)` (see the module docstring)."""
-        for page in self._page_lists(fetch, key, page_size, set()):
+        """Rows of every page of `fetch(offset, size)`, each once (see paging.page_lists)."""
+        for page in page_lists(fetch, key, page_size, set(), base_url=self.base_url):
             yield from page
-
-    def _page_lists(self, fetch, key, page_size, seen, ahead=1):
-        """The same, as a list of new rows per page (never an empty one); the keys of the rows
-        go into `seen` (a set or an IdSet), which may be the caller's.
-
-        With `ahead` > 1, once the master has sent a full page (so it honours the size), the
-        next `ahead` pages are asked for at once on as many connections, and used in order: a
-        master that serves requests in parallel (PHP workers, gunicorn) prepares them side by
-        side. Past a short page (the end) the pages still asked for are dropped.
-        """
-        size, offset, cap_found, biggest = max(1, int(page_size)), 0, False, 0
-        pending, pool = deque(), None  # futures of the pages from `offset` on, in order
-        ended = False  # at the end, the pages still asked for are waited for (they are empty)
-        try:
-            while True:
-                rows = pending.popleft().result() if pending else fetch(offset, size)
-                if not rows:
-                    ended = True
-                    return
-                if isinstance(seen, IdSet):
-                    add = seen.add  # says whether the id is new
-                    fresh = [row for row in rows if add(key(row))]
-                else:
-                    fresh = []
-                    for row in rows:
-                        if key(row) not in seen:
-                            seen.add(key(row))
-                            fresh.append(row)
-                if offset and not fresh:
-                    raise e.OffsetIgnored(
-                        f"{self.base_url} answered the page at offset {offset} with items it "
-                        "had already sent: it ignores `offset`, so its list cannot be read "
-                        "completely; fix the master (a Tiki does honour offset)",
-                        url=self.base_url)
-                if fresh:
-                    yield fresh
-                offset += len(rows)
-                if len(rows) < size:
-                    if cap_found or len(rows) < biggest:
-                        ended = True
-                        return  # shorter than the master has shown it can send: the end
-                    # Either the end, or the master's cap on maxRecords: one more page tells.
-                    size, cap_found = len(rows), True
-                    biggest = max(biggest, len(rows))
-                    continue
-                biggest = max(biggest, len(rows))
-                if ahead > 1:
-                    if pool is None:
-                        pool = ThreadPoolExecutor(ahead, thread_name_prefix="tikisync-page")
-                    while len(pending) < ahead:
-                        pending.append(pool.submit(fetch, offset + size * len(pending), size))
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=ended, cancel_futures=True)
 
     # --- calls -------------------------------------------------------------------------------
 
@@ -284,7 +225,8 @@ class TikiClient:
     def iter_item_pages(self, tracker_id, *, status=None, modified_since=None, item_ids=None,
                         page_size=1000, fmt="raw", ahead=1, seen=None):
         """The items of iter_items as one list per page (never an empty one); `ahead`: pages
-        asked for at once (see _page_lists); `seen`: an IdSet that receives every item id."""
+        asked for at once (see paging.page_lists); `seen`: an IdSet that receives every item
+        id."""
         tracker_id = int(tracker_id)
         wanted = None if item_ids is None else {int(i) for i in item_ids}
         params = {}
@@ -318,7 +260,7 @@ class TikiClient:
         if wanted is not None and not wanted:
             return
         remaining = set(wanted or ())
-        for page in self._page_lists(fetch, _item_id, page_size, seen, ahead):
+        for page in page_lists(fetch, _item_id, page_size, seen, ahead, self.base_url):
             if wanted is None:
                 yield page
                 continue
