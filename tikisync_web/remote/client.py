@@ -257,13 +257,14 @@ class TikiClient:
         return self._item_pages(fetch, wanted, page_size, ahead, seen)
 
     def _item_pages(self, fetch, wanted, page_size, ahead, seen):
-        if wanted is not None and not wanted:
+        pages = page_lists(fetch, _item_id, page_size, seen, ahead, self.base_url)
+        if wanted is None:
+            yield from pages  # (holds no page while the next one is fetched)
             return
-        remaining = set(wanted or ())
-        for page in page_lists(fetch, _item_id, page_size, seen, ahead, self.base_url):
-            if wanted is None:
-                yield page
-                continue
+        if not wanted:
+            return
+        remaining = set(wanted)
+        for page in pages:
             kept = []
             for item in page:
                 if item["itemId"] in remaining:

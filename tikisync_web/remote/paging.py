@@ -28,7 +28,8 @@ def page_lists(fetch, key, page_size, seen, ahead=1, base_url="the master"):
     try:
         while True:
             rows = pending.popleft().result() if pending else fetch(offset, size)
-            if not rows:
+            count = len(rows)
+            if not count:
                 ended = True
                 return
             if isinstance(seen, IdSet):
@@ -40,6 +41,7 @@ def page_lists(fetch, key, page_size, seen, ahead=1, base_url="the master"):
                     if key(row) not in seen:
                         seen.add(key(row))
                         fresh.append(row)
+            rows = None  # no page is kept here while the next one is waited for
             if offset and not fresh:
                 raise e.OffsetIgnored(
                     f"{base_url} answered the page at offset {offset} with items it "
@@ -48,16 +50,17 @@ def page_lists(fetch, key, page_size, seen, ahead=1, base_url="the master"):
                     url=base_url)
             if fresh:
                 yield fresh
-            offset += len(rows)
-            if len(rows) < size:
-                if cap_found or len(rows) < biggest:
+                fresh = None
+            offset += count
+            if count < size:
+                if cap_found or count < biggest:
                     ended = True
                     return  # shorter than the master has shown it can send: the end
                 # Either the end, or the master's cap on maxRecords: one more page tells.
-                size, cap_found = len(rows), True
-                biggest = max(biggest, len(rows))
+                size, cap_found = count, True
+                biggest = max(biggest, count)
                 continue
-            biggest = max(biggest, len(rows))
+            biggest = max(biggest, count)
             if ahead > 1:
                 if pool is None:
                     pool = ThreadPoolExecutor(ahead, thread_name_prefix="tikisync-page")

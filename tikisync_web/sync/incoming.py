@@ -1,6 +1,6 @@
 """What comes from a master, made ready to compare and store: which fields are synchronized,
 remote values projected onto them, their stored JSON text, search text and content hash, and
-pages fetched ahead in a thread (prefetch).
+items fetched ahead in a thread (prefetch).
 """
 import hashlib
 import json
@@ -72,14 +72,10 @@ def searchable(values):
     return " ".join(filter(None, values.values())).lower()[:SEARCH_TEXT_MAX]
 
 
-def prefetch(iterator, size, depth=2, pages=False):
-    """Batches of `size` from `iterator`, produced by a thread while the caller works.
-
-    With `pages`, `iterator` yields lists (pages): the thread asks for the next page as soon
-    as it has handed over the current one, so the master prepares page n+1 while page n is
-    stored; at most one page waits, and the caller gets each page cut into batches of `size`.
-    """
-    out = queue.Queue(maxsize=1 if pages else depth)
+def prefetch(iterator, size, depth=2):
+    """Batches of `size` from `iterator`, produced by a thread while the caller works; at most
+    `depth` batches wait."""
+    out = queue.Queue(maxsize=depth)
     stop = threading.Event()
     done = object()
 
@@ -94,13 +90,6 @@ def prefetch(iterator, size, depth=2, pages=False):
 
     def produce():
         try:
-            if pages:
-                for page in iterator:
-                    if not put(page):
-                        return
-                    del page  # held by the caller from now on, not by this thread
-                put(done)
-                return
             batch = []
             for entry in iterator:
                 batch.append(entry)
@@ -124,13 +113,8 @@ def prefetch(iterator, size, depth=2, pages=False):
                 return
             if isinstance(entry, BaseException):
                 raise entry
-            if not pages:
-                if entry:
-                    yield entry
-                continue
-            for start in range(0, len(entry), size):
-                yield entry[start:start + size]
-            del entry
+            if entry:
+                yield entry
     finally:
         stop.set()
         thread.join(timeout=10)

@@ -5,7 +5,7 @@ and local work is lost. Here a failure anywhere (remote error, timeout, bad page
 killed) rolls the whole reload back; local ids stay; items created locally are kept; items
 edited locally keep their values while fields the master alone changed are merged in, and
 fields both sides changed are kept as conflicts for the sync tab. The next pages are fetched
-in threads while the current one is stored, and only a few pages are held at a time.
+in threads while the current one is stored, and only three pages are held at a time.
 
 Speed (bench/reload.py): the reload's own CPU is what is left once the master has answered,
 so the per-item path avoids the ORM: one raw SELECT per batch (none on a first reload), values
@@ -16,6 +16,7 @@ prepares the next ones side by side.
 """
 import json
 import time
+from contextlib import closing
 
 import peewee as pw
 
@@ -25,7 +26,7 @@ from ..models import STATUSES, Baseline, Item, Tracker
 from ..remote.idset import IdSet
 from . import bulk
 from .baseline import materialize
-from .incoming import digest, prefetch, project, searchable, stored_text, synced_perms
+from .incoming import digest, project, searchable, stored_text, synced_perms
 from .schema import drift
 from .values import STATUS, content_hash, three_way
 
@@ -250,15 +251,19 @@ def reload(tracker, client, progress=None, username="", batch=BATCH, page_size=P
     stamp = int(time.time())
     work = _Reload(tracker, synced, username, stamp)
     with bulk.small_cache(), bulk.write_transaction():
-        # Each item comes once (W9): the client drops ids already in work.seen.
+        # The client's threads fetch the next AHEAD pages while a page is stored here, and
+        # each item comes once (W9): the client drops ids already in work.seen.
         pages = client.iter_item_pages(rid, page_size=page_size, ahead=AHEAD, seen=work.seen)
-        for page in prefetch(pages, batch, pages=True):
-            work.apply(page)
-            if total and work.counts["fetched"] > total:
-                total = work.counts["fetched"]
-                progress.total(total)
-            progress.step(work.counts["fetched"],
-                          f"Stored {work.counts['fetched']} of {total or '?'} items")
+        with closing(pages):
+            for page in pages:
+                for start in range(0, len(page), batch):
+                    work.apply(page[start:start + batch])
+                    if total and work.counts["fetched"] > total:
+                        total = work.counts["fetched"]
+                        progress.total(total)
+                    progress.step(work.counts["fetched"],
+                                  f"Stored {work.counts['fetched']} of {total or '?'} items")
+                del page  # not held while the next one is waited for
         progress.step(work.counts["fetched"], "Removing items deleted on the master")
         work.deletions()
         counts = work.counts
