@@ -55,13 +55,6 @@ MIN_ROLE = {
     "tikisync.clone_done": "admin",
     "tikisync.tracker_drift": "admin",
     "tikisync.tracker_adopt": "admin",
-    "tikisync.clone": "admin",
-    "tikisync.clone_trackers": "admin",
-    "tikisync.clone_preview": "admin",
-    "tikisync.clone_create": "admin",
-    "tikisync.clone_done": "admin",
-    "tikisync.tracker_drift": "admin",
-    "tikisync.tracker_adopt": "admin",
 }
 
 

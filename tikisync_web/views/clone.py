@@ -85,19 +85,26 @@ def clone_start():
     return _step("source", form=form, problem=None)
 
 
-@bp.route("/clone/trackers", endpoint="clone_trackers")
-@require("admin")
-def clone_trackers():
-    """Step 2: the master's trackers (after a warning when no credential applies)."""
+def _source_from_query():
+    """(base URL, anonymous, None) of the master named in the query string, or (None, None,
+    the page to show instead: the source step with its error, or the credential warning)."""
     _guard()
     form = _source_form()
     base = _base_url(form)
     if base is None:
-        return _step("source", 422, form=form, problem=None)
+        return None, None, _step("source", 422, form=form, problem=None)
     anonymous = _anonymous(request.args)
     blocked = _gate(base, anonymous, form)
-    if blocked is not None:
-        return blocked
+    return (None, None, blocked) if blocked is not None else (base, anonymous, None)
+
+
+@bp.route("/clone/trackers", endpoint="clone_trackers")
+@require("admin")
+def clone_trackers():
+    """Step 2: the master's trackers (after a warning when no credential applies)."""
+    base, anonymous, elsewhere = _source_from_query()
+    if elsewhere is not None:
+        return elsewhere
     cred = creds.match(base)
     trackers, problem = [], None
     try:
@@ -139,15 +146,10 @@ def _preview(base, tracker_id, anonymous, plan, problem, status=200, changed=Fal
 @require("admin")
 def clone_preview():
     """Step 3: every remote field and what the clone will make of it; nothing is created."""
-    _guard()
-    form = _source_form()
-    base, tracker_id = _base_url(form), _tracker_arg(request.args)
-    if base is None:
-        return _step("source", 422, form=form, problem=None)
-    anonymous = _anonymous(request.args)
-    blocked = _gate(base, anonymous, form)
-    if blocked is not None:
-        return blocked
+    base, anonymous, elsewhere = _source_from_query()
+    if elsewhere is not None:
+        return elsewhere
+    tracker_id = _tracker_arg(request.args)
     if tracker_id is None:
         return redirect(url_for("tikisync.clone_trackers", url=base,
                                 anonymous="1" if anonymous else None))
