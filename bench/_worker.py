@@ -70,7 +70,7 @@ def seed(app, name, count, stamp):
     from tikisync_web.db import database
     from tikisync_web.models import Field, Item, Tracker
     from tikisync_web.sync import bulk
-    from tikisync_web.sync.values import content_hash
+    from tikisync_web.values import content_hash
 
     count, stamp = int(count), int(stamp)
     started = time.perf_counter()
@@ -98,10 +98,10 @@ def seed(app, name, count, stamp):
 
 
 def token(app):
-    from tikisync_web import auth
+    from tikisync_web import accounts
     from tikisync_web.models import User
 
-    out({"token": auth.create_token(User.get(User.username == "admin"), "bench")})
+    out({"token": accounts.create_token(User.get(User.username == "admin"), "bench")})
 
 
 def _context(app):
@@ -142,14 +142,14 @@ def reload(app, tracker_id, *flags):
 
 def status(app, tracker_id):
     """`tikisync status` minus printing: ask the master what changed, then classify."""
-    from tikisync_web import tasks
+    from tikisync_web.jobs import handlers
     from tikisync_web.models import Tracker
     from tikisync_web.sync import status as status_mod
 
     tracker = Tracker.get_by_id(int(tracker_id))
     context = _context(app)
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    with tasks.client_for_tracker(tracker, context) as client:
+    with handlers.client_for_tracker(tracker, context) as client:
         checked = status_mod.check_remote(tracker, client)
     cpu1, wall1 = time.process_time(), time.perf_counter()
     result = status_mod.classify(tracker)

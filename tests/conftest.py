@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
 from tests import databases
-from tikisync_web import auth as tauth
+from tikisync_web import accounts
 from tikisync_web import create_app
 from tikisync_web import jobs
 from tikisync_web.db import database
@@ -191,7 +191,7 @@ def runner(app):
 @functools.lru_cache(maxsize=1)
 def password_hash():
     """PASSWORD hashed once per session: a real hash costs about 0.1 s, too much per test."""
-    return tauth.hash_password(PASSWORD)
+    return accounts.hash_password(PASSWORD)
 
 
 def make_user(username, role):

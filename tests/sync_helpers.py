@@ -1,12 +1,13 @@
 """Helpers for sync tests: a credential for a fake master, a clone, a client, snapshots."""
 from tests import fake_master as fm
-from tikisync_web import credentials, tasks
+from tikisync_web import credentials
+from tikisync_web.jobs import handlers
 from tikisync_web.models import Baseline, Item, Tracker
 from tikisync_web.sync import clone
 
 
 def config(app):
-    return tasks.remote_config(app.config)
+    return handlers.remote_config(app.config)
 
 
 def connect(app, master, method="bearer"):

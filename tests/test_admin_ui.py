@@ -3,7 +3,7 @@ signing in and out."""
 import pytest
 
 from tests.conftest import PASSWORD, soup, url
-from tikisync_web import auth as tauth
+from tikisync_web import accounts
 from tikisync_web import settings
 from tikisync_web.db import database
 from tikisync_web.models import ApiToken, Setting, User
@@ -121,7 +121,7 @@ def test_tokens_are_shown_once_and_can_be_revoked(client, app, admin, users):
     assert response.status_code == 200
     token = soup(response).select_one("#new-token").get_text(strip=True)
     with database.connection_context():
-        assert tauth.user_for_token(token).username == "editor"
+        assert accounts.user_for_token(token).username == "editor"
     listing = soup(client.get(url(app, "tikisync.tokens")))
     assert listing.select_one("#new-token") is None  # never shown again
     assert token not in listing.get_text()
@@ -133,7 +133,7 @@ def test_tokens_are_shown_once_and_can_be_revoked(client, app, admin, users):
         assert revoke == url(app, "tikisync.token_revoke", token_id=ApiToken.get().id)
     assert client.post(revoke).status_code == 303
     with database.connection_context():
-        assert tauth.user_for_token(token) is None
+        assert accounts.user_for_token(token) is None
 
 
 def test_signing_out(client, app, auth):

@@ -11,7 +11,7 @@ import pytest
 
 from tests import seed
 from tests.conftest import PASSWORD, soup, url
-from tikisync_web import auth as tauth
+from tikisync_web import accounts
 from tikisync_web import migrations
 from tikisync_web.db import database
 from tikisync_web.models import ALL_MODELS, ApiToken, Field, Item, Tracker, User
@@ -107,7 +107,7 @@ def test_the_console_script_runs_every_foundation_command(blank_db_url, tmp_path
                                 data={"username": "admin", "password": password})
         assert signed_in.status_code == 303  # the printed password works
         with database.connection_context():
-            assert tauth.user_for_token(token).username == "ed"
+            assert accounts.user_for_token(token).username == "ed"
             assert Item.get_by_id(item["id"]).values == {"due": "1709683200"}  # unchanged
     finally:
         database.close()
@@ -166,7 +166,7 @@ def test_token_add(cli, app, users):
     assert result.exit_code == 0
     token = result.stdout.strip()
     with database.connection_context():
-        assert tauth.user_for_token(token).username == "editor"
+        assert accounts.user_for_token(token).username == "editor"
         row = ApiToken.get()
         assert row.label == "nightly" and token not in row.token_hash  # only its hash is kept
     before = snapshot()

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from tests import seed
 from tests.conftest import PASSWORD, Auth, Client, soup
 from tikisync_web import TikiSync
-from tikisync_web import auth as tauth
+from tikisync_web import accounts
 from tikisync_web.db import database
 from tikisync_web.models import Field, Tracker
 
@@ -99,7 +99,7 @@ def data(app, users):
                          priority="2", due="2024-01-02", done="y", colours="red",
                          homepage="https://example.org/")
     with database.connection_context():
-        tauth.create_token(users["admin"], "crawl")
+        accounts.create_token(users["admin"], "crawl")
         field = Field.get(Field.tracker == tracker, Field.perm_name == "amount")
     return {"tracker": tracker, "item": item, "field": field, "user": users["editor"]}
 

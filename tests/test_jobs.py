@@ -73,7 +73,7 @@ def test_claim_runs_once(db):
 def test_stale_running_job_is_interrupted_and_unlocks(tracker, monkeypatch):
     job = jobs.enqueue("test-count", tracker=tracker, runner="worker")
     jobs.claim(job.id, "gone-host:1")
-    Job.update(heartbeat=time.time() - jobs.STALE_SECONDS - 5).where(Job.id == job.id).execute()
+    Job.update(heartbeat=time.time() - jobs.runner.STALE_SECONDS - 5).where(Job.id == job.id).execute()
     assert jobs.reap_stale() == [job.id]
     row = Job.get_by_id(job.id)
     assert row.state == "interrupted" and row.lock_key is None

@@ -390,13 +390,13 @@ def test_answers_are_json_whatever_the_accept_header(master):
 
 
 def test_a_changed_password_or_disabled_account_stops_basic_at_once(master):
-    from tikisync_web import auth as tauth
+    from tikisync_web import accounts
     from tikisync_web.models import User
 
     viewer = master.a["viewer"]
     assert viewer.call("list_trackers").status_code == 200  # now remembered as verified
     with database.connection_context():
-        User.update(password_hash=tauth.hash_password("another password")).where(
+        User.update(password_hash=accounts.hash_password("another password")).where(
             User.username == "viewer").execute()
     assert viewer.call("list_trackers").status_code == 401
     editor = master.a["editor"]

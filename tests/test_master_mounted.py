@@ -4,7 +4,7 @@ from flask import Flask
 from tests.conftest import PASSWORD, url
 from tests.test_master_support import TikiA, TikiB, basic, bearer, make_demo
 from tikisync_web import TikiSync
-from tikisync_web import auth as tauth
+from tikisync_web import accounts
 from tikisync_web.db import database
 
 
@@ -23,8 +23,8 @@ def _host(db_url, tmp_path):
 def test_under_a_prefix(db_url, tmp_path):
     app = _host(db_url, tmp_path)
     with database.connection_context():
-        user = tauth.create_user("reader", "viewer", PASSWORD)
-        token = tauth.create_token(user)
+        user = accounts.create_user("reader", "viewer", PASSWORD)
+        token = accounts.create_token(user)
     tracker = make_demo()
     client = app.test_client()
     assert url(app, "tikisync_master.ajax_services").startswith("/sync/")

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.conftest import PASSWORD, url
-from tikisync_web import auth as tauth
+from tikisync_web import accounts
 from tikisync_web import items as svc
 from tikisync_web.db import database
 from tikisync_web.migrations import SchemaVersion
@@ -157,7 +157,7 @@ def master(app, users):
     tracker = make_demo()
     ids = add_items(tracker, DEMO_ITEMS)
     with database.connection_context():
-        tokens = {role: tauth.create_token(user, f"{role} test") for role, user in users.items()}
+        tokens = {role: accounts.create_token(user, f"{role} test") for role, user in users.items()}
     client = app.test_client()
     client.send_csrf = False  # these endpoints take no CSRF token; send exactly what Tiki sends
     return SimpleNamespace(

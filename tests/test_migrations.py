@@ -1,7 +1,7 @@
 """Versioned migrations: an old database upgrades in place with its data, `init` is idempotent,
 and a new database starts at the latest version with the same schema an upgrade reaches."""
 from tests.conftest import PASSWORD, make_app, soup, url
-from tikisync_web import auth as tauth
+from tikisync_web import accounts
 from tikisync_web import db as tdb
 from tikisync_web import migrations
 from tikisync_web import models as m
@@ -48,7 +48,7 @@ def _version_one_database(db_url):
         assert migrations.current_version() == 1
         # Migration 2 added the clone columns: version 1 has none of them.
         assert "source_url" not in {c.name for c in database.get_columns(m.Tracker._meta.table_name)}
-        tauth.create_user("olduser", "admin", PASSWORD)
+        accounts.create_user("olduser", "admin", PASSWORD)
         tracker_id = m.Tracker.insert(name="Legacy bugs", description="from release 1").execute()
         m.Field.create(tracker=tracker_id, perm_name="title", name="Title", type="t", position=10)
         m.Field.create(tracker=tracker_id, perm_name="due", name="Due", type="j", position=20,

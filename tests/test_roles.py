@@ -14,7 +14,7 @@ import pytest
 
 from tests import seed
 from tests.conftest import Auth, Client, make_app, make_user, module_db_url, url
-from tikisync_web import auth as tauth
+from tikisync_web import accounts
 from tikisync_web.db import database
 from tikisync_web.models import ALL_MODELS, AllowedOrigin, Credential, Field, Job, Setting
 
@@ -100,7 +100,7 @@ class Objects:
         self.field = Field.get(Field.tracker == self.tracker, Field.perm_name == "title")
         self.item = seed.add_item(self.tracker, title=f"item {label}")
         self.user = make_user(f"target-{label}", "viewer")
-        tauth.create_token(self.user, label)
+        accounts.create_token(self.user, label)
         self.token = self.user.tokens.get()
         # A closed loopback port: a route that tries to reach it fails at once, offline too.
         self.credential = Credential.create(identifier=f"cred-{label}"[:50],

@@ -6,7 +6,7 @@ import pytest
 
 from tikisync_web.items import search_text
 from tikisync_web.sync.incoming import digest, searchable, stored_text
-from tikisync_web.sync.values import content_hash
+from tikisync_web.values import content_hash
 
 TRICKY = ["", "plain", 'quote " and \\ backslash', "tab\there\nnew line\r\n", "\x00\x01\x1f\x7f",
           "é ü ß", "日本語", "emoji 🙂 and 𝄞", "\u2028\u2029", "</script>", " spaced "]

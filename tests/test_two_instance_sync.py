@@ -18,7 +18,7 @@ FAKETIME = next(iter(sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1")
 
 
 SEED = """
-from tikisync_web import auth, items
+from tikisync_web import accounts, items
 from tikisync_web.models import Field, Tracker, User
 tracker = Tracker.create(name="Bugs", description="Shared bugs")
 Field.create(tracker=tracker, perm_name="title", name="Title", type="t", mandatory=True,
@@ -28,9 +28,9 @@ Field.create(tracker=tracker, perm_name="priority", name="Priority", type="d", p
              options={"options": ["low", "medium", "high"]})
 for title, amount in (("First", "1"), ("Second", "2"), ("Third", "3")):
     items.create_item(tracker, {"title": title, "amount": amount, "priority": "low"})
-user = User.get_or_none(User.username == "syncer") or auth.create_user("syncer", "editor", "syncer-password")
+user = User.get_or_none(User.username == "syncer") or accounts.create_user("syncer", "editor", "syncer-password")
 ids = [i.id for i in tracker.items.order_by(items.Item.id)]
-print(json.dumps({"tracker": tracker.id, "token": auth.create_token(user, "clone"), "items": ids}))
+print(json.dumps({"tracker": tracker.id, "token": accounts.create_token(user, "clone"), "items": ids}))
 """
 
 

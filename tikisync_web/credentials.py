@@ -17,6 +17,7 @@ import peewee as pw
 from . import audit, crypto
 from .models import AllowedOrigin, Credential, now
 from .remote import auth as rauth
+from .remote import urls
 from .remote.client import TikiClient
 from .remote.errors import (ConnectionFailed, OutboundRefused, RemoteError, Timeout,
                             TlsError)
@@ -97,16 +98,16 @@ def match(url, credentials=None):
     """The credential for `url`: same scheme, host and port, path prefix on a segment
     boundary, longest prefix wins. None when none applies (or the URL is unusable)."""
     try:
-        target = rauth.locate(url)
-    except rauth.UrlError:
+        target = urls.locate(url)
+    except urls.UrlError:
         return None
     best = None
     for cred in (credentials if credentials is not None else all_credentials()):
         try:
-            scope = rauth.locate(cred.url)
-        except rauth.UrlError:
+            scope = urls.locate(cred.url)
+        except urls.UrlError:
             continue
-        if rauth.covers(scope, target) and (best is None or len(scope.path) > best[0]):
+        if urls.covers(scope, target) and (best is None or len(scope.path) > best[0]):
             best = (len(scope.path), cred)
     return best[1] if best else None
 
@@ -135,7 +136,7 @@ def _clean(values, existing=None):
     allow_http = bool(values.get("allow_http"))
     url = ""
     try:
-        url = rauth.normalize_base(values.get("url") or "")
+        url = urls.normalize_base(values.get("url") or "")
         if url.startswith("http://") and not allow_http:
             errors["url"] = ("over plain http anyone on the network can read the secret: use "
                              "https, or allow plain http for this credential (--allow-http) if "
@@ -145,7 +146,7 @@ def _clean(values, existing=None):
         if duplicate.exists():
             errors["url"] = f"the credential {duplicate.get().identifier!r} already covers " \
                             "exactly this URL"
-    except rauth.UrlError as exc:
+    except urls.UrlError as exc:
         errors["url"] = str(exc)
     username = (values.get("username") or "").strip()
     secret = values.get("secret") or ""
@@ -160,7 +161,7 @@ def _clean(values, existing=None):
         if _SECRET_KIND[method] != _SECRET_KIND.get(existing.method):
             errors["secret"] = _ASK_SECRET.get(method, "enter the password") + \
                 " (the method changed)"
-        elif rauth.locate(url).origin != rauth.locate(existing.url).origin:
+        elif urls.locate(url).origin != urls.locate(existing.url).origin:
             errors["secret"] = ("the site changed: enter the secret again (a stored secret "
                                 "is never sent to a new site)")
     if method == "header" and secret and ("\n" in secret or "\r" in secret):
@@ -168,9 +169,9 @@ def _clean(values, existing=None):
     login_url = (values.get("login_url") or "").strip() if method == "session" else ""
     if login_url and url and "url" not in errors:
         try:
-            if not rauth.covers(url, login_url):
+            if not urls.covers(url, login_url):
                 errors["login_url"] = "the login page must be inside the credential's URL"
-        except rauth.UrlError as exc:
+        except urls.UrlError as exc:
             errors["login_url"] = str(exc)
     if errors:
         raise CredentialInvalid(errors)
@@ -219,7 +220,7 @@ def delete(cred, actor=""):
 
 def normalize_origin(text):
     """`https://Host:443/any/path` -> `https://host`; UrlError for anything else."""
-    return rauth.locate(text).origin
+    return urls.locate(text).origin
 
 
 def allowed_origins():
@@ -229,7 +230,7 @@ def allowed_origins():
 def add_origin(text, actor=""):
     try:
         origin = normalize_origin(text)
-    except rauth.UrlError as exc:
+    except urls.UrlError as exc:
         raise CredentialInvalid({"origin": str(exc)}) from None
     try:
         AllowedOrigin.create(origin=origin)
@@ -243,7 +244,7 @@ def remove_origin(text, actor=""):
     """Remove an allowed origin; False when it was not in the list."""
     try:
         origin = normalize_origin(text)
-    except rauth.UrlError:
+    except urls.UrlError:
         origin = (text or "").strip()
     removed = AllowedOrigin.delete().where(AllowedOrigin.origin == origin).execute()
     if removed:
@@ -256,10 +257,10 @@ def origin_policy():
     origins = set(allowed_origins())
     for cred in all_credentials():
         try:
-            origins.add(rauth.locate(cred.url).origin)
-        except rauth.UrlError:
+            origins.add(urls.locate(cred.url).origin)
+        except urls.UrlError:
             continue
-    return rauth.OriginPolicy(origins)
+    return urls.OriginPolicy(origins)
 
 
 def check_outbound(url):
@@ -284,8 +285,8 @@ def _client(url, cred, config, session, generation):
     cfg = _config(config)
     policy = origin_policy()
     try:
-        base = rauth.normalize_base(url)
-    except rauth.UrlError as exc:
+        base = urls.normalize_base(url)
+    except urls.UrlError as exc:
         raise OutboundRefused(str(exc), url=url) from None
     policy(base)  # refused before anything is sent
     auth = auth_for(cred, cfg) if cred is not None else None
@@ -299,8 +300,8 @@ def client_for(url, *, session=None, config=None, generation=None):
     """A TikiClient for the master at `url`, with the matching credential (if any), the
     outbound policy, timeouts, TLS verification and the CA bundle from `config`."""
     try:
-        base = rauth.normalize_base(url)
-    except rauth.UrlError as exc:
+        base = urls.normalize_base(url)
+    except urls.UrlError as exc:
         raise OutboundRefused(str(exc), url=url) from None
     return _client(base, match(base), config, session, generation)
 

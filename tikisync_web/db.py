@@ -82,6 +82,18 @@ def bind(url):
     return db
 
 
+def write_transaction():
+    """database.atomic(), taking SQLite's write lock at BEGIN (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads first and writes later fails at once with "database is
+    locked" (SQLITE_BUSY_SNAPSHOT, no busy wait) when another connection commits in between,
+    e.g. the job's progress reporter; taking the lock first waits for it instead.
+    """
+    if isinstance(database.obj, peewee.SqliteDatabase) and database.transaction_depth() == 0:
+        return database.atomic("IMMEDIATE")
+    return database.atomic()
+
+
 def is_sqlite():
     return isinstance(database.obj, peewee.SqliteDatabase)
 

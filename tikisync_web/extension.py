@@ -41,7 +41,7 @@ class TikiSync:
             config["SESSION_COOKIE_SAMESITE"] = "None"
             config["SESSION_COOKIE_SECURE"] = True
 
-        from . import jobs, tasks  # noqa: F401  (tasks registers the job handlers)
+        from . import jobs  # registers the job handlers too
 
         jobs.configure(stale_seconds=config["TIKISYNC_JOB_STALE_SECONDS"])
         db.bind(config["TIKISYNC_DATABASE"])

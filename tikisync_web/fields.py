@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 MAX_VALUE_LENGTH = 65535
+# A permName: what Tiki allows, and safe as a form field name, a JSON key and a CLI key.
+PERM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 
 
 @dataclass(frozen=True)

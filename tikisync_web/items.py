@@ -6,9 +6,8 @@ import peewee as pw
 from . import audit
 from .db import database
 from .fields import clean_item, field_type
-from .models import STATUSES, Field, Item, User
-from .sync.baseline import materialize
-from .sync.values import content_hash
+from .models import STATUSES, Baseline, Field, Item, User
+from .values import content_hash
 
 
 class ItemInvalid(ValueError):
@@ -22,6 +21,25 @@ class ItemInvalid(ValueError):
     @property
     def missing(self):
         return any(e.missing for e in self.errors.values())
+
+
+# --- where an item's base lives (DESIGN §3, "Baseline") -----------------------------------
+#
+# A synchronized item that nobody changed here is its own base: Item.base_hash equals
+# Item.hash and no Baseline row is needed. Before such an item first moves away from its base
+# (a local edit, a history restore), `materialize` writes the row with the values it is about
+# to leave; from then on the row is the base. Item.base_hash always holds the base's hash, so
+# "changed here" is `hash != base_hash`, without reading any values.
+def materialize(item):
+    """The item's Baseline row, written first when the item is its own base; None for an item
+    that was never synchronized."""
+    if item.remote_id is None or item.base_hash is None:
+        return None
+    row = Baseline.get_or_none(Baseline.item == item.id)
+    if row is None:
+        row = Baseline.create(item=item.id, values=dict(item.values or {}), status=item.status,
+                              hash=item.base_hash, remote_modified=item.remote_modified)
+    return row
 
 
 LINK_CHOICES_CAP = 1000

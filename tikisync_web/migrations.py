@@ -83,7 +83,7 @@ def _three_way(db, migrator):
 
 
 def _fill_item_hashes(db):
-    from .sync.values import content_hash
+    from .values import content_hash
 
     query = m.Item.select(m.Item.id, m.Item.values, m.Item.status).where(m.Item.hash == "")
     for item in query.iterator():

@@ -105,7 +105,7 @@ class Item(BaseModel):
     values = pw.JSONField(default=dict)  # permName -> raw value (Tiki encoding)
     search_text = pw.TextField(default="")  # lower-cased values, for the list's search box
     remote_id = pw.IntegerField(null=True)  # null: created here, never pushed
-    hash = pw.CharField(max_length=40, default="")  # sync.values.content_hash of values + status
+    hash = pw.CharField(max_length=40, default="")  # values.content_hash of values + status
     # For items synchronized with a master: the content hash of the base (the master's values
     # as last agreed). hash != base_hash means "changed here". The base values themselves are
     # kept in a Baseline row only when they differ from the item's (see Baseline).

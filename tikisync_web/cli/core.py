@@ -4,10 +4,10 @@ import secrets
 
 import click
 
-from .. import auth, migrations
+from .. import accounts, migrations
 from ..db import database
 from ..fields import LOCAL_TYPES, field_type
-from ..forms import PERM_NAME
+from ..fields import PERM_NAME
 from ..items import create_item, update_item
 from ..models import ROLES, STATUSES, Field, Item, Tracker, User
 from . import emit, fail, tikisync
@@ -34,8 +34,8 @@ def user():
 def user_add(username, role, password):
     """Create an account."""
     try:
-        auth.create_user(username, role, password)
-    except auth.AuthError as exc:
+        accounts.create_user(username, role, password)
+    except accounts.AuthError as exc:
         fail(str(exc))
     click.echo(f"user {username} added as {role}")
 
@@ -48,10 +48,10 @@ def user_ensure_admin():
     password = secrets.token_urlsafe(12)
     name = "admin"
     if User.select().where(User.username == name).exists():
-        User.update(role="admin", active=True, password_hash=auth.hash_password(password)).where(
+        User.update(role="admin", active=True, password_hash=accounts.hash_password(password)).where(
             User.username == name).execute()
     else:
-        auth.create_user(name, "admin", password)
+        accounts.create_user(name, "admin", password)
     click.echo("=" * 60)
     click.echo(f"  First run: sign in as {name} with password  {password}")
     click.echo("  (shown once; change it under Users)")
@@ -71,7 +71,7 @@ def token_add(username, label):
     owner = User.get_or_none(User.username == username)
     if owner is None:
         fail(f"no user {username!r}; create it with `tikisync user add`")
-    click.echo(auth.create_token(owner, label))
+    click.echo(accounts.create_token(owner, label))
 
 
 @tikisync.group("tracker")

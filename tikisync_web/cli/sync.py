@@ -7,7 +7,8 @@ import threading
 import click
 from flask import current_app
 
-from .. import credentials, jobs, settings, tasks
+from .. import credentials, jobs, settings
+from ..jobs import handlers
 from ..db import database
 from ..models import Item, Tracker
 from ..remote.errors import RemoteError
@@ -44,7 +45,7 @@ def _master_of(tracker_id):
     _require_sync()
     tracker = _clone_tracker(tracker_id)
     try:
-        with tasks.client_for_tracker(tracker, _context()) as client:
+        with handlers.client_for_tracker(tracker, _context()) as client:
             yield tracker, client
     except RemoteError as exc:
         fail(str(exc))
@@ -58,7 +59,7 @@ def _master_of(tracker_id):
 def clone(url, remote_tracker_id, dry_run, as_json):
     """Clone remote tracker REMOTE_TRACKER_ID of the master at URL (fields only; then reload)."""
     _require_sync()
-    config = tasks.remote_config(_context())
+    config = handlers.remote_config(_context())
     try:
         with credentials.client_for(url, config=config) as client:
             plan = clone_mod.plan_clone(client, remote_tracker_id)
@@ -207,7 +208,7 @@ def reload(tracker_id, as_json):
     if as_json:
         emit(counts)
     else:
-        click.echo(tasks._reload_summary(counts))
+        click.echo(handlers._reload_summary(counts))
 
 
 @tikisync.command("status")

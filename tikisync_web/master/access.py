@@ -10,7 +10,7 @@ from collections import OrderedDict
 
 from flask import request
 
-from .. import auth
+from .. import accounts
 from ..models import User
 from .errors import denied, unauthorized
 
@@ -30,7 +30,7 @@ def identify(generation):
     scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
     scheme = scheme.lower()
     if scheme == "bearer":
-        user = auth.user_for_token(credentials.strip())
+        user = accounts.user_for_token(credentials.strip())
         if user is None:
             raise unauthorized("Invalid or revoked API token", "Bearer")
         return user
@@ -57,7 +57,7 @@ def _check_basic(username, password):
         if user is not None and user.active and user.username == username \
                 and user.password_hash == cached[1]:
             return user
-    user = auth.authenticate(username, password)
+    user = accounts.authenticate(username, password)
     if user is not None:
         with _lock:
             _verified[key] = (user.id, user.password_hash, now + _VERIFIED_TTL)

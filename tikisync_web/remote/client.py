@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from ..fields import normalize_raw
 from . import errors as e
 from . import exportfmt, shapes
-from .auth import normalize_base
+from .urls import normalize_base
 from .idset import IdSet
 from .paging import page_lists
 from .transport import Transport

@@ -22,7 +22,7 @@ import urllib3.exceptions as u3
 from requests.cookies import RequestsCookieJar, extract_cookies_to_jar, get_cookie_header
 
 from . import errors as e
-from .auth import UrlError, locate
+from .urls import UrlError, locate
 
 log = logging.getLogger("tikisync_web.remote")
 

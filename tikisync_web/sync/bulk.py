@@ -16,18 +16,6 @@ import peewee as pw
 from ..db import database
 
 
-def write_transaction():
-    """database.atomic(), taking SQLite's write lock at BEGIN (BEGIN IMMEDIATE).
-
-    A deferred transaction that reads first and writes later fails at once with "database is
-    locked" (SQLITE_BUSY_SNAPSHOT, no busy wait) when another connection commits in between,
-    e.g. the job's progress reporter; taking the lock first waits for it instead.
-    """
-    if isinstance(database.obj, pw.SqliteDatabase) and database.transaction_depth() == 0:
-        return database.atomic("IMMEDIATE")
-    return database.atomic()
-
-
 @contextmanager
 def small_cache(kib=4000):
     """On SQLite, a page cache of `kib` KiB for this connection while a bulk job streams

@@ -11,7 +11,7 @@ import orjson
 
 from ..fields import field_type, normalize_raw
 from ..items import SEARCH_TEXT_MAX
-from .values import content_hash
+from ..values import content_hash
 
 _sha1 = hashlib.sha1
 _dumps, _SORTED = orjson.dumps, orjson.OPT_SORT_KEYS

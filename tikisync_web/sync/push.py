@@ -16,6 +16,7 @@ import time
 
 
 from .. import audit
+from ..db import write_transaction
 from ..items import next_modified
 from ..models import Baseline, Item, PushIntent
 from ..remote import errors as remote_errors
@@ -23,7 +24,7 @@ from . import bulk
 from .push_edits import EditPush, _payload_hash
 from .incoming import project, synced_perms
 from .status import MARGIN, classify, perms_of, verdicts_for
-from .values import STATUS, canonical, content_hash, get
+from ..values import STATUS, canonical, content_hash, get
 
 LOST_REPLY = (remote_errors.Timeout, remote_errors.ConnectionFailed, remote_errors.NotJson,
               remote_errors.ServerError)
@@ -188,7 +189,7 @@ class Pusher(EditPush):
         status = remote.get("status") or item.status
         mismatch = [p for p, v in intent.payload.get("fields", {}).items()
                     if get(theirs, p) != get({"v": v}, "v")]
-        with bulk.write_transaction():  # reads first: take SQLite's write lock at once
+        with write_transaction():  # reads first: take SQLite's write lock at once
             # A reload may already have copied the remote item here: the copy goes.
             copy = Item.get_or_none(Item.tracker == self.tracker, Item.remote_id == remote_id)
             if copy is not None and copy.id != item.id:

@@ -15,12 +15,13 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ..db import write_transaction
 from ..items import next_modified
 from ..models import AuditEvent, Baseline, Item, ItemHistory, PushIntent
 from ..remote import errors as remote_errors
 from . import bulk
 from .incoming import project
-from .values import STATUS, canonical, content_hash, get
+from ..values import STATUS, canonical, content_hash, get
 
 
 def _payload_hash(status, fields):
@@ -228,7 +229,7 @@ class _Outcomes:
                                    None if new is None else str(new)))
 
     def write(self, pusher):
-        with bulk.write_transaction():
+        with write_transaction():
             bulk.update_rows(Item, ["values", "status", "hash", "modified", "base_hash",
                                     "remote_modified"], self.items)
             bulk.update_rows(Baseline, ["values", "status", "hash", "theirs", "theirs_status",

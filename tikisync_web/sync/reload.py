@@ -21,14 +21,14 @@ from contextlib import closing
 import peewee as pw
 
 from .. import audit
-from ..items import next_modified, search_text
+from ..db import write_transaction
+from ..items import materialize, next_modified, search_text
 from ..models import STATUSES, Baseline, Item, Tracker
 from ..remote.idset import IdSet
 from . import bulk
-from .baseline import materialize
 from .incoming import digest, project, searchable, stored_text, synced_perms
 from .schema import drift
-from .values import STATUS, content_hash, three_way
+from ..values import STATUS, content_hash, three_way
 
 BATCH = 1000
 PAGE_SIZE = 2000
@@ -250,7 +250,7 @@ def reload(tracker, client, progress=None, username="", batch=BATCH, page_size=P
     progress.total(total or 0, "Downloading items")
     stamp = int(time.time())
     work = _Reload(tracker, synced, username, stamp)
-    with bulk.small_cache(), bulk.write_transaction():
+    with bulk.small_cache(), write_transaction():
         # The client's threads fetch the next AHEAD pages while a page is stored here, and
         # each item comes once (W9): the client drops ids already in work.seen.
         pages = client.iter_item_pages(rid, page_size=page_size, ahead=AHEAD, seen=work.seen)

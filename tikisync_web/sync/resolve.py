@@ -8,9 +8,9 @@ from .. import audit
 from ..db import database
 from ..items import next_modified
 from ..models import Baseline, Item, ItemHistory
-from .baseline import materialize
+from ..items import materialize
 from .status import perms_of, verdicts_for
-from .values import STATUS, content_hash, get
+from ..values import STATUS, content_hash, get
 
 
 class ResolveError(ValueError):

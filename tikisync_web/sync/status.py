@@ -13,9 +13,9 @@ from ..db import database
 from ..models import Baseline, Item
 from ..remote import exportfmt
 from . import bulk
-from .baseline import materialize
+from ..items import materialize
 from .incoming import prefetch, project, synced_perms
-from .values import STATUS, content_hash, three_way
+from ..values import STATUS, content_hash, three_way
 
 MARGIN = 120  # seconds taken off the master's clock: requests in flight, clocks in seconds
 
@@ -40,7 +40,7 @@ def classify(tracker):
                                                      Item.remote_id.is_null())
            .order_by(Item.id).tuples()]
     # Only items changed here (hash != base_hash), or where the master moved, are looked at;
-    # every such item has its Baseline row (sync/baseline.py).
+    # every such item has its Baseline row (items.materialize).
     query = (Item.select(Item.id, Item.values, Item.status, Item.hash, Item.base_hash, Baseline)
              .join(Baseline)
              .where(Item.tracker == tracker,

@@ -1,6 +1,6 @@
-"""The UI: one blueprint, routes split by concern."""
-from . import (admin, auth, clone, credentials, dashboard, fields, items, jobs,  # noqa: F401
-               resolve, sync, trackers)  # importing registers the routes
+"""The UI: one blueprint, routes split by page."""
+from . import (admin, clone, credentials, dashboard, drift, fields, items, jobs,  # noqa: F401
+               login, resolve, sync_tab, trackers)  # importing registers the routes
 from .blueprint import bp
 
 

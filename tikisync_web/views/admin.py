@@ -1,8 +1,9 @@
 """Admin pages: users, API tokens, settings."""
 from flask import redirect, render_template, request, url_for
 
-from .. import audit, auth, settings
-from ..forms import ConfirmForm, SettingsForm, TokenForm, UserEditForm, UserForm, options_of
+from .. import accounts, audit, settings
+from ..forms.accounts import SettingsForm, TokenForm, UserEditForm, UserForm
+from ..forms.common import ConfirmForm, options_of
 from ..models import ApiToken, User
 from .blueprint import bp, get_or_404, notify
 from .common import current_user, require
@@ -27,8 +28,8 @@ def user_create():
     form = UserForm()
     if form.validate_on_submit():
         try:
-            user = auth.create_user(form.username.data, form.role.data, form.password.data)
-        except auth.AuthError as exc:
+            user = accounts.create_user(form.username.data, form.role.data, form.password.data)
+        except accounts.AuthError as exc:
             form.username.errors = [str(exc)[:1].upper() + str(exc)[1:] + "."]
         else:
             audit.record("user.create", current_user().username, user=user.username, role=user.role)
@@ -50,7 +51,7 @@ def user_edit(user_id):
         else:
             changes = {"role": form.role.data, "active": form.active.data}
             if form.password.data:
-                changes["password_hash"] = auth.hash_password(form.password.data)
+                changes["password_hash"] = accounts.hash_password(form.password.data)
             User.update(**changes).where(User.id == user.id).execute()
             audit.record("user.update", me.username, user=user.username, role=form.role.data,
                          active=form.active.data, password=bool(form.password.data))
@@ -88,7 +89,7 @@ def token_create():
     form = _token_form()
     if form.validate_on_submit():
         user = User.get(User.username == form.username.data)
-        token = auth.create_token(user, form.label.data)
+        token = accounts.create_token(user, form.label.data)
         audit.record("token.create", current_user().username, user=user.username,
                      label=form.label.data or "")
         return _tokens_page(_token_form(), new_token=token)

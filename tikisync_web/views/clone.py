@@ -7,16 +7,14 @@ from werkzeug.datastructures import MultiDict
 
 from .. import credentials as creds
 from .. import settings
-from ..clone_forms import AdoptForm, CreateForm, SourceForm
+from ..forms.clone import CreateForm, SourceForm
 from ..models import AuditEvent, Tracker
-from ..remote import auth as rauth
+from ..remote import urls
 from ..remote.errors import OutboundRefused, RemoteError
 from ..sync import clone as clone_mod
-from ..sync import schema
-from .blueprint import bp, get_or_404, notify
+from .blueprint import bp, get_or_404
 from .common import current_user, is_fragment_request, render_page, require
 from .remote_problems import describe
-from .sync import sync_tracker
 
 WIZARD = "clone-wizard"  # the id of every step's root element, the one htmx swaps
 STEPS = {"source": "tikisync/_clone_source.html", "confirm": "tikisync/_clone_confirm.html",
@@ -52,8 +50,8 @@ def _base_url(form):
         form.url.errors = ["Type the master's URL, or pick a stored credential."]
         return None
     try:
-        return rauth.normalize_base(typed or cred.url)
-    except rauth.UrlError as exc:
+        return urls.normalize_base(typed or cred.url)
+    except urls.UrlError as exc:
         form.url.errors = [str(exc)[:1].upper() + str(exc)[1:] + "."]
         return None
 
@@ -210,61 +208,3 @@ def clone_done(tracker_id):
     if not tracker.is_clone:
         abort(404, f"“{tracker.name}” is a local tracker: it was not cloned.")
     return _done(tracker)
-
-
-# --- schema drift of a clone, and adopting new remote fields (beyond Tiki) --------------------
-
-def _client_for(tracker):
-    return creds.client_for(tracker.source_url, generation=tracker.protocol or None)
-
-
-def _drift_page(tracker, form=None, status=200, problem=None):
-    """The drift page, from one export_fields call to the tracker's master."""
-    result = None
-    if problem is None:
-        try:
-            with _client_for(tracker) as client:
-                text, _ = client.export_fields(tracker.remote_tracker_id)
-            result = schema.drift(tracker, text)
-        except RemoteError as exc:
-            problem = describe(exc, tracker.source_url, creds.match(tracker.source_url))
-    form = (form or AdoptForm(formdata=None)).fill_added(result["added"] if result else [])
-    return render_page("tikisync/drift.html", status=status, tracker=tracker, drift=result,
-                       problem=problem, form=form)
-
-
-@bp.route("/trackers/<int:tracker_id>/drift", endpoint="tracker_drift")
-@require("admin")
-def tracker_drift(tracker_id):
-    """The master's fields now, compared with those adopted: added, removed, retyped."""
-    return _drift_page(sync_tracker(tracker_id))
-
-
-@bp.route("/trackers/<int:tracker_id>/drift", methods=["POST"], endpoint="tracker_adopt")
-@require("admin")
-def tracker_adopt(tracker_id):
-    """Add the chosen new remote fields to the clone, with the clone's field policy."""
-    tracker = sync_tracker(tracker_id)
-    form = AdoptForm()
-    perms = [p for p in (form.perm.data or []) if p]
-    if not form.validate() or not perms:
-        form.perm.errors = list(form.perm.errors or []) + ["Choose at least one field to add."]
-        return _drift_page(tracker, form, 422)
-    try:
-        with _client_for(tracker) as client:
-            plans = schema.adopt_fields(tracker, client, perms,
-                                           username=current_user().username)
-    except RemoteError as exc:
-        return _drift_page(tracker, form, problem=describe(
-            exc, tracker.source_url, creds.match(tracker.source_url)))
-    made = [p for p in plans if p.action != "skipped"]
-    if made:
-        notify("Added: " + "; ".join(
-            f"“{p.name}” ({p.perm}){', ' + p.reason if p.reason else ''}" for p in made) + ".",
-            "success")
-    for p in plans:
-        if p.action == "skipped":
-            notify(f"“{p.name}” ({p.perm}) was not added: {p.reason}.", "warning")
-    if not plans:
-        notify("Nothing was added: those fields are no longer new on the master.", "warning")
-    return redirect(url_for("tikisync.fields", tracker_id=tracker.id), 303)

@@ -4,7 +4,8 @@ from flask import redirect, render_template, request, url_for
 
 from .. import audit
 from ..db import database
-from ..forms import ConfirmForm, FieldForm, derive_perm_name
+from ..forms.common import ConfirmForm
+from ..forms.trackers import FieldForm, derive_perm_name
 from ..models import Field, Item, Tracker
 from .blueprint import bp, get_or_404, notify
 from .common import current_user, render_page, require

@@ -2,7 +2,7 @@
 from flask import abort, redirect, render_template, request, url_for
 
 from .. import jobs
-from ..forms import ConfirmForm
+from ..forms.common import ConfirmForm
 from ..models import Baseline, Item, ItemHistory
 from ..sync import push as push_mod
 from ..sync import resolve as resolve_mod
@@ -10,7 +10,7 @@ from ..sync import status as status_mod
 from .blueprint import bp, get_or_404, notify
 from .common import current_user, require
 from .jobs import start_job
-from .sync import remote_item_url, sync_tracker
+from .sync_tab import remote_item_url, sync_tracker
 
 
 def _synced_item(item_id):

@@ -2,7 +2,8 @@
 from flask import redirect, render_template, request, url_for
 
 from .. import audit
-from ..forms import ConfirmForm, TrackerForm
+from ..forms.common import ConfirmForm
+from ..forms.trackers import TrackerForm
 from ..models import Item, Tracker, now
 from .blueprint import bp, get_or_404, notify
 from .common import current_user, require

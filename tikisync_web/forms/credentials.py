@@ -3,8 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import Length
 
-from .credentials import GENERATIONS, METHODS
-from .forms import options_of
+from ..credentials import GENERATIONS, METHODS
+from .common import options_of
 
 
 class CredentialForm(FlaskForm):

@@ -8,7 +8,7 @@ items (item hash != baseline hash) without loading any values.
 import hashlib
 import json
 
-from ..fields import normalize_raw
+from .fields import normalize_raw
 
 STATUS = "status"  # the item status takes part in comparisons like a field
 

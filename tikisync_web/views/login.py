@@ -3,8 +3,8 @@ import time
 
 from flask import redirect, render_template, request, url_for
 
-from .. import auth
-from ..forms import LoginForm
+from .. import accounts
+from ..forms.accounts import LoginForm
 from ..models import User
 from .blueprint import bp, notify
 from .common import current_user, login, logout, safe_next
@@ -17,7 +17,7 @@ def login_page():
     if current_user() is not None and request.method == "GET":
         return redirect(url_for("tikisync.dashboard"))
     if form.validate_on_submit():
-        user = auth.authenticate(form.username.data, form.password.data)
+        user = accounts.authenticate(form.username.data, form.password.data)
         if user is not None:
             login(user)
             User.update(last_login=int(time.time())).where(User.id == user.id).execute()

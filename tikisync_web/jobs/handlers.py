@@ -1,17 +1,18 @@
-"""Job handlers: the glue between jobs.py (runners, progress) and sync/ (the work itself).
+"""Job handlers: the glue between the runner (claims, progress) and sync/ (the work itself).
 
-Handlers receive the job, its progress and a plain config dict (jobs.context_from), build a
+Handlers receive the job, its progress and a plain config dict (runner.context_from), build a
 client for the tracker's master through credentials.client_for, and return the result shown
 on the job page and printed by the CLI.
 """
 import functools
 from types import SimpleNamespace
 
-from . import credentials, jobs, settings
-from .models import Tracker
-from .remote.errors import RemoteError
-from .sync import push, reload, schema, status
-from .sync.reload import ReloadError
+from .. import credentials, settings
+from . import runner
+from ..models import Tracker
+from ..remote.errors import RemoteError
+from ..sync import push, reload, schema, status
+from ..sync.reload import ReloadError
 
 
 def remote_config(context):
@@ -21,7 +22,7 @@ def remote_config(context):
 
 def client_for_tracker(tracker, context):
     if not tracker.is_clone:
-        raise jobs.JobFailed(f"tracker {tracker.id} is local: it has no master")
+        raise runner.JobFailed(f"tracker {tracker.id} is local: it has no master")
     return credentials.client_for(tracker.source_url, config=remote_config(context),
                                   generation=tracker.protocol or None)
 
@@ -35,23 +36,23 @@ def expected_failures(handler):
         try:
             return handler(job, progress, context)
         except (RemoteError, ReloadError) as exc:
-            raise jobs.JobFailed(str(exc)) from exc
+            raise runner.JobFailed(str(exc)) from exc
 
     return run
 
 
 def _tracker(job):
     if job.tracker_id is None:
-        raise jobs.JobFailed("the job names no tracker")
+        raise runner.JobFailed("the job names no tracker")
     tracker = Tracker.get_or_none(Tracker.id == job.tracker_id)
     if tracker is None:
-        raise jobs.JobFailed(f"tracker {job.tracker_id} no longer exists")
+        raise runner.JobFailed(f"tracker {job.tracker_id} no longer exists")
     if not settings.sync_enabled():
-        raise jobs.JobFailed(settings.SYNC_DISABLED_MESSAGE)
+        raise runner.JobFailed(settings.SYNC_DISABLED_MESSAGE)
     return tracker
 
 
-@jobs.handler("reload")
+@runner.handler("reload")
 @expected_failures
 def reload_job(job, progress, context):
     tracker = _tracker(job)
@@ -71,7 +72,7 @@ def _reload_summary(counts):
     return ", ".join(parts)
 
 
-@jobs.handler("push")
+@runner.handler("push")
 @expected_failures
 def push_job(job, progress, context):
     tracker = _tracker(job)
@@ -86,7 +87,7 @@ def push_job(job, progress, context):
     return result
 
 
-@jobs.handler("check")
+@runner.handler("check")
 @expected_failures
 def check_job(job, progress, context):
     tracker = _tracker(job)
@@ -97,7 +98,7 @@ def check_job(job, progress, context):
     return counts
 
 
-@jobs.handler("meta")
+@runner.handler("meta")
 @expected_failures
 def meta_job(job, progress, context):
     tracker = _tracker(job)

@@ -21,8 +21,8 @@ import traceback
 
 import peewee as pw
 
-from .db import database
-from .models import Job
+from ..db import database
+from ..models import Job
 
 log = logging.getLogger(__name__)
 HANDLERS = {}

@@ -5,7 +5,7 @@ from wtforms import HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .forms import options_of
+from .common import options_of
 
 
 class SourceForm(FlaskForm):
