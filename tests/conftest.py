@@ -9,9 +9,7 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
 from tests import databases
-from tikisync_web import accounts
-from tikisync_web import create_app
-from tikisync_web import jobs
+from tikisync_web import accounts, create_app, jobs
 from tikisync_web.db import database
 
 PASSWORD = "correct horse battery"

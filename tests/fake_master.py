@@ -40,8 +40,14 @@ from http.server import ThreadingHTTPServer
 
 import pytest
 
-from tests.fake_master_http import ApiError, LoseReply, handler_for
-from tests.fake_master_http import Recorded, php_params, self_signed_cert
+from tests.fake_master_http import (
+    ApiError,
+    LoseReply,
+    Recorded,
+    handler_for,
+    php_params,
+    self_signed_cert,
+)
 
 __all__ = ["FakeMaster", "Settings", "Recorded", "php_params", "self_signed_cert", "USER",
            "PASSWORD", "TOKEN", "fake_master", "make_master"]

@@ -3,8 +3,7 @@ signing in and out."""
 import pytest
 
 from tests.conftest import PASSWORD, soup, url
-from tikisync_web import accounts
-from tikisync_web import settings
+from tikisync_web import accounts, settings
 from tikisync_web.db import database
 from tikisync_web.models import ApiToken, Setting, User
 

@@ -11,8 +11,7 @@ import pytest
 
 from tests import seed
 from tests.conftest import PASSWORD, soup, url
-from tikisync_web import accounts
-from tikisync_web import migrations
+from tikisync_web import accounts, migrations
 from tikisync_web.db import database
 from tikisync_web.models import ALL_MODELS, ApiToken, Field, Item, Tracker, User
 

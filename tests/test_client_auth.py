@@ -6,8 +6,8 @@ import pytest
 from tests.fake_master import PASSWORD, TOKEN, USER
 from tikisync_web.remote import errors
 from tikisync_web.remote.auth import BasicAuth, BearerAuth, HeaderAuth, SessionAuth
-from tikisync_web.remote.urls import OriginPolicy, UrlError, covers, locate, normalize_base
 from tikisync_web.remote.client import TikiClient
+from tikisync_web.remote.urls import OriginPolicy, UrlError, covers, locate, normalize_base
 
 
 def basic(url, **kw):

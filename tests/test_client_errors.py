@@ -7,8 +7,8 @@ from tests.fake_master import USER, self_signed_cert
 from tests.test_client import api_requests, make_client
 from tikisync_web.remote import errors
 from tikisync_web.remote.auth import BasicAuth
-from tikisync_web.remote.urls import OriginPolicy
 from tikisync_web.remote.client import TikiClient
+from tikisync_web.remote.urls import OriginPolicy
 
 
 @pytest.fixture(params=["A", "B"])

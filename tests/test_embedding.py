@@ -12,8 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from tests import seed
 from tests.conftest import PASSWORD, Auth, Client, soup
-from tikisync_web import TikiSync
-from tikisync_web import accounts
+from tikisync_web import TikiSync, accounts
 from tikisync_web.db import database
 from tikisync_web.models import Field, Tracker
 

@@ -1,7 +1,7 @@
 """Items over HTTP: a widget and validation per field type, values stored raw (Tiki encoding)
 and shown as people read them, invalid input re-rendered with nothing saved, edit, delete,
 and the item list's pages, sorting, status filter and search without JavaScript."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -22,7 +22,7 @@ def editor(auth):
 
 
 def unix(day, time="00:00"):
-    moment = datetime.strptime(f"{day} {time}", "%Y-%m-%d %H:%M").replace(tzinfo=timezone.utc)
+    moment = datetime.strptime(f"{day} {time}", "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
     return str(int(moment.timestamp()))
 
 

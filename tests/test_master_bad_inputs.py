@@ -5,8 +5,16 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.conftest import url
-from tests.test_master_support import (ACCEPT, FORM, add_items, basic, bearer,  # noqa: F401
-                                       make_demo, master, snapshot)
+from tests.test_master_support import (  # noqa: F401
+    ACCEPT,
+    FORM,
+    add_items,
+    basic,
+    bearer,
+    make_demo,
+    master,
+    snapshot,
+)
 from tikisync_web.fields import MAX_VALUE_LENGTH
 from tikisync_web.master.blueprint import MAX_BODY
 

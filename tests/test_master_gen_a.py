@@ -4,8 +4,15 @@ import json
 
 from playhouse.test_utils import count_queries
 
-from tests.test_master_support import (DEMO_FIELDS, MULTILINE, TikiA, add_items,  # noqa: F401
-                                       basic, make_demo, master)
+from tests.test_master_support import (  # noqa: F401
+    DEMO_FIELDS,
+    MULTILINE,
+    TikiA,
+    add_items,
+    basic,
+    make_demo,
+    master,
+)
 from tests.tiki_readraw import read_raw
 from tikisync_web.db import database
 from tikisync_web.models import AuditEvent, Item

@@ -3,8 +3,7 @@ from flask import Flask
 
 from tests.conftest import PASSWORD, url
 from tests.test_master_support import TikiA, TikiB, basic, bearer, make_demo
-from tikisync_web import TikiSync
-from tikisync_web import accounts
+from tikisync_web import TikiSync, accounts
 from tikisync_web.db import database
 
 

@@ -1,9 +1,8 @@
 """Versioned migrations: an old database upgrades in place with its data, `init` is idempotent,
 and a new database starts at the latest version with the same schema an upgrade reaches."""
 from tests.conftest import PASSWORD, make_app, soup, url
-from tikisync_web import accounts
+from tikisync_web import accounts, migrations
 from tikisync_web import db as tdb
-from tikisync_web import migrations
 from tikisync_web import models as m
 from tikisync_web.db import database
 

@@ -9,7 +9,6 @@ from tikisync_web.sync import reload as reload_mod
 from tikisync_web.sync import status as status_mod
 
 
-
 @pytest.fixture
 def clone_of(app, db, fake_master):
     connect(app, fake_master)

@@ -7,7 +7,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-
 from bs4 import BeautifulSoup
 
 from tests.instances import module_instances  # noqa: F401  (a fixture)

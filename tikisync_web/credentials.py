@@ -19,8 +19,7 @@ from .models import AllowedOrigin, Credential, now
 from .remote import auth as rauth
 from .remote import urls
 from .remote.client import TikiClient
-from .remote.errors import (ConnectionFailed, OutboundRefused, RemoteError, Timeout,
-                            TlsError)
+from .remote.errors import ConnectionFailed, OutboundRefused, RemoteError, Timeout, TlsError
 
 METHODS = {
     "basic": "HTTP Basic (user name and password)",

@@ -8,7 +8,7 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 MAX_VALUE_LENGTH = 65535
 # A permName: what Tiki allows, and safe as a form field name, a JSON key and a CLI key.
@@ -177,7 +177,7 @@ def parse_date(text):
     for fmt in ("%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
                 "%Y-%m-%d %H:%M:%S"):
         try:
-            moment = datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
+            moment = datetime.strptime(text, fmt).replace(tzinfo=UTC)
         except ValueError:
             continue
         return int(moment.timestamp())
@@ -188,7 +188,7 @@ def format_date(raw, with_time=True):
     if raw in ("", None):
         return ""
     try:
-        moment = datetime.fromtimestamp(int(raw), tz=timezone.utc)
+        moment = datetime.fromtimestamp(int(raw), tz=UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         return str(raw)
     return moment.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")

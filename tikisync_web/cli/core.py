@@ -3,15 +3,14 @@ import json
 import secrets
 
 import click
+import peewee as pw
 
 from .. import accounts, migrations
 from ..db import database
-from ..fields import LOCAL_TYPES, field_type
-from ..fields import PERM_NAME
+from ..fields import LOCAL_TYPES, PERM_NAME, field_type
 from ..items import create_item, update_item
 from ..models import ROLES, STATUSES, Field, Item, Tracker, User
 from . import emit, fail, tikisync
-import peewee as pw
 
 
 @tikisync.command("init")

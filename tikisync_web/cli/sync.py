@@ -8,14 +8,14 @@ import click
 from flask import current_app
 
 from .. import credentials, jobs, settings
-from ..jobs import handlers
 from ..db import database
+from ..jobs import handlers
 from ..models import Item, Tracker
 from ..remote.errors import RemoteError
 from ..sync import clone as clone_mod
-from ..sync import schema
 from ..sync import push as push_mod
 from ..sync import resolve as resolve_mod
+from ..sync import schema
 from ..sync import status as status_mod
 from . import emit, fail, tikisync
 

@@ -5,9 +5,26 @@ worker` processes); `handlers` are the jobs themselves, glue between the runner 
 Importing this package registers the handlers.
 """
 from . import handlers  # noqa: F401  (registers the job handlers)
-from .runner import (HANDLERS, LIVE, JobBusy, JobFailed, active_for, claim, claim_next,
-                     configure, context_from, enqueue, handler, reap_stale, run, snapshot, start,
-                     wait_for_threads, work, worker_name)
+from .runner import (
+                     HANDLERS,
+                     LIVE,
+                     JobBusy,
+                     JobFailed,
+                     active_for,
+                     claim,
+                     claim_next,
+                     configure,
+                     context_from,
+                     enqueue,
+                     handler,
+                     reap_stale,
+                     run,
+                     snapshot,
+                     start,
+                     wait_for_threads,
+                     work,
+                     worker_name,
+)
 
 __all__ = [
     "HANDLERS", "LIVE", "JobBusy", "JobFailed", "active_for", "claim", "claim_next",

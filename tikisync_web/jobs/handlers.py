@@ -8,11 +8,11 @@ import functools
 from types import SimpleNamespace
 
 from .. import credentials, settings
-from . import runner
 from ..models import Tracker
 from ..remote.errors import RemoteError
 from ..sync import push, reload, schema, status
 from ..sync.reload import ReloadError
+from . import runner
 
 
 def remote_config(context):

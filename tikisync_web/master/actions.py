@@ -1,7 +1,7 @@
 """What we serve: Gen A's controller/action pairs and Gen B's route table (§2), one handler each."""
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from . import directory, tracker_items, trackers
 from .errors import not_allowed, not_found

@@ -57,7 +57,7 @@ class BasicAuth(CredentialAuth):
     def __init__(self, url, username, password, **kw):
         super().__init__(url, **kw)
         self.username, self._password = username or "", password or ""
-        pair = f"{self.username}:{self._password}".encode("utf-8")
+        pair = f"{self.username}:{self._password}".encode()
         self._value = "Basic " + base64.b64encode(pair).decode("ascii")
 
     def apply(self, headers, url, transport):

@@ -12,10 +12,10 @@ from urllib.parse import urlencode
 from ..fields import normalize_raw
 from . import errors as e
 from . import exportfmt, shapes
-from .urls import normalize_base
 from .idset import IdSet
 from .paging import page_lists
 from .transport import Transport
+from .urls import normalize_base
 
 GENERATIONS = ("auto", "A", "B")
 MAX_ID_FILTER = 200  # ids sent as a filter; beyond this only the client filters (URL length)

@@ -14,7 +14,8 @@ filter the 5th); item-link labels are plain text (Tiki keeps the rendered HTML, 
 import html
 import json
 import re
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 
 from .. import audit
 from ..db import database

@@ -14,17 +14,15 @@ Edits are sent by push_edits.EditPush, in batches of EDIT_BATCH (see there).
 import threading
 import time
 
-
 from .. import audit
 from ..db import write_transaction
 from ..items import next_modified
 from ..models import Baseline, Item, PushIntent
 from ..remote import errors as remote_errors
-from . import bulk
-from .push_edits import EditPush, _payload_hash
-from .incoming import project, synced_perms
-from .status import MARGIN, classify, perms_of, verdicts_for
 from ..values import STATUS, canonical, content_hash, get
+from .incoming import project, synced_perms
+from .push_edits import EditPush, _payload_hash
+from .status import MARGIN, classify, perms_of, verdicts_for
 
 LOST_REPLY = (remote_errors.Timeout, remote_errors.ConnectionFailed, remote_errors.NotJson,
               remote_errors.ServerError)

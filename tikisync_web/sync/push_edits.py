@@ -19,9 +19,9 @@ from ..db import write_transaction
 from ..items import next_modified
 from ..models import AuditEvent, Baseline, Item, ItemHistory, PushIntent
 from ..remote import errors as remote_errors
+from ..values import STATUS, canonical, content_hash, get
 from . import bulk
 from .incoming import project
-from ..values import STATUS, canonical, content_hash, get
 
 
 def _payload_hash(status, fields):

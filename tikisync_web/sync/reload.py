@@ -25,10 +25,10 @@ from ..db import write_transaction
 from ..items import materialize, next_modified, search_text
 from ..models import STATUSES, Baseline, Item, Tracker
 from ..remote.idset import IdSet
+from ..values import STATUS, content_hash, three_way
 from . import bulk
 from .incoming import digest, project, searchable, stored_text, synced_perms
 from .schema import drift
-from ..values import STATUS, content_hash, three_way
 
 BATCH = 1000
 PAGE_SIZE = 2000

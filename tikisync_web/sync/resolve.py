@@ -6,11 +6,10 @@ item equal to the master's; keeping mine everywhere is "overwrite the master".
 """
 from .. import audit
 from ..db import database
-from ..items import next_modified
+from ..items import materialize, next_modified
 from ..models import Baseline, Item, ItemHistory
-from ..items import materialize
-from .status import perms_of, verdicts_for
 from ..values import STATUS, content_hash, get
+from .status import perms_of, verdicts_for
 
 
 class ResolveError(ValueError):

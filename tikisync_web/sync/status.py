@@ -5,17 +5,17 @@ only narrows which remote items to fetch (`modifiedSince`, minus a margin); what
 decided by comparing values with each item's baseline, field by field.
 """
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import peewee as pw
 
 from ..db import database
+from ..items import materialize
 from ..models import Baseline, Item
 from ..remote import exportfmt
-from . import bulk
-from ..items import materialize
-from .incoming import prefetch, project, synced_perms
 from ..values import STATUS, content_hash, three_way
+from . import bulk
+from .incoming import prefetch, project, synced_perms
 
 MARGIN = 120  # seconds taken off the master's clock: requests in flight, clocks in seconds
 
@@ -121,7 +121,7 @@ def check_remote(tracker, client, margin=MARGIN):
 def last_reload_iso(tracker):
     if not tracker.last_reload_at:
         return None
-    return datetime.fromtimestamp(tracker.last_reload_at, tz=timezone.utc).isoformat()
+    return datetime.fromtimestamp(tracker.last_reload_at, tz=UTC).isoformat()
 
 
 def status(tracker, client=None):

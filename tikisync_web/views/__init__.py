@@ -1,6 +1,18 @@
 """The UI: one blueprint, routes split by page."""
-from . import (admin, clone, credentials, dashboard, drift, fields, items, jobs,  # noqa: F401
-               login, resolve, sync_tab, trackers)  # importing registers the routes
+from . import (  # noqa: F401
+    admin,
+    clone,
+    credentials,
+    dashboard,
+    drift,
+    fields,
+    items,
+    jobs,
+    login,  # importing registers the routes
+    resolve,
+    sync_tab,
+    trackers,
+)
 from .blueprint import bp
 
 

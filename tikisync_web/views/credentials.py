@@ -3,8 +3,8 @@ from flask import redirect, render_template, request, url_for
 from flask_htmx import make_response as hx_make_response
 
 from .. import credentials as creds
-from ..forms.credentials import CredentialForm, OriginForm
 from ..forms.common import ConfirmForm
+from ..forms.credentials import CredentialForm, OriginForm
 from ..models import AllowedOrigin, Credential, Tracker
 from .blueprint import bp, get_or_404, notify
 from .common import current_user, is_fragment_request, require

@@ -11,6 +11,7 @@ from .common import current_user, render_page, require
 from .remote_problems import describe
 from .sync_tab import sync_tracker
 
+
 def _client_for(tracker):
     return creds.client_for(tracker.source_url, generation=tracker.protocol or None)
 

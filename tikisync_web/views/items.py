@@ -3,8 +3,13 @@ from flask import redirect, render_template, request, url_for
 
 from .. import items as svc
 from ..forms.common import ConfirmForm
-from ..forms.items import (attach_errors, form_to_submitted, item_form_class, raw_to_form,
-                           show_unknown_choices)
+from ..forms.items import (
+    attach_errors,
+    form_to_submitted,
+    item_form_class,
+    raw_to_form,
+    show_unknown_choices,
+)
 from ..models import STATUSES, Item, Tracker
 from .blueprint import bp, get_or_404, notify
 from .common import current_user, int_arg, page_size, render_page, require
