@@ -2,7 +2,7 @@
 command, child Python processes, and a production-like server (gunicorn) on loopback.
 
 Nothing here imports tests/ or pytest; the server launcher is a small copy of the idea in
-tests/instances.py. Every process started here runs in its own process group and is stopped
+tests/support/instances.py. Every process started here runs in its own process group and is stopped
 by `Site.stop()` / `cleanup()`, whatever happens.
 """
 import json

@@ -8,12 +8,12 @@ from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
-from tests import databases
+from tests.support import databases
 from tikisync_web import accounts, create_app, jobs
 from tikisync_web.db import database
 
 PASSWORD = "correct horse battery"
-pytest_plugins = ["tests.fake_master"]  # the fake Tiki master fixtures, for every test module
+pytest_plugins = ["tests.support.fake_master"]  # the fake Tiki master fixtures, for every test module
 
 
 class Client(FlaskClient):

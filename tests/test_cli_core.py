@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import seed
 from tests.conftest import PASSWORD, soup, url
+from tests.support import seed
 from tikisync_web import accounts, migrations
 from tikisync_web.db import database
 from tikisync_web.models import ALL_MODELS, ApiToken, Field, Item, Tracker, User

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from tests.fake_master import PASSWORD, TOKEN, USER
+from tests.support.fake_master import PASSWORD, TOKEN, USER
 from tikisync_web.models import AllowedOrigin, Credential
 
 

@@ -1,7 +1,7 @@
 """TikiClient against the fake master over real loopback HTTP: every call, both generations."""
 import pytest
 
-from tests.fake_master import PASSWORD, TOKEN, USER
+from tests.support.fake_master import PASSWORD, TOKEN, USER
 from tikisync_web.remote.auth import BasicAuth, BearerAuth, HeaderAuth
 from tikisync_web.remote.client import TikiClient, form_pairs
 

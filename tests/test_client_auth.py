@@ -3,7 +3,7 @@ import base64
 
 import pytest
 
-from tests.fake_master import PASSWORD, TOKEN, USER
+from tests.support.fake_master import PASSWORD, TOKEN, USER
 from tikisync_web.remote import errors
 from tikisync_web.remote.auth import BasicAuth, BearerAuth, HeaderAuth, SessionAuth
 from tikisync_web.remote.client import TikiClient

@@ -3,7 +3,7 @@ import socket
 
 import pytest
 
-from tests.fake_master import USER, self_signed_cert
+from tests.support.fake_master import USER, self_signed_cert
 from tests.test_client import api_requests, make_client
 from tikisync_web.remote import errors
 from tikisync_web.remote.auth import BasicAuth

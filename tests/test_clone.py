@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import url
-from tests.fake_master_http import ApiError
-from tests.sync_helpers import client as remote_client
-from tests.sync_helpers import connect
+from tests.support.fake_master_http import ApiError
+from tests.support.sync import client as remote_client
+from tests.support.sync import connect
 from tikisync_web import fields as ft
 from tikisync_web.models import AuditEvent, Field, Job, Tracker
 from tikisync_web.sync import clone, schema

@@ -7,10 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests import fake_master as fm
-from tests.clone_helpers import LIMITED, LIMITED_PASSWORD, hidden_inputs, tiki9_master
 from tests.conftest import soup, url
-from tests.sync_helpers import config
+from tests.support import fake_master as fm
+from tests.support.clone import LIMITED, LIMITED_PASSWORD, hidden_inputs, tiki9_master
+from tests.support.sync import config
 from tikisync_web import credentials as creds
 from tikisync_web import settings
 from tikisync_web.models import Field, Tracker

@@ -2,7 +2,7 @@
 client_for and the credential test, against the database and the fake master."""
 import pytest
 
-from tests.fake_master import PASSWORD, TOKEN, USER
+from tests.support.fake_master import PASSWORD, TOKEN, USER
 from tikisync_web import credentials as creds
 from tikisync_web import crypto
 from tikisync_web.models import AuditEvent, Credential

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from tests.conftest import url
-from tests.fake_master import PASSWORD, TOKEN, USER
+from tests.support.fake_master import PASSWORD, TOKEN, USER
 from tikisync_web import credentials as creds
 from tikisync_web.models import AuditEvent, Credential
 from tikisync_web.remote import errors

@@ -2,7 +2,7 @@
 import pytest
 
 from tests.conftest import soup, url
-from tests.fake_master import TOKEN, USER
+from tests.support.fake_master import TOKEN, USER
 from tikisync_web import credentials as creds
 from tikisync_web.models import AllowedOrigin, Credential
 

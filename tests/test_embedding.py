@@ -10,8 +10,8 @@ import pytest
 from flask import Flask, render_template_string, url_for
 from werkzeug.exceptions import HTTPException
 
-from tests import seed
 from tests.conftest import PASSWORD, Auth, Client, soup
+from tests.support import seed
 from tikisync_web import TikiSync, accounts
 from tikisync_web.db import database
 from tikisync_web.models import Field, Tracker

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests import seed
 from tests.conftest import soup, url
+from tests.support import seed
 from tikisync_web.db import database
 from tikisync_web.models import Field, Item
 

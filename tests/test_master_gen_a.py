@@ -4,6 +4,7 @@ import json
 
 from playhouse.test_utils import count_queries
 
+from tests.support.tiki_readraw import read_raw
 from tests.test_master_support import (  # noqa: F401
     DEMO_FIELDS,
     MULTILINE,
@@ -13,7 +14,6 @@ from tests.test_master_support import (  # noqa: F401
     make_demo,
     master,
 )
-from tests.tiki_readraw import read_raw
 from tikisync_web.db import database
 from tikisync_web.models import AuditEvent, Item
 

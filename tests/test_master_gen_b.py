@@ -3,8 +3,8 @@ GET reads and POST writes, plus the /api/... rewrite of the same routes."""
 import pytest
 
 from tests.conftest import PASSWORD, url
+from tests.support.tiki_readraw import read_raw
 from tests.test_master_support import ACCEPT, TikiB, basic, bearer, master  # noqa: F401
-from tests.tiki_readraw import read_raw
 from tikisync_web.db import database
 from tikisync_web.models import ApiToken, AuditEvent, Item
 

@@ -5,9 +5,9 @@ import os
 
 import pytest
 
+from tests.support.tiki_readraw import read_raw
 from tests.test_master_recorded import RECORDED
 from tests.test_master_support import TikiA, TikiB, add_items, basic, bearer, make_demo, master  # noqa: F401
-from tests.tiki_readraw import read_raw
 from tikisync_web.db import database
 from tikisync_web.models import User
 

@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.sync_helpers import client, connect, make_clone, tracker_state
+from tests.support.sync import client, connect, make_clone, tracker_state
 from tikisync_web import items as item_svc
 from tikisync_web.models import Item, Job
 from tikisync_web.sync import reload as reload_mod

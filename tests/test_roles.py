@@ -12,8 +12,8 @@ The master blueprint (`tikisync_master`) authenticates each request itself and i
 """
 import pytest
 
-from tests import seed
 from tests.conftest import Auth, Client, make_app, make_user, module_db_url, url
+from tests.support import seed
 from tikisync_web import accounts
 from tikisync_web.db import database
 from tikisync_web.models import ALL_MODELS, AllowedOrigin, Credential, Field, Job, Setting

@@ -3,8 +3,8 @@
 import pytest
 from playhouse.test_utils import count_queries
 
-from tests import seed
 from tests.conftest import Auth, make_app, make_user, module_db_url, soup, url
+from tests.support import seed
 from tikisync_web.db import database
 from tikisync_web.models import Item
 

@@ -1,7 +1,7 @@
 """Push, conflicts and resolution against the fake master over loopback HTTP."""
 import pytest
 
-from tests.sync_helpers import client, connect, make_clone
+from tests.support.sync import client, connect, make_clone
 from tikisync_web import items as item_svc
 from tikisync_web.models import Baseline, Item, ItemHistory, PushIntent
 from tikisync_web.sync import push as push_mod

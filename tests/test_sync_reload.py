@@ -1,7 +1,7 @@
 """Clone and reload against the fake master over loopback HTTP."""
 import pytest
 
-from tests.sync_helpers import client, connect, make_clone, tracker_state
+from tests.support.sync import client, connect, make_clone, tracker_state
 from tikisync_web import items as item_svc
 from tikisync_web.models import Baseline, Item
 from tikisync_web.remote import errors as remote_errors

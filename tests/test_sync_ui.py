@@ -2,7 +2,7 @@
 import pytest
 
 from tests.conftest import soup, url
-from tests.sync_helpers import client, connect, make_clone
+from tests.support.sync import client, connect, make_clone
 from tikisync_web import items as item_svc
 from tikisync_web import jobs, settings
 from tikisync_web.models import Item, Job

@@ -12,7 +12,7 @@ import pytest
 import requests
 from bs4 import BeautifulSoup
 
-from tests.instances import instances  # noqa: F401,F811  (fixture)
+from tests.support.instances import instances  # noqa: F401,F811  (fixture)
 from tikisync_web.remote import exportfmt
 
 pytestmark = pytest.mark.twoinstance

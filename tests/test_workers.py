@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import databases
 from tests.conftest import make_app
-from tests.sync_helpers import connect, make_clone
+from tests.support import databases
+from tests.support.sync import connect, make_clone
 from tikisync_web import jobs
 from tikisync_web.db import database
 from tikisync_web.models import AuditEvent, Item, Job

@@ -6,11 +6,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import expect
 
-from tests import fake_master as fm
 from tests.browser.conftest import sign_in
-from tests.clone_helpers import LIMITED, LIMITED_PASSWORD, tiki9_master
 from tests.conftest import PASSWORD
-from tests.sync_helpers import config
+from tests.support import fake_master as fm
+from tests.support.clone import LIMITED, LIMITED_PASSWORD, tiki9_master
+from tests.support.sync import config
 from tikisync_web import credentials as creds
 from tikisync_web.db import database
 from tikisync_web.models import Tracker

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD as LOGIN_PASSWORD
-from tests.fake_master import PASSWORD, USER
+from tests.support.fake_master import PASSWORD, USER
 
 
 def test_add_test_edit_delete(page, live_server, users, fake_master):

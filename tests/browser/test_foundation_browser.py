@@ -6,9 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests import seed
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
+from tests.support import seed
 from tikisync_web.db import database
 from tikisync_web.models import Item, Tracker
 

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
-from tests.sync_helpers import client, connect, make_clone
+from tests.support.sync import client, connect, make_clone
 from tikisync_web.db import database
 from tikisync_web.models import Item
 from tikisync_web.sync import reload as reload_mod

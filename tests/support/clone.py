@@ -1,5 +1,5 @@
 """Helpers for the clone wizard's tests (HTTP and browser layers)."""
-from tests import fake_master as fm
+from tests.support import fake_master as fm
 
 LIMITED, LIMITED_PASSWORD = "reader", "reader-password"
 

@@ -21,9 +21,9 @@ import pytest
 import requests
 from bs4 import BeautifulSoup
 
-from tests import databases
+from tests.support import databases
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ADMIN_PASSWORD = "instance-admin-pw"
 

@@ -1,4 +1,4 @@
-"""The HTTP side of the fake Tiki master (tests/fake_master.py): request parsing the way
+"""The HTTP side of the fake Tiki master (tests/support/fake_master.py): request parsing the way
 PHP does it, the Gen B route table, the login page, and the request handler."""
 import json
 import re

@@ -1,5 +1,5 @@
 """Helpers for sync tests: a credential for a fake master, a clone, a client, snapshots."""
-from tests import fake_master as fm
+from tests.support import fake_master as fm
 from tikisync_web import credentials
 from tikisync_web.jobs import handlers
 from tikisync_web.models import Baseline, Item, Tracker

@@ -40,7 +40,7 @@ from http.server import ThreadingHTTPServer
 
 import pytest
 
-from tests.fake_master_http import (
+from tests.support.fake_master_http import (
     ApiError,
     LoseReply,
     Recorded,

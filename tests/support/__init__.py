@@ -1,0 +1,1 @@
+"""What tests share: fake masters, server instances, seeds, databases and helpers."""
