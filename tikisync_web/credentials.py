@@ -113,45 +113,50 @@ def match(url, credentials=None):
 
 # --- saving --------------------------------------------------------------------------------
 
-def _clean(values, existing=None):
-    """Validated values to store, or CredentialInvalid. `secret` "" keeps the stored one."""
-    errors = {}
-    identifier = (values.get("identifier") or "").strip()
+def _others(existing):
+    """Credentials other than the one being edited."""
+    return Credential.id != (existing.id if existing else 0)
+
+
+def _check_identifier(identifier, existing, errors):
     if not IDENTIFIER.match(identifier):
         errors["identifier"] = ("1 to 50 letters, digits, dots, dashes or underscores, "
                                 "starting with a letter or digit")
     elif Credential.select().where(Credential.identifier == identifier,
-                                   Credential.id != (existing.id if existing else 0)).exists():
+                                   _others(existing)).exists():
         errors["identifier"] = f"a credential named {identifier!r} already exists"
-    method = values.get("method") or "basic"
+
+
+def _check_method(method, generation, errors):
     if method not in METHODS:
         errors["method"] = f"use one of {', '.join(METHODS)}"
-    generation = values.get("generation") or "auto"
     if generation not in GENERATIONS:
         errors["generation"] = "use auto, A or B"
     elif generation == "B" and method in ("basic", "session"):
         errors["generation"] = ("tiki-api.php (Tiki 24+) only accepts Bearer tokens: use the "
                                 "bearer method, or generation A")
-    allow_http = bool(values.get("allow_http"))
-    url = ""
+
+
+def _check_url(raw, allow_http, existing, errors):
+    """The normalised base URL ("" when it is unusable, with the reason in `errors`)."""
     try:
-        url = urls.normalize_base(values.get("url") or "")
-        if url.startswith("http://") and not allow_http:
-            errors["url"] = ("over plain http anyone on the network can read the secret: use "
-                             "https, or allow plain http for this credential (--allow-http) if "
-                             "the network is trusted")
-        duplicate = Credential.select().where(Credential.url == url,
-                                              Credential.id != (existing.id if existing else 0))
-        if duplicate.exists():
-            errors["url"] = f"the credential {duplicate.get().identifier!r} already covers " \
-                            "exactly this URL"
+        url = urls.normalize_base(raw or "")
     except urls.UrlError as exc:
         errors["url"] = str(exc)
-    username = (values.get("username") or "").strip()
-    secret = values.get("secret") or ""
+        return ""
+    if url.startswith("http://") and not allow_http:
+        errors["url"] = ("over plain http anyone on the network can read the secret: use "
+                         "https, or allow plain http for this credential (--allow-http) if "
+                         "the network is trusted")
+    duplicate = Credential.select().where(Credential.url == url, _others(existing))
+    if duplicate.exists():
+        errors["url"] = f"the credential {duplicate.get().identifier!r} already covers " \
+                        "exactly this URL"
+    return url
+
+
+def _check_secret(method, secret, url, existing, errors):
     has_secret = bool(secret) or bool(existing is not None and existing.secret)
-    if method in ("basic", "session") and not username:
-        errors["username"] = "this method needs a user name"
     if method in METHODS and not has_secret:
         errors["secret"] = _ASK_SECRET.get(method, "enter the password")
     elif existing is not None and not secret and url and method in METHODS:
@@ -165,13 +170,34 @@ def _clean(values, existing=None):
                                 "is never sent to a new site)")
     if method == "header" and secret and ("\n" in secret or "\r" in secret):
         errors["secret"] = "a header value is one line"
-    login_url = (values.get("login_url") or "").strip() if method == "session" else ""
+
+
+def _check_login_url(login_url, url, errors):
     if login_url and url and "url" not in errors:
         try:
             if not urls.covers(url, login_url):
                 errors["login_url"] = "the login page must be inside the credential's URL"
         except urls.UrlError as exc:
             errors["login_url"] = str(exc)
+
+
+def _clean(values, existing=None):
+    """Validated values to store, or CredentialInvalid. `secret` "" keeps the stored one."""
+    errors = {}
+    identifier = (values.get("identifier") or "").strip()
+    _check_identifier(identifier, existing, errors)
+    method = values.get("method") or "basic"
+    generation = values.get("generation") or "auto"
+    _check_method(method, generation, errors)
+    allow_http = bool(values.get("allow_http"))
+    url = _check_url(values.get("url"), allow_http, existing, errors)
+    username = (values.get("username") or "").strip()
+    secret = values.get("secret") or ""
+    if method in ("basic", "session") and not username:
+        errors["username"] = "this method needs a user name"
+    _check_secret(method, secret, url, existing, errors)
+    login_url = (values.get("login_url") or "").strip() if method == "session" else ""
+    _check_login_url(login_url, url, errors)
     if errors:
         raise CredentialInvalid(errors)
     return {"identifier": identifier, "url": url, "method": method, "username": username,

@@ -19,8 +19,10 @@ PERM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 class FieldType:
     code: str
     label: str
-    kind: str  # text textarea number currency email url ip location checkbox choice multichoice date none
-    policy: str = "keep"  # keep | transform | skip (what a clone does with a remote field of this type)
+    # text textarea number currency email url ip location checkbox choice multichoice date none
+    kind: str
+    # keep | transform | skip: what a clone does with a remote field of this type
+    policy: str = "keep"
     reason: str = ""  # why a skipped type is skipped
 
 
@@ -65,7 +67,8 @@ for _code, _label, _kind in _TRANSFORM:
 for _code, _label in _SKIP:
     TYPES[_code] = FieldType(
         _code, _label, "none", policy="skip",
-        reason=_SKIP_REASONS.get(_code, f"{_label} fields are not synchronizable (Tiki skips them too)"),
+        reason=_SKIP_REASONS.get(
+            _code, f"{_label} fields are not synchronizable (Tiki skips them too)"),
     )
 
 # Types a local tracker can hold (every synchronizable type; u/e/r work on local data).
@@ -111,7 +114,7 @@ def parse_options(raw):
 
 
 def choices(field_or_options):
-    """[(value, label)] of a choice field, from `options` entries written `value=label` or `value`."""
+    """[(value, label)] of a choice field, from `options` entries `value=label` or `value`."""
     options = getattr(field_or_options, "options", field_or_options) or {}
     entries = options.get("options", []) if isinstance(options, dict) else []
     if isinstance(entries, str):
@@ -198,6 +201,77 @@ def date_has_time(field):
     return (field.options or {}).get("datetime", "dt") != "d"
 
 
+def _clean_number(field, text):
+    if not _NUMBER.match(text):
+        raise FieldValueError("must be a number")
+    return text
+
+
+def _clean_currency(field, text):
+    if not _CURRENCY.match(text):
+        raise FieldValueError("must be an amount, optionally followed by a currency code "
+                              "(12.50EUR)")
+    return text.replace(" ", "")
+
+
+def _clean_email(field, text):
+    if not _EMAIL.match(text):
+        raise FieldValueError("is not a valid email address")
+    return text
+
+
+def _clean_url(field, text):
+    if not _URL.match(text):
+        raise FieldValueError("is not a valid URL (it must start with http:// or https://)")
+    return text
+
+
+def _clean_ip(field, text):
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        raise FieldValueError("is not a valid IP address") from None
+    return text
+
+
+def _clean_location(field, text):
+    parts = text.split(",")
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+        ok = len(parts) in (2, 3) and -90 <= lat <= 90 and -180 <= lon <= 180
+        if len(parts) == 3:
+            int(parts[2])
+    except (ValueError, IndexError):
+        ok = False
+    if not ok:
+        raise FieldValueError("must be latitude,longitude[,zoom]")
+    return text
+
+
+def _clean_checkbox(field, text):
+    lowered = text.lower()
+    if lowered in ("y", "yes", "on", "1", "true"):
+        text = "y"
+    elif lowered in ("n", "no", "off", "0", "false"):
+        text = "n"
+    else:
+        raise FieldValueError("must be y or n")
+    if field.mandatory and text == "n":
+        raise FieldValueError("must be checked", missing=True)
+    return text
+
+
+def _clean_date(field, text):
+    return str(parse_date(text))
+
+
+_CLEANERS = {
+    "number": _clean_number, "currency": _clean_currency, "email": _clean_email,
+    "url": _clean_url, "ip": _clean_ip, "location": _clean_location,
+    "checkbox": _clean_checkbox, "date": _clean_date,
+}
+
+
 def clean(field, value, choice_source=None):
     """The raw value to store for `field`, or FieldValueError saying what is wrong.
 
@@ -214,50 +288,10 @@ def clean(field, value, choice_source=None):
         if field.mandatory:
             raise FieldValueError("is required", missing=True)
         return ""
-    if kind == "number":
-        if not _NUMBER.match(text):
-            raise FieldValueError("must be a number")
-    elif kind == "currency":
-        if not _CURRENCY.match(text):
-            raise FieldValueError("must be an amount, optionally followed by a currency code (12.50EUR)")
-        text = text.replace(" ", "")
-    elif kind == "email":
-        if not _EMAIL.match(text):
-            raise FieldValueError("is not a valid email address")
-    elif kind == "url":
-        if not _URL.match(text):
-            raise FieldValueError("is not a valid URL (it must start with http:// or https://)")
-    elif kind == "ip":
-        try:
-            ipaddress.ip_address(text)
-        except ValueError:
-            raise FieldValueError("is not a valid IP address") from None
-    elif kind == "location":
-        parts = text.split(",")
-        try:
-            lat, lon = float(parts[0]), float(parts[1])
-            ok = len(parts) in (2, 3) and -90 <= lat <= 90 and -180 <= lon <= 180
-            if len(parts) == 3:
-                int(parts[2])
-        except (ValueError, IndexError):
-            ok = False
-        if not ok:
-            raise FieldValueError("must be latitude,longitude[,zoom]")
-    elif kind == "checkbox":
-        lowered = text.lower()
-        if lowered in ("y", "yes", "on", "1", "true"):
-            text = "y"
-        elif lowered in ("n", "no", "off", "0", "false"):
-            text = "n"
-        else:
-            raise FieldValueError("must be y or n")
-        if field.mandatory and text == "n":
-            raise FieldValueError("must be checked", missing=True)
-    elif kind == "date":
-        text = str(parse_date(text))
-    elif kind in ("choice", "multichoice"):
-        text = _clean_choice(field, text, choice_source)
-    return text
+    if kind in ("choice", "multichoice"):
+        return _clean_choice(field, text, choice_source)
+    cleaner = _CLEANERS.get(kind)
+    return cleaner(field, text) if cleaner is not None else text
 
 
 def _clean_choice(field, text, choice_source):
@@ -292,7 +326,8 @@ def clean_item(fields, submitted, partial=False, choice_source=None):
         if partial and field.perm_name not in submitted:
             continue
         try:
-            values[field.perm_name] = clean(field, submitted.get(field.perm_name, ""), choice_source)
+            value = submitted.get(field.perm_name, "")
+            values[field.perm_name] = clean(field, value, choice_source)
         except FieldValueError as exc:
             errors[field.perm_name] = exc
     return values, errors

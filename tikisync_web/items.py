@@ -95,7 +95,8 @@ def _status_error():
 
 def _validate(fields, submitted, partial):
     def source(field):
-        wanted = [v.strip() for v in str(submitted.get(field.perm_name, "")).split(",") if v.strip()]
+        raw = str(submitted.get(field.perm_name, ""))
+        wanted = [v.strip() for v in raw.split(",") if v.strip()]
         if isinstance(submitted.get(field.perm_name), (list, tuple)):
             wanted = [str(v).strip() for v in submitted[field.perm_name]]
         return choice_source(field, wanted)

@@ -131,7 +131,7 @@ def upgrade(db=database, upto=LATEST):
             db.create_tables([SchemaVersion])
             if not db.table_exists(m.User._meta.table_name) and upto == LATEST:
                 db.create_tables(m.ALL_MODELS)
-                SchemaVersion.create(version=LATEST, name="created at version %d" % LATEST)
+                SchemaVersion.create(version=LATEST, name=f"created at version {LATEST}")
                 return ["create schema"]
             version = 0
         migrator = SchemaMigrator.from_database(db)

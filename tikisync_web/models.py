@@ -88,7 +88,8 @@ class Field(BaseModel):
     position = pw.IntegerField(default=0)
     mandatory = pw.BooleanField(default=False)
     description = pw.TextField(default="")
-    flags = pw.JSONField(default=dict)  # isMain, isTblVisible, isSearchable, isPublic, isHidden, ...
+    # isMain, isTblVisible, isSearchable, isPublic, isHidden, ...
+    flags = pw.JSONField(default=dict)
     remote_type = pw.CharField(max_length=10, null=True)  # set when clone transformed the type
     remote_field_id = pw.IntegerField(null=True)
 
@@ -185,7 +186,8 @@ class Job(BaseModel):
     result = pw.JSONField(null=True)
     username = pw.CharField(max_length=100, default="")
     worker = pw.CharField(max_length=200, default="")
-    runner = pw.CharField(max_length=10, default="thread")  # who may run it: thread | inline | worker
+    # who may run it: thread | inline | worker
+    runner = pw.CharField(max_length=10, default="thread")
     # "tracker:<id>" while queued or running, NULL afterwards: a UNIQUE index makes
     # "one active job per tracker" hold across processes without check-then-insert races.
     lock_key = pw.CharField(max_length=50, null=True, unique=True)

@@ -47,7 +47,8 @@ def user_ensure_admin():
     password = secrets.token_urlsafe(12)
     name = "admin"
     if User.select().where(User.username == name).exists():
-        User.update(role="admin", active=True, password_hash=accounts.hash_password(password)).where(
+        User.update(role="admin", active=True,
+                    password_hash=accounts.hash_password(password)).where(
             User.username == name).execute()
     else:
         accounts.create_user(name, "admin", password)
@@ -241,7 +242,8 @@ def items(tracker_id, as_json):
         click.echo("[", nl=False)
         with database.atomic():
             for n, it in enumerate(query.iterator()):
-                click.echo(("," if n else "") + json.dumps(item_json(it), ensure_ascii=False), nl=False)
+                text = json.dumps(item_json(it), ensure_ascii=False)
+                click.echo(("," if n else "") + text, nl=False)
         click.echo("]")
     else:
         for it in query.iterator():

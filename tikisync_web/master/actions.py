@@ -60,7 +60,8 @@ ROUTES = [
     Route(("POST",), "trackers/{trackerId}/items", ACTIONS["tracker", "insert_item"]),
     Route(("POST",), "trackers/{trackerId}/items/{itemId}", ACTIONS["tracker", "update_item"]),
     # Tiki only routes POST here; we also read with GET, since we never change a field.
-    Route(("GET", "POST"), "trackers/{trackerId}/fields/{fieldId}", ACTIONS["tracker", "edit_field"]),
+    Route(("GET", "POST"), "trackers/{trackerId}/fields/{fieldId}",
+          ACTIONS["tracker", "edit_field"]),
     Route(("GET",), "users", ACTIONS["user", "list_users"], {"offset": "0", "maxRecords": "-1"}),
     Route(("GET",), "categories", ACTIONS["category", "list_categories"]),
     Route(("GET",), "translations/{type}/{source}", ACTIONS["translation", "manage"]),

@@ -50,7 +50,8 @@ def list_categories(params, user):
     parent = params.integer("parentId", 0)
     categories = {}
     if not parent:  # a flat list: no category has children
-        for field in Field.select(Field.id, Field.options).where(Field.type == "e").order_by(Field.id):
+        category_fields = Field.select(Field.id, Field.options).where(Field.type == "e")
+        for field in category_fields.order_by(Field.id):
             for value, label in choices(field.options):
                 if value and value not in categories:
                     categories[value] = {"categId": int(value) if is_number(value) else value,

@@ -60,7 +60,8 @@ def _store(tree, path, value, name):
         node.note_key(key)
         if depth == len(path) - 1:
             if isinstance(node.get(key), _Node):
-                raise bad_request(f"Parameter {name[:100]!r} is given both as a list and as a value")
+                raise bad_request(
+                    f"Parameter {name[:100]!r} is given both as a list and as a value")
             node[key] = value
             return
         child = node.get(key)
