@@ -2,19 +2,9 @@
 import pytest
 
 from tests.support.fake_master import PASSWORD, TOKEN, USER
+from tests.support.remote_client import api_requests, make_client
 from tikisync_web.remote.auth import BasicAuth, BearerAuth, HeaderAuth
 from tikisync_web.remote.client import TikiClient, form_pairs
-
-
-def make_client(master, generation, **kw):
-    """Gen A with HTTP Basic, Gen B with a Bearer token, as the real masters want them."""
-    if generation == "A":
-        auth = BasicAuth(master.url, USER, PASSWORD, allow_http=True, identifier="fake")
-    else:
-        auth = BearerAuth(master.url, TOKEN, allow_http=True, identifier="fake")
-    kw.setdefault("backoff", 0)
-    kw.setdefault("timeout", 5)
-    return TikiClient(master.url, generation=generation, auth=auth, **kw)
 
 
 @pytest.fixture(params=["A", "B"])
@@ -26,10 +16,6 @@ def gen(request):
 def client(fake_master, gen):
     with make_client(fake_master, gen) as c:
         yield c
-
-
-def api_requests(master):
-    return [r for r in master.requests if r.path.endswith(("ajax_services.php", "tiki-api.php"))]
 
 
 def test_list_trackers(client, fake_master, gen):

@@ -4,7 +4,7 @@ import socket
 import pytest
 
 from tests.support.fake_master import USER, self_signed_cert
-from tests.test_client import api_requests, make_client
+from tests.support.remote_client import api_requests, make_client
 from tikisync_web.remote import errors
 from tikisync_web.remote.auth import BasicAuth
 from tikisync_web.remote.client import TikiClient

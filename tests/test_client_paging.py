@@ -1,7 +1,7 @@
 """Paging through list_items on masters that cap, ignore offset, shuffle or fail mid-way."""
 import pytest
 
-from tests.test_client import api_requests, make_client
+from tests.support.remote_client import api_requests, make_client
 from tikisync_web.remote import errors
 
 
