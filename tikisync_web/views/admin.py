@@ -6,12 +6,12 @@ from ..forms.accounts import SettingsForm, TokenForm, UserEditForm, UserForm
 from ..forms.common import ConfirmForm, options_of
 from ..models import ApiToken, User
 from .blueprint import bp, get_or_404, notify
-from .common import current_user, require
+from .common import current_user, form_status, require
 
 
-def _users_page(form, status=200):
+def _users_page(form):
     users = list(User.select().order_by(User.username))
-    return render_template("tikisync/admin_users.html", users=users, form=form), status
+    return render_template("tikisync/admin_users.html", users=users, form=form), form_status()
 
 
 @bp.route("/admin/users", endpoint="users")
@@ -35,7 +35,7 @@ def user_create():
             audit.record("user.create", current_user().username, user=user.username, role=user.role)
             notify(f"User {user.username} added as {user.role}.", "success")
             return redirect(url_for("tikisync.users"), 303)
-    return _users_page(form, 422)
+    return _users_page(form)
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"], endpoint="user_edit")
@@ -57,8 +57,7 @@ def user_edit(user_id):
                          active=form.active.data, password=bool(form.password.data))
             notify(f"User {user.username} saved.", "success")
             return redirect(url_for("tikisync.users"), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("tikisync/admin_user.html", user=user, form=form), status
+    return render_template("tikisync/admin_user.html", user=user, form=form), form_status()
 
 
 def _token_form():
@@ -69,10 +68,12 @@ def _token_form():
     return form
 
 
-def _tokens_page(form, new_token=None, status=200):
+def _tokens_page(form, new_token=None):
+    """The tokens and the form to create one; after a creation, the new token (shown once)."""
     tokens = list(ApiToken.select(ApiToken, User).join(User).order_by(ApiToken.created.desc()))
+    invalid = request.method == "POST" and new_token is None
     return render_template("tikisync/admin_tokens.html", tokens=tokens, form=form,
-                           new_token=new_token, revoke_form=ConfirmForm()), status
+                           new_token=new_token, revoke_form=ConfirmForm()), form_status(invalid)
 
 
 @bp.route("/admin/tokens", endpoint="tokens")
@@ -93,7 +94,7 @@ def token_create():
         audit.record("token.create", current_user().username, user=user.username,
                      label=form.label.data or "")
         return _tokens_page(_token_form(), new_token=token)
-    return _tokens_page(form, status=422)
+    return _tokens_page(form)
 
 
 @bp.route("/admin/tokens/<int:token_id>/revoke", methods=["POST"], endpoint="token_revoke")
@@ -120,5 +121,4 @@ def settings_page():
         audit.record("settings.update", current_user().username, remote_sync=form.remote_sync.data)
         notify("Settings saved.", "success")
         return redirect(url_for("tikisync.settings"), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("tikisync/admin_settings.html", form=form), status
+    return render_template("tikisync/admin_settings.html", form=form), form_status()

@@ -13,7 +13,7 @@ from ..remote import urls
 from ..remote.errors import OutboundRefused, RemoteError
 from ..sync import clone as clone_mod
 from .blueprint import bp, get_or_404
-from .common import current_user, is_fragment_request, render_page, require
+from .common import current_user, form_status, is_fragment_request, render_page, require
 from .remote_problems import describe
 
 WIZARD = "clone-wizard"  # the id of every step's root element, the one htmx swaps
@@ -30,9 +30,12 @@ def _guard():
         abort(403, settings.SYNC_DISABLED_MESSAGE)
 
 
-def _step(step, status=200, **context):
-    """The wizard page at `step`; only the wizard itself for htmx requests that target it."""
-    return render_page("tikisync/clone.html", fragments={WIZARD: STEPS[step]}, status=status,
+def _step(step, invalid=False, **context):
+    """The wizard page at `step`; only the wizard itself for htmx requests that target it.
+    `invalid`: the step's answers are shown again with what is wrong (steps 2 and 3 are GETs,
+    so the request method does not tell)."""
+    return render_page("tikisync/clone.html", fragments={WIZARD: STEPS[step]},
+                       status=form_status(invalid),
                        step=step, step_template=STEPS[step], title=TITLES[step],
                        wizard=WIZARD, **context)
 
@@ -68,7 +71,7 @@ def _gate(base, anonymous, form=None):
         creds.check_outbound(base)
     except OutboundRefused as exc:
         form = form or _source_form(MultiDict({"url": base}))
-        return _step("source", 422, form=form, problem=describe(exc, base, None))
+        return _step("source", invalid=True, form=form, problem=describe(exc, base, None))
     if creds.match(base) is None and not anonymous:
         return _step("confirm", base=base)
     return None
@@ -90,7 +93,7 @@ def _source_from_query():
     form = _source_form()
     base = _base_url(form)
     if base is None:
-        return None, None, _step("source", 422, form=form, problem=None)
+        return None, None, _step("source", invalid=True, form=form, problem=None)
     anonymous = _anonymous(request.args)
     blocked = _gate(base, anonymous, form)
     return (None, None, blocked) if blocked is not None else (base, anonymous, None)
@@ -132,11 +135,11 @@ def _plan(base, tracker_id):
         return None, None, describe(exc, base, creds.match(base))
 
 
-def _preview(base, tracker_id, anonymous, plan, problem, status=200, changed=False):
+def _preview(base, tracker_id, anonymous, plan, problem, changed=False):
     form = CreateForm(formdata=None, data={
         "url": base, "tracker": tracker_id, "anonymous": "1" if anonymous else "",
         "digest": plan.digest() if plan else ""})
-    return _step("preview", status, base=base, cred=creds.match(base), anonymous=anonymous,
+    return _step("preview", base=base, cred=creds.match(base), anonymous=anonymous,
                  tracker_id=tracker_id, plan=plan, problem=problem, form=form, changed=changed)
 
 
@@ -164,7 +167,7 @@ def clone_create():
     source = _source_form(MultiDict({"url": form.url.data or ""}))
     base, tracker_id = _base_url(source), _tracker_arg(request.form)
     if base is None or tracker_id is None or not form.validate():
-        return _step("source", 422, form=source, problem=None)
+        return _step("source", invalid=True, form=source, problem=None)
     anonymous = _anonymous(request.form)
     blocked = _gate(base, anonymous, source)
     if blocked is not None:

@@ -73,6 +73,15 @@ def is_fragment_request(name):
         and htmx.target == name
 
 
+def form_status(invalid=None):
+    """The status of a page that shows a form: 422 when it comes back with its errors, else 200
+    (STYLE rule 4; the htmx config swaps 422 too). By default a POST that got as far as
+    rendering is the invalid one, since a valid submission redirected before."""
+    if invalid is None:
+        invalid = request.method == "POST"
+    return 422 if invalid else 200
+
+
 def render_page(template, fragments=None, status=200, trigger=None, **context):
     """The full page, or one declared fragment when htmx targets it (STYLE rule 2)."""
     chosen = template

@@ -7,7 +7,7 @@ from ..forms.common import ConfirmForm
 from ..forms.credentials import CredentialForm, OriginForm
 from ..models import AllowedOrigin, Credential, Tracker
 from .blueprint import bp, get_or_404, notify
-from .common import current_user, is_fragment_request, require
+from .common import current_user, form_status, is_fragment_request, require
 
 TEST_FRAGMENT = "tikisync/_credential_test.html"
 
@@ -17,13 +17,15 @@ def test_target(cred):
     return f"credential-test-{cred.id}"
 
 
-def _page(form=None, origin_form=None, status=200):
+def _page(form=None, origin_form=None):
+    """The credentials page; a form given is shown again with its errors."""
     return render_template(
         "tikisync/credentials.html", credentials=creds.all_credentials(),
         form=form or CredentialForm(formdata=None),
         origin_form=origin_form or OriginForm(formdata=None),
         origins=list(AllowedOrigin.select().order_by(AllowedOrigin.origin)),
-        methods=creds.METHODS, generations=creds.GENERATIONS, test_target=test_target), status
+        methods=creds.METHODS, generations=creds.GENERATIONS,
+        test_target=test_target), form_status()
 
 
 @bp.route("/credentials", endpoint="credentials")
@@ -46,7 +48,7 @@ def credential_create():
         else:
             notify(f"Credential {cred.identifier} saved for {cred.url}.", "success")
             return redirect(url_for("tikisync.credentials"), 303)
-    return _page(form=form, status=422)
+    return _page(form=form)
 
 
 @bp.route("/credentials/<int:cred_id>/edit", methods=["GET", "POST"], endpoint="credential_edit")
@@ -65,8 +67,7 @@ def credential_edit(cred_id):
         else:
             notify(f"Credential {cred.identifier} saved.", "success")
             return redirect(url_for("tikisync.credentials"), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("tikisync/credential_form.html", form=form, cred=cred), status
+    return render_template("tikisync/credential_form.html", form=form, cred=cred), form_status()
 
 
 @bp.route("/credentials/<int:cred_id>/delete", methods=["GET", "POST"],
@@ -117,7 +118,7 @@ def origin_create():
         else:
             notify(f"{origin} is now an allowed remote site.", "success")
             return redirect(url_for("tikisync.credentials"), 303)
-    return _page(origin_form=form, status=422)
+    return _page(origin_form=form)
 
 
 @bp.route("/credentials/origins/<int:origin_id>/delete", methods=["POST"],

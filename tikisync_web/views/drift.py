@@ -7,7 +7,7 @@ from ..forms.clone import AdoptForm
 from ..remote.errors import RemoteError
 from ..sync import schema
 from .blueprint import bp, notify
-from .common import current_user, render_page, require
+from .common import current_user, form_status, render_page, require
 from .remote_problems import describe
 from .sync_tab import sync_tracker
 
@@ -16,8 +16,9 @@ def _client_for(tracker):
     return creds.client_for(tracker.source_url, generation=tracker.protocol or None)
 
 
-def _drift_page(tracker, form=None, status=200, problem=None):
-    """The drift page, from one export_fields call to the tracker's master."""
+def _drift_page(tracker, form=None, invalid=False, problem=None):
+    """The drift page, from one export_fields call to the tracker's master; `invalid`: the
+    adoption form is shown again with its errors."""
     result = None
     if problem is None:
         try:
@@ -27,8 +28,8 @@ def _drift_page(tracker, form=None, status=200, problem=None):
         except RemoteError as exc:
             problem = describe(exc, tracker.source_url, creds.match(tracker.source_url))
     form = (form or AdoptForm(formdata=None)).fill_added(result["added"] if result else [])
-    return render_page("tikisync/drift.html", status=status, tracker=tracker, drift=result,
-                       problem=problem, form=form)
+    return render_page("tikisync/drift.html", status=form_status(invalid), tracker=tracker,
+                       drift=result, problem=problem, form=form)
 
 
 @bp.route("/trackers/<int:tracker_id>/drift", endpoint="tracker_drift")
@@ -47,11 +48,11 @@ def tracker_adopt(tracker_id):
     perms = [p for p in (form.perm.data or []) if p]
     if not form.validate() or not perms:
         form.perm.errors = list(form.perm.errors or []) + ["Choose at least one field to add."]
-        return _drift_page(tracker, form, 422)
+        return _drift_page(tracker, form, invalid=True)
     try:
         with _client_for(tracker) as client:
             plans = schema.adopt_fields(tracker, client, perms,
-                                           username=current_user().username)
+                                        username=current_user().username)
     except RemoteError as exc:
         return _drift_page(tracker, form, problem=describe(
             exc, tracker.source_url, creds.match(tracker.source_url)))

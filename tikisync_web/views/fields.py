@@ -8,7 +8,7 @@ from ..forms.common import ConfirmForm
 from ..forms.trackers import FieldForm, derive_perm_name
 from ..models import Field, Item, Tracker
 from .blueprint import bp, get_or_404, notify
-from .common import current_user, render_page, require
+from .common import current_user, form_status, render_page, require
 
 
 def _unique_perm(tracker, wanted, exclude=None):
@@ -49,8 +49,8 @@ def field_new(tracker_id):
             notify(f"Field “{field.name}” added.", "success")
             return redirect(url_for("tikisync.fields", tracker_id=tracker.id), 303)
         form.perm_name.errors = [f"This tracker already has a field named {perm!r}."]
-    status = 422 if request.method == "POST" else 200
-    return render_template("tikisync/field_form.html", form=form, tracker=tracker, field=None), status
+    return render_template("tikisync/field_form.html", form=form, tracker=tracker,
+                           field=None), form_status()
 
 
 @bp.route("/fields/<int:field_id>/edit", methods=["GET", "POST"], endpoint="field_edit")
@@ -77,9 +77,8 @@ def field_edit(field_id):
             notify(f"Field “{form.name.data.strip()}” saved.", "success")
             return redirect(url_for("tikisync.fields", tracker_id=tracker.id), 303)
         form.perm_name.errors = [f"This tracker already has a field named {perm!r}."]
-    status = 422 if request.method == "POST" else 200
     return render_template("tikisync/field_form.html", form=form, tracker=tracker,
-                           field=field), status
+                           field=field), form_status()
 
 
 def _rename_values(tracker, old, new):
@@ -106,7 +105,8 @@ def field_move(field_id):
             for position, item in enumerate(ordered, start=1):
                 Field.update(position=position * 10).where(Field.id == item.id).execute()
     if request.headers.get("HX-Request") == "true":
-        return render_page("tikisync/fields.html", fragments={"field-list": "tikisync/_field_list.html"},
+        return render_page("tikisync/fields.html",
+                           fragments={"field-list": "tikisync/_field_list.html"},
                            tracker=field.tracker, fields=field.tracker.ordered_fields(),
                            form=ConfirmForm())
     return redirect(url_for("tikisync.fields", tracker_id=field.tracker_id), 303)

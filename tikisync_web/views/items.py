@@ -12,7 +12,7 @@ from ..forms.items import (
 )
 from ..models import STATUSES, Item, Tracker
 from .blueprint import bp, get_or_404, notify
-from .common import current_user, int_arg, page_size, render_page, require
+from .common import current_user, form_status, int_arg, page_size, render_page, require
 
 
 def _list_args(fields):
@@ -75,8 +75,9 @@ def item_new(tracker_id):
     form = _form_for(tracker, fields)
     if form.validate_on_submit():
         try:
-            item = svc.create_item(tracker, form_to_submitted(form, fields), status=form.status.data,
-                                   username=current_user().username, fields=fields)
+            item = svc.create_item(tracker, form_to_submitted(form, fields),
+                                   status=form.status.data, username=current_user().username,
+                                   fields=fields)
         except svc.ItemInvalid as exc:
             attach_errors(form, exc.errors)
         else:
@@ -84,10 +85,9 @@ def item_new(tracker_id):
             if request.form.get("then") == "another":
                 return redirect(url_for("tikisync.item_new", tracker_id=tracker.id), 303)
             return redirect(url_for("tikisync.items", tracker_id=tracker.id), 303)
-    status = 422 if request.method == "POST" else 200
     show_unknown_choices(form, fields)
     return render_template("tikisync/item_form.html", form=form, tracker=tracker, fields=fields,
-                           item=None), status
+                           item=None), form_status()
 
 
 @bp.route("/items/<int:item_id>", endpoint="item")
@@ -122,10 +122,9 @@ def item_edit(item_id):
             notify(f"Item #{row.id} saved." if changed else f"Item #{row.id}: nothing changed.",
                    "success")
             return redirect(url_for("tikisync.item", item_id=row.id), 303)
-    status = 422 if request.method == "POST" else 200
     show_unknown_choices(form, fields)
     return render_template("tikisync/item_form.html", form=form, tracker=tracker, fields=fields,
-                           item=row), status
+                           item=row), form_status()
 
 
 @bp.route("/items/<int:item_id>/delete", methods=["GET", "POST"], endpoint="item_delete")

@@ -7,7 +7,7 @@ from .. import accounts
 from ..forms.accounts import LoginForm
 from ..models import User
 from .blueprint import bp, notify
-from .common import current_user, login, logout, safe_next
+from .common import current_user, form_status, login, logout, safe_next
 
 
 @bp.route("/login", methods=["GET", "POST"], endpoint="login")
@@ -21,10 +21,10 @@ def login_page():
         if user is not None:
             login(user)
             User.update(last_login=int(time.time())).where(User.id == user.id).execute()
-            return redirect(safe_next(request.args.get("next")) or url_for("tikisync.dashboard"), 303)
+            home = url_for("tikisync.dashboard")
+            return redirect(safe_next(request.args.get("next")) or home, 303)
         form.password.errors = ["Wrong username or password."]
-    status = 422 if request.method == "POST" else 200
-    return render_template("tikisync/login.html", form=form), status
+    return render_template("tikisync/login.html", form=form), form_status()
 
 
 @bp.route("/logout", methods=["POST"], endpoint="logout")

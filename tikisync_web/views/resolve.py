@@ -8,7 +8,7 @@ from ..sync import push as push_mod
 from ..sync import resolve as resolve_mod
 from ..sync import status as status_mod
 from .blueprint import bp, get_or_404, notify
-from .common import current_user, require
+from .common import current_user, form_status, require
 from .jobs import start_job
 from .sync_tab import remote_item_url, sync_tracker
 
@@ -62,10 +62,10 @@ def item_resolve(item_id):
                 notify(f"Item #{item_id} resolved. Push it to send the values you kept.", "success")
                 return redirect(url_for("tikisync.sync", tracker_id=tracker.id), 303)
     fields = {f.perm_name: f for f in tracker.ordered_fields()}
-    status = 422 if errors else 200
     return render_template("tikisync/resolve.html", item=item, tracker=tracker, rows=rows,
                            fields=fields, form=form, errors=errors,
-                           remote_url=remote_item_url(tracker, item.remote_id)), status
+                           remote_url=remote_item_url(tracker, item.remote_id)), \
+        form_status(bool(errors))
 
 
 @bp.route("/items/<int:item_id>/overwrite", methods=["GET", "POST"], endpoint="item_overwrite")

@@ -81,7 +81,8 @@ def sync(tracker_id):
 
 def _start(tracker, kind, params=None, label=""):
     try:
-        job = start_job(kind, tracker=tracker, params=params or {}, username=current_user().username)
+        job = start_job(kind, tracker=tracker, params=params or {},
+                        username=current_user().username)
     except jobs.JobBusy as exc:
         if htmx:
             body = render_template("tikisync/_job.html", job=jobs.snapshot(exc.job))

@@ -1,12 +1,12 @@
 """Creating, renaming and deleting trackers."""
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, url_for
 
 from .. import audit
 from ..forms.common import ConfirmForm
 from ..forms.trackers import TrackerForm
 from ..models import Item, Tracker, now
 from .blueprint import bp, get_or_404, notify
-from .common import current_user, require
+from .common import current_user, form_status, require
 
 
 @bp.route("/trackers/new", methods=["GET", "POST"], endpoint="tracker_new")
@@ -15,12 +15,12 @@ def tracker_new():
     """Create a local tracker."""
     form = TrackerForm()
     if form.validate_on_submit():
-        tracker = Tracker.create(name=form.name.data.strip(), description=form.description.data or "")
+        tracker = Tracker.create(name=form.name.data.strip(),
+                                 description=form.description.data or "")
         audit.record("tracker.create", current_user().username, tracker=tracker, name=tracker.name)
         notify(f"Tracker “{tracker.name}” created. Add its fields now.", "success")
         return redirect(url_for("tikisync.fields", tracker_id=tracker.id), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("tikisync/tracker_form.html", form=form, tracker=None), status
+    return render_template("tikisync/tracker_form.html", form=form, tracker=None), form_status()
 
 
 @bp.route("/trackers/<int:tracker_id>/edit", methods=["GET", "POST"], endpoint="tracker_edit")
@@ -36,8 +36,8 @@ def tracker_edit(tracker_id):
                      name=form.name.data.strip())
         notify("Tracker saved.", "success")
         return redirect(url_for("tikisync.items", tracker_id=tracker.id), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("tikisync/tracker_form.html", form=form, tracker=tracker), status
+    return render_template("tikisync/tracker_form.html", form=form,
+                           tracker=tracker), form_status()
 
 
 @bp.route("/trackers/<int:tracker_id>/delete", methods=["GET", "POST"], endpoint="tracker_delete")
