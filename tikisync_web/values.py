@@ -31,13 +31,14 @@ def content_hash(values, status, perms=None):
     return hashlib.sha1(body.encode("utf-8")).hexdigest()
 
 
+def norm(value):
+    """One value as it is compared: Tiki's empties are "", lists comma-joined, all text."""
+    return normalize_raw(value)
+
+
 def get(values, perm):
+    """The compared value of `perm` in a value dict (missing = empty)."""
     return normalize_raw((values or {}).get(perm, ""))
-
-
-def changed_fields(mine, base, perms):
-    """Fields whose value differs between two value sets (canonically)."""
-    return [p for p in perms if get(mine, p) != get(base, p)]
 
 
 def three_way(mine, base, theirs, perms, mine_status=None, base_status=None, theirs_status=None):
