@@ -125,3 +125,19 @@ def test_progress_value_is_clamped(app, client, auth, tracker):
     Job.update(done=15, total=10).where(Job.id == job.id).execute()
     widget = soup(client.get(url(app, "tikisync.job_progress", job_id=job.id))).find("progress")
     assert widget["value"] == "10" and widget["max"] == "10"
+
+
+# What a job is called on its widget: every kind the handlers register has a name.
+KIND_NAMES = {"reload": "Reload from source", "check": "Check the master for changes",
+              "meta": "Reload field definitions", "push": "Push to the master"}
+
+
+def test_every_job_kind_is_named_on_its_progress_widget(app, client, auth, tracker):
+    auth.login("viewer")
+    registered = {kind for kind, handler in jobs.HANDLERS.items()
+                  if handler.__module__ == "tikisync_web.jobs.handlers"}
+    assert registered == set(KIND_NAMES), "a new job kind needs a name in views/labels.py"
+    for kind, name in KIND_NAMES.items():
+        job = Job.create(kind=kind, tracker=tracker, state="done")
+        widget = soup(client.get(url(app, "tikisync.job_progress", job_id=job.id)))
+        assert widget.find(id=f"job-{job.id}").strong.get_text() == name

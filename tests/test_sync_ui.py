@@ -7,6 +7,7 @@ from tikisync_web import items as item_svc
 from tikisync_web import jobs, settings
 from tikisync_web.models import Item, Job
 from tikisync_web.sync import reload as reload_mod
+from tikisync_web.views.labels import ago
 
 
 @pytest.fixture
@@ -46,6 +47,15 @@ def test_tab_shows_source_last_reload_and_four_lists(app, client, auth, clone, f
     remote_link = section(page, "modified").find("a", string=f"remote #{edited.remote_id}")
     assert remote_link["href"].startswith(fake_master.url)
 
+
+def test_last_reload_reads_in_words():
+    now = 1_700_000_000
+    assert ago(None) == "never"
+    assert ago(now - 30, now=now) == "just now"
+    assert ago(now - 60, now=now) == "1 minute ago"
+    assert ago(now - 3 * 3600 - 59, now=now) == "3 hours ago"
+    assert ago(now - 2 * 86400, now=now) == "2 days ago"
+    assert ago(now + 60, now=now) == "just now"  # the master's clock a little ahead
 
 def test_reload_button_runs_a_job_and_a_second_is_refused(app, client, auth, clone, fake_master):
     auth.login("admin")

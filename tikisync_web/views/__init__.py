@@ -1,4 +1,5 @@
 """The UI: one blueprint, routes split by page."""
+# Importing a module registers its routes (and labels.py its template filters) on bp.
 from . import (  # noqa: F401
     admin,
     clone,
@@ -8,7 +9,8 @@ from . import (  # noqa: F401
     fields,
     items,
     jobs,
-    login,  # importing registers the routes
+    labels,
+    login,
     resolve,
     sync_tab,
     trackers,

@@ -1,7 +1,6 @@
 """The synchronization tab of a cloned tracker: reload, check, push (with preview)."""
 import hashlib
 import json
-import time
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_htmx import make_response as hx_make_response
@@ -27,18 +26,6 @@ def sync_tracker(tracker_id):
         abort(404, f"“{tracker.name}” is a local tracker: it has no master to synchronize with. "
                    "Clone a remote tracker to synchronize it.")
     return tracker
-
-
-def ago(stamp):
-    """A time in words: "3 hours ago"."""
-    if not stamp:
-        return "never"
-    seconds = max(0, int(time.time()) - int(stamp))
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            n = seconds // size
-            return f"{n} {unit}{'s' if n > 1 else ''} ago"
-    return "just now"
 
 
 def remote_item_url(tracker, remote_id):
@@ -76,7 +63,7 @@ def sync(tracker_id):
     return render_page(
         "tikisync/sync.html", fragments={"sync-lists": "tikisync/_sync_lists.html"},
         tracker=tracker, job=jobs.snapshot(recent) if recent else None, lists=_lists(tracker),
-        ago=ago, title_of=_title(tracker), remote_item_url=remote_item_url)
+        title_of=_title(tracker), remote_item_url=remote_item_url)
 
 
 def _start(tracker, kind, params=None, label=""):
