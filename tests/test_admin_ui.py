@@ -2,7 +2,8 @@
 signing in and out."""
 import pytest
 
-from tests.conftest import PASSWORD, soup, url
+from tests.support.apps import PASSWORD
+from tests.support.pages import soup, url
 from tikisync_web import accounts, settings
 from tikisync_web.db import database
 from tikisync_web.models import ApiToken, Setting, User

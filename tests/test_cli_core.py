@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSWORD, soup, url
 from tests.support import seed
+from tests.support.apps import PASSWORD
+from tests.support.pages import soup, url
 from tikisync_web import accounts, migrations
 from tikisync_web.db import database
 from tikisync_web.models import ALL_MODELS, ApiToken, Field, Item, Tracker, User
@@ -97,7 +98,7 @@ def test_the_console_script_runs_every_foundation_command(blank_db_url, tmp_path
     assert failed.stderr.strip().splitlines() == [
         "Error: due is not a date: use YYYY-MM-DD, YYYY-MM-DDTHH:MM or Unix seconds"]
 
-    from tests.conftest import make_app
+    from tests.support.apps import make_app
 
     app = make_app(blank_db_url, tmp_path)
     try:

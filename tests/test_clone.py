@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import url
 from tests.support.fake_master_http import ApiError
+from tests.support.pages import url
 from tests.support.sync import client as remote_client
 from tests.support.sync import connect
 from tikisync_web import fields as ft

@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import soup, url
 from tests.support import fake_master as fm
 from tests.support.clone import LIMITED, LIMITED_PASSWORD, hidden_inputs, tiki9_master
+from tests.support.pages import soup, url
 from tests.support.sync import config
 from tikisync_web import credentials as creds
 from tikisync_web import settings

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from tests.conftest import url
 from tests.support.fake_master import PASSWORD, TOKEN, USER
+from tests.support.pages import url
 from tikisync_web import credentials as creds
 from tikisync_web.models import AuditEvent, Credential
 from tikisync_web.remote import errors

@@ -1,8 +1,8 @@
 """The credentials page through the Flask test client: roles, forms, 303/422, fragments."""
 import pytest
 
-from tests.conftest import soup, url
 from tests.support.fake_master import TOKEN, USER
+from tests.support.pages import soup, url
 from tikisync_web import credentials as creds
 from tikisync_web.models import AllowedOrigin, Credential
 

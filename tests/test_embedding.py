@@ -10,8 +10,9 @@ import pytest
 from flask import Flask, render_template_string, url_for
 from werkzeug.exceptions import HTTPException
 
-from tests.conftest import PASSWORD, Auth, Client, soup
 from tests.support import seed
+from tests.support.apps import PASSWORD, Auth, Client
+from tests.support.pages import soup
 from tikisync_web import TikiSync, accounts
 from tikisync_web.db import database
 from tikisync_web.models import Field, Tracker
@@ -130,8 +131,13 @@ def urls_of(page):
 
 
 def check_page(mount, response, where):
-    """Every URL of a page carries the prefix and names one of our routes; returns the GET ones."""
+    """Every URL of a page carries the prefix and names one of our routes; returns the GET ones.
+    No script is inline (handlers, <script> bodies): a host's script-src 'self' CSP holds."""
     page = soup(response)
+    inline = [f"<{tag.name} {name}>" for tag in page.find_all(True) for name in tag.attrs
+              if name.lower().startswith("on")]
+    inline += [f"<script>{s.string[:40]}" for s in page.find_all("script") if (s.string or "").strip()]
+    assert not inline, f"on {where}: inline script {inline}"
     found = []
     for tag, attribute, target in urls_of(page):
         if target.startswith("#"):
@@ -388,7 +394,7 @@ def test_assets_can_be_left_to_the_host(db_url, tmp_path, app, users):
     # And by default they are ours.
     default = soup(build_host(db_url, tmp_path / "b").test_client().get("/sync/login"))
     assert [s["src"] for s in default.find_all("script")] == [
-        "/sync/static/tikisync/htmx.min.js"]
+        "/sync/static/tikisync/htmx.min.js", "/sync/static/tikisync/tikisync.js"]
 
 
 def test_htmx_is_served_from_our_static_folder(mount, users):

@@ -2,8 +2,8 @@
 with their options, permName rules, rename carrying values, reorder (plain and htmx), delete."""
 import pytest
 
-from tests.conftest import soup, url
 from tests.support import seed
+from tests.support.pages import soup, url
 from tikisync_web.db import database
 from tikisync_web.models import Field, Item, Tracker
 

@@ -1,5 +1,6 @@
 """Embedding in a portal's iframe: CSP frame-ancestors and cross-site session cookies."""
-from tests.conftest import make_app, url
+from tests.support.apps import make_app
+from tests.support.pages import url
 
 
 def test_default_allows_only_same_origin_frames(app, client):

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.conftest import soup, url
 from tests.support import seed
+from tests.support.pages import soup, url
 from tikisync_web.db import database
 from tikisync_web.models import Field, Item
 

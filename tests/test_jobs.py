@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.conftest import soup, url
+from tests.support.pages import soup, url
 from tikisync_web import jobs
 from tikisync_web.models import Job, Tracker
 

@@ -4,17 +4,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import url
-from tests.test_master_support import (  # noqa: F401
-    ACCEPT,
-    FORM,
-    add_items,
-    basic,
-    bearer,
-    make_demo,
-    master,
-    snapshot,
-)
+from tests.support.master_api import ACCEPT, FORM, add_items, basic, bearer, make_demo, snapshot
+from tests.support.pages import url
 from tikisync_web.fields import MAX_VALUE_LENGTH
 from tikisync_web.master.blueprint import MAX_BODY
 

@@ -4,16 +4,8 @@ import json
 
 from playhouse.test_utils import count_queries
 
+from tests.support.master_api import DEMO_FIELDS, MULTILINE, TikiA, add_items, basic, make_demo
 from tests.support.tiki_readraw import read_raw
-from tests.test_master_support import (  # noqa: F401
-    DEMO_FIELDS,
-    MULTILINE,
-    TikiA,
-    add_items,
-    basic,
-    make_demo,
-    master,
-)
 from tikisync_web.db import database
 from tikisync_web.models import AuditEvent, Item
 

@@ -2,9 +2,10 @@
 GET reads and POST writes, plus the /api/... rewrite of the same routes."""
 import pytest
 
-from tests.conftest import PASSWORD, url
+from tests.support.apps import PASSWORD
+from tests.support.master_api import ACCEPT, TikiB, basic, bearer
+from tests.support.pages import url
 from tests.support.tiki_readraw import read_raw
-from tests.test_master_support import ACCEPT, TikiB, basic, bearer, master  # noqa: F401
 from tikisync_web.db import database
 from tikisync_web.models import ApiToken, AuditEvent, Item
 
@@ -135,7 +136,7 @@ def test_a_token_of_a_disabled_user_stops_working(master):
 
 def test_gen_a_also_takes_a_token(master):
     """Tiki 23's "Authorization header" content authentication sends `Bearer ...`."""
-    from tests.test_master_support import TikiA
+    from tests.support.master_api import TikiA
 
     answer = TikiA(master.client, bearer(master.tokens["viewer"])).json("list_trackers")
     assert answer["cant"] == 1

@@ -1,13 +1,14 @@
 """Golden shapes: our answers have the keys and value types of a real Tiki 24.1's answers
-(test_master_recorded) wherever we claim compatibility, for the same tracker and items."""
+(tests/support/tiki_recorded.py) wherever we claim compatibility, for the same tracker and
+items."""
 import json
 import os
 
 import pytest
 
+from tests.support.master_api import add_items, make_demo
 from tests.support.tiki_readraw import read_raw
-from tests.test_master_recorded import RECORDED
-from tests.test_master_support import TikiA, TikiB, add_items, basic, bearer, make_demo, master  # noqa: F401
+from tests.support.tiki_recorded import RECORDED
 from tikisync_web.db import database
 from tikisync_web.models import User
 

@@ -6,8 +6,9 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from tests.conftest import PASSWORD, url
-from tests.test_master_support import master, php_query  # noqa: F401
+from tests.support.apps import PASSWORD
+from tests.support.master_api import php_query
+from tests.support.pages import url
 
 
 @pytest.fixture

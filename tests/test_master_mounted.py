@@ -1,8 +1,9 @@
 """The master under a blueprint prefix and under a WSGI script root: every URL follows."""
 from flask import Flask
 
-from tests.conftest import PASSWORD, url
-from tests.test_master_support import TikiA, TikiB, basic, bearer, make_demo
+from tests.support.apps import PASSWORD
+from tests.support.master_api import TikiA, TikiB, basic, bearer, make_demo
+from tests.support.pages import url
 from tikisync_web import TikiSync, accounts
 from tikisync_web.db import database
 

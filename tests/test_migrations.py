@@ -1,6 +1,7 @@
 """Versioned migrations: an old database upgrades in place with its data, `init` is idempotent,
 and a new database starts at the latest version with the same schema an upgrade reaches."""
-from tests.conftest import PASSWORD, make_app, soup, url
+from tests.support.apps import PASSWORD, make_app
+from tests.support.pages import soup, url
 from tikisync_web import accounts, migrations
 from tikisync_web import db as tdb
 from tikisync_web import models as m

@@ -12,8 +12,10 @@ The master blueprint (`tikisync_master`) authenticates each request itself and i
 """
 import pytest
 
-from tests.conftest import Auth, Client, make_app, make_user, module_db_url, url
 from tests.support import seed
+from tests.support.apps import Auth, Client, make_app, make_user
+from tests.support.databases import module_db_url
+from tests.support.pages import url
 from tikisync_web import accounts
 from tikisync_web.db import database
 from tikisync_web.models import ALL_MODELS, AllowedOrigin, Credential, Field, Job, Setting
@@ -68,7 +70,7 @@ def routes():
     import tempfile
     from pathlib import Path
 
-    from tests.conftest import make_app
+    from tests.support.apps import make_app
 
     folder = Path(tempfile.mkdtemp())
     app = make_app(f"sqlite:///{folder}/routes.db", folder)

@@ -3,8 +3,10 @@
 import pytest
 from playhouse.test_utils import count_queries
 
-from tests.conftest import Auth, make_app, make_user, module_db_url, soup, url
 from tests.support import seed
+from tests.support.apps import Auth, make_app, make_user
+from tests.support.databases import module_db_url
+from tests.support.pages import soup, url
 from tikisync_web.db import database
 from tikisync_web.models import Item
 

@@ -1,4 +1,4 @@
-from tests.conftest import soup, url
+from tests.support.pages import soup, url
 
 
 def test_login_page_then_dashboard(client, auth, app):

@@ -1,7 +1,7 @@
 """The synchronization tab over HTTP: lists, jobs, preview and push, resolve, history."""
 import pytest
 
-from tests.conftest import soup, url
+from tests.support.pages import soup, url
 from tests.support.sync import client, connect, make_clone
 from tikisync_web import items as item_svc
 from tikisync_web import jobs, settings

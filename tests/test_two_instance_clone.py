@@ -12,7 +12,6 @@ import pytest
 import requests
 from bs4 import BeautifulSoup
 
-from tests.support.instances import instances  # noqa: F401,F811  (fixture)
 from tikisync_web.remote import exportfmt
 
 pytestmark = pytest.mark.twoinstance

@@ -9,8 +9,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.support.instances import module_instances  # noqa: F401  (a fixture)
-
 pytestmark = pytest.mark.twoinstance
 FAKETIME = next(iter(sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))),
                 Path("/usr/lib/faketime/libfaketime.so.1"))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_app
 from tests.support import databases
+from tests.support.apps import make_app
 from tests.support.sync import connect, make_clone
 from tikisync_web import jobs
 from tikisync_web.db import database

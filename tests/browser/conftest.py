@@ -1,27 +1,37 @@
 """Browser layer: Playwright driving Debian's Chromium against a live server on loopback.
 
 Playwright's own browser download cannot work on these machines, so the launch fixture points
-at /usr/bin/chromium (`make test` installs it). A missing Chromium fails the layer loudly;
-only TIKISYNC_SKIP_BROWSER=1 (a local opt-out) skips it.
+at /usr/bin/chromium (`make test` installs it). A missing Playwright or Chromium fails the
+layer loudly; only TIKISYNC_SKIP_BROWSER=1 (a local opt-out, read in tests/conftest.py)
+leaves it out, and then this folder is not even collected.
 """
 import os
 import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.conftest import finish_app, make_app
+from tests.support.apps import finish_app, make_app
+from tests.support.browser import LiveServer
 
 CHROMIUM = os.environ.get("TIKISYNC_CHROMIUM", "/usr/bin/chromium")
+MISSING = ("the browser layer needs {what}: `make test` installs it "
+           "(or set TIKISYNC_SKIP_BROWSER=1 to leave this layer out locally)")
+
+try:
+    import playwright.sync_api  # noqa: F401 - only to fail here, by name, when it is missing
+except ImportError as error:
+    raise ImportError(MISSING.format(what="Playwright (pip install -e '.[test]')")) from error
+
+
+def pytest_configure(config):
+    if not config.pluginmanager.has_plugin("playwright"):
+        raise pytest.UsageError(MISSING.format(what="the pytest-playwright plugin"))
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
-            if os.environ.get("TIKISYNC_SKIP_BROWSER"):
-                item.add_marker(pytest.mark.skip(reason="TIKISYNC_SKIP_BROWSER is set"))
 
 
 @pytest.fixture(scope="session")
@@ -36,28 +46,6 @@ def browser_type_launch_args(browser_type_launch_args):
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"],
     }
-
-
-class LiveServer:
-    """The app served by werkzeug in a thread, on a free loopback port."""
-
-    def __init__(self, app):
-        self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def link(self, endpoint, **values):
-        from flask import url_for
-
-        with self.app.test_request_context():
-            return self.url + url_for(endpoint, **values)
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -78,11 +66,3 @@ def live_server(live_app):
 def page(page):
     page.set_default_timeout(10_000)
     return page
-
-
-def sign_in(page, server, username, password):
-    page.goto(server.link("tikisync.login"))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(server.link("tikisync.dashboard"))

@@ -6,9 +6,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
-from tests.conftest import PASSWORD
 from tests.support import fake_master as fm
+from tests.support.apps import PASSWORD
+from tests.support.browser import sign_in
 from tests.support.clone import LIMITED, LIMITED_PASSWORD, tiki9_master
 from tests.support.sync import config
 from tikisync_web import credentials as creds

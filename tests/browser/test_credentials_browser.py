@@ -4,8 +4,8 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
-from tests.conftest import PASSWORD as LOGIN_PASSWORD
+from tests.support.apps import PASSWORD as LOGIN_PASSWORD
+from tests.support.browser import sign_in
 from tests.support.fake_master import PASSWORD, USER
 
 

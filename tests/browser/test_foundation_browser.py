@@ -6,9 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
-from tests.conftest import PASSWORD
 from tests.support import seed
+from tests.support.apps import PASSWORD
+from tests.support.browser import sign_in
 from tikisync_web.db import database
 from tikisync_web.models import Item, Tracker
 

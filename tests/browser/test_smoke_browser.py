@@ -1,5 +1,5 @@
-from tests.browser.conftest import sign_in
-from tests.conftest import PASSWORD
+from tests.support.apps import PASSWORD
+from tests.support.browser import sign_in
 
 
 def test_sign_in_shows_trackers(page, live_server, users):

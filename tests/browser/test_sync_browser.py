@@ -3,8 +3,8 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
-from tests.conftest import PASSWORD
+from tests.support.apps import PASSWORD
+from tests.support.browser import sign_in
 from tests.support.sync import client, connect, make_clone
 from tikisync_web.db import database
 from tikisync_web.models import Item

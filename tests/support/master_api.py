@@ -1,6 +1,8 @@
-"""Shared pieces of the master tests: a demo tracker, and clients that speak as Tiki's do.
+"""The master's API as Tiki speaks it (a pytest plugin, registered in tests/conftest.py).
 
-Imported by the other test_master_* modules (fixtures and helpers only, never tests).
+Helpers the test_master_* modules import: a demo tracker (`make_demo`, `add_items`), clients
+that send what Tiki's do (`TikiA` for tiki-ajax_services.php, `TikiB` for tiki-api.php), PHP's
+form encoding and `snapshot()` of every row. The fixture `master` sets them up together.
 """
 import base64
 from types import SimpleNamespace
@@ -8,7 +10,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import PASSWORD, url
+from tests.support.apps import PASSWORD
+from tests.support.pages import url
 from tikisync_web import accounts
 from tikisync_web import items as svc
 from tikisync_web.db import database
@@ -179,18 +182,3 @@ def snapshot():
             query = model.select(*columns).order_by(*model._meta.get_primary_keys())
             tables[model.__name__] = list(query.dicts())
     return tables
-
-
-def test_php_pairs_follow_http_build_query():
-    params = {"trackerId": 5, "fields": {"title": "A & B", "tags": ["x", "y"]},
-              "groupIds": [3], "skip": None, "flag": True}
-    assert php_pairs(params) == [
-        ("trackerId", "5"), ("fields[title]", "A & B"), ("fields[tags][0]", "x"),
-        ("fields[tags][1]", "y"), ("groupIds[0]", "3"), ("flag", "1")]
-
-
-def test_demo_tracker_holds_every_kind_of_field(app, db, users):
-    tracker = make_demo()
-    add_items(tracker, DEMO_ITEMS)
-    assert [f.perm_name for f in tracker.ordered_fields()] == [f[0] for f in DEMO_FIELDS]
-    assert tracker.items.count() == 3
