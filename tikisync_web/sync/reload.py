@@ -14,9 +14,12 @@ multi-row INSERTs, and the ids seen kept in a compact IdSet (memory does not gro
 tracker). Pages are asked for AHEAD at a time, so a master that serves requests in parallel
 prepares the next ones side by side.
 """
+from __future__ import annotations
+
 import json
 import time
 from contextlib import closing
+from typing import NamedTuple
 
 import peewee as pw
 
@@ -41,6 +44,44 @@ class ReloadError(Exception):
     """The reload stopped; nothing was changed."""
 
 
+class LocalCopy(NamedTuple):
+    """The local copy of a remote item, as `_Reload._existing` reads it (no values)."""
+    item_id: int
+    remote_id: int
+    hash: str
+    modified: int
+    base_hash: str | None  # None: created here, never synchronized
+    base_id: int | None  # None: the item is its own base (no Baseline row)
+    deleted_on_master: bool | None
+    theirs_status: str | None  # set: the master held something else at the last check
+
+
+class Incoming(NamedTuple):
+    """A remote item that changes its local copy."""
+    local: LocalCopy
+    remote: dict
+    values: dict  # projected onto the synchronized fields
+    status: str
+
+
+class Stored(NamedTuple):
+    """The stored values of an item that changes, and of its Baseline (None when none)."""
+    values: dict
+    status: str
+    base_values: dict | None
+    base_status: str | None
+    theirs: dict | None
+    theirs_status: str | None
+
+
+class Unseen(NamedTuple):
+    """A synchronized local item the master did not list."""
+    item_id: int
+    hash: str
+    base_hash: str | None
+    base_id: int | None
+
+
 class _Null:
     def total(self, *a, **k): pass
     def step(self, *a, **k): pass
@@ -58,8 +99,7 @@ class _Reload:
                            kept_local_new=0, kept_local_modified=0, deleted_on_master=0)
 
     def _existing(self, remote_ids):
-        """{remote id: (item id, remote id, item hash, modified, base hash, baseline id,
-        deleted_on_master, theirs_status)} of the local copies of `remote_ids`."""
+        """{remote id: LocalCopy} of the local copies of `remote_ids`."""
         if self.first is None:  # asked inside the reload's transaction
             self.first = not Item.select().where(Item.tracker == self.tracker,
                                                  Item.remote_id.is_null(False)).exists()
@@ -72,7 +112,7 @@ class _Reload:
             f"ON {b.item} = {i.id} WHERE {i.tracker} = {bulk.param()} "
             f"AND {i.remote_id} IN ({bulk.params(len(remote_ids))})",
             [self.tracker.id, *remote_ids])
-        return {r[1]: r for r in rows}
+        return {r.remote_id: r for r in map(LocalCopy._make, rows)}
 
     def apply(self, batch):
         self.counts["fetched"] += len(batch)
@@ -89,22 +129,22 @@ class _Reload:
             if status not in STATUSES:
                 status = "o"
             hashed = digest(values, status)
-            row = existing.get(remote["itemId"]) if existing else None
-            if row is None:
+            local = existing.get(remote["itemId"]) if existing else None
+            if local is None:
                 # A new copy is its own base: base_hash = hash, and no Baseline row.
                 inserts.append((tracker_id, status, stored_text(values), searchable(values),
                                 remote["itemId"], hashed, hashed, remote.get("lastModif"),
                                 stamp, stamp, "", username))
                 continue
-            item_id, _, item_hash, modified, base_hash, base_id, deleted, theirs_status = row
-            if base_hash is None or item_hash == base_hash:
-                if hashed == base_hash and (base_id is None or
-                                            (not deleted and theirs_status is None)):
+            base_hash = local.base_hash
+            if base_hash is None or local.hash == base_hash:  # not edited here
+                if hashed == base_hash and (local.base_id is None or (
+                        not local.deleted_on_master and local.theirs_status is None)):
                     unchanged += 1
                 else:
-                    plain.append((row, remote, values, status, hashed))
+                    plain.append(Incoming(local, remote, values, status))
             else:
-                merges.append((row, remote, values, status, hashed))
+                merges.append(Incoming(local, remote, values, status))
         self.counts["unchanged"] += unchanged
         if inserts:
             bulk.insert_rows(Item, INSERTED, inserts)
@@ -112,30 +152,30 @@ class _Reload:
         self._update_plain(plain)
         self._merge(merges)
 
-    def _full_values(self, item_ids):
-        """Stored values of some items and their baselines (only for items that change)."""
+    def _stored(self, changes):
+        """{item id: Stored} of the items of `changes` (only items that change are read)."""
         query = (Item.select(Item.id, Item.values, Item.status, Baseline.values, Baseline.status,
                              Baseline.theirs, Baseline.theirs_status)
-                 .join(Baseline, pw.JOIN.LEFT_OUTER).where(Item.id.in_(item_ids)).tuples())
-        return {r[0]: r[1:] for r in query}
+                 .join(Baseline, pw.JOIN.LEFT_OUTER)
+                 .where(Item.id.in_([c.local.item_id for c in changes])).tuples())
+        return {r[0]: Stored._make(r[1:]) for r in query}
 
     def _update_plain(self, plain):
         """Items not edited here: they become what the master holds."""
         if not plain:
             return
-        stored = self._full_values([row[0] for row, *_ in plain])
+        stored = self._stored(plain)
         item_rows, stale_rows = [], []
-        for row, remote, values, status, _hashed in plain:
-            item_id, base_id = row[0], row[5]
-            mine = dict(stored[item_id][0] or {})
+        for local, remote, values, status in plain:
+            mine = dict(stored[local.item_id].values or {})
             mine.update(values)  # fields the master does not have keep their local value
             mine_hash = content_hash(mine, status)
             # The item becomes what the master holds and is its own base again.
             item_rows.append((json.dumps(mine, ensure_ascii=False), search_text(mine),
                               mine_hash, mine_hash, remote.get("lastModif"), status,
-                              next_modified(row[3]), self.username, item_id))
-            if base_id is not None:
-                stale_rows.append(base_id)
+                              next_modified(local.modified), self.username, local.item_id))
+            if local.base_id is not None:
+                stale_rows.append(local.base_id)
         bulk.update_rows(Item, ["values", "search_text", "hash", "base_hash", "remote_modified",
                                 "status", "modified", "modified_by"], item_rows)
         bulk.delete_ids(Baseline, stale_rows)
@@ -145,47 +185,28 @@ class _Reload:
         """Items edited here: take what only the master changed, keep conflicts for later."""
         if not merges:
             return
-        stored = self._full_values([row[0] for row, *_ in merges])
+        stored = self._stored(merges)
         item_rows, base_rows, new_bases, base_moves = [], [], [], []
-        for row, remote, theirs, theirs_status, _hashed in merges:
-            item_id, base_id = row[0], row[5]
-            mine, mine_status, base, base_status, _, _ = stored[item_id]
-            if base_id is None:  # changed here with no base kept: judge against theirs only
-                base, base_status = {}, None
-            mine, base = dict(mine or {}), dict(base or {})
-            verdicts = three_way(mine, base, theirs, self.perms, mine_status, base_status,
-                                 theirs_status)
-            conflict = False
-            for perm, verdict in verdicts.items():
-                if verdict == "conflict":
-                    conflict = True
-                    continue
-                if perm == STATUS:
-                    if verdict == "remote":
-                        mine_status = theirs_status
-                    if verdict in ("remote", "same"):
-                        base_status = theirs_status
-                    continue
-                if verdict == "remote":
-                    mine[perm] = theirs.get(perm, "")
-                if verdict in ("remote", "same"):
-                    base[perm] = theirs.get(perm, "")
-            base_hash = content_hash(base, base_status)
-            if any(v == "remote" for v in verdicts.values()):
+        for change in merges:
+            local, lastmod = change.local, change.remote.get("lastModif")
+            merged = _merged(stored[local.item_id], change, self.perms)
+            base_hash = content_hash(merged.base, merged.base_status)
+            if merged.taken:
+                mine = merged.mine
                 item_rows.append((json.dumps(mine, ensure_ascii=False), search_text(mine),
-                                  content_hash(mine, mine_status), base_hash,
-                                  remote.get("lastModif"), mine_status, next_modified(row[3]),
-                                  self.username, item_id))
+                                  content_hash(mine, merged.mine_status), base_hash, lastmod,
+                                  merged.mine_status, next_modified(local.modified),
+                                  self.username, local.item_id))
             else:
-                base_moves.append((base_hash, remote.get("lastModif"), item_id))
-            base_row = (json.dumps(base, ensure_ascii=False), base_status, base_hash, self.stamp,
-                        remote.get("lastModif"), False,
-                        json.dumps(theirs, ensure_ascii=False) if conflict else None,
-                        theirs_status if conflict else None)
-            if base_id is None:
-                new_bases.append((item_id,) + base_row)
+                base_moves.append((base_hash, lastmod, local.item_id))
+            base_row = (json.dumps(merged.base, ensure_ascii=False), merged.base_status,
+                        base_hash, self.stamp, lastmod, False,
+                        json.dumps(change.values, ensure_ascii=False) if merged.conflict else None,
+                        change.status if merged.conflict else None)
+            if local.base_id is None:
+                new_bases.append((local.item_id,) + base_row)
             else:
-                base_rows.append(base_row + (base_id,))
+                base_rows.append(base_row + (local.base_id,))
         bulk.update_rows(Item, ["values", "search_text", "hash", "base_hash", "remote_modified",
                                 "status", "modified", "modified_by"], item_rows)
         bulk.update_rows(Item, ["base_hash", "remote_modified"], base_moves)
@@ -199,7 +220,7 @@ class _Reload:
         """Items the master no longer has: gone here too, unless edited here."""
         if self.first:
             return  # every synchronized item here came in with this reload
-        i, b = bulk.columns(Item, "i"), bulk.columns(Baseline, "b")
+        i = bulk.columns(Item, "i")
         page = (f"SELECT {i.id}, {i.remote_id} FROM {i} WHERE {i.tracker} = {bulk.param()} "
                 f"AND {i.remote_id} IS NOT NULL AND {i.id} > {bulk.param()} "
                 f"ORDER BY {i.id} LIMIT 5000")
@@ -210,26 +231,69 @@ class _Reload:
                 return
             last = rows[-1][0]
             seen = self.seen
-            ids = [r[0] for r in rows if r[1] not in seen]
-            if not ids:
-                continue
-            gone = bulk.select(
-                f"SELECT {i.id}, {i.hash}, {i.base_hash}, {b.id} FROM {i} "
-                f"LEFT OUTER JOIN {b} ON {b.item} = {i.id} "
-                f"WHERE {i.id} IN ({bulk.params(len(ids))})", ids)
-            edited = [r for r in gone if r[2] is not None and r[1] != r[2]]
-            drop = [r[0] for r in gone if r[2] is None or r[1] == r[2]]
-            dropped = set(drop)
-            bulk.delete_ids(Baseline, [r[3] for r in gone if r[0] in dropped and r[3]])
-            bulk.delete_ids(Item, drop)
-            keep = [r[3] for r in edited if r[3] is not None]
-            for r in edited:
-                if r[3] is None:  # changed here without a kept base: keep it now
-                    keep.append(materialize(Item.get_by_id(r[0])).id)
-            if keep:
-                Baseline.update(deleted_on_master=True).where(Baseline.id.in_(keep)).execute()
-            self.counts["deleted"] += len(drop)
-            self.counts["deleted_on_master"] += len(keep)
+            unseen = [item_id for item_id, remote_id in rows if remote_id not in seen]
+            if unseen:
+                self._gone(unseen)
+
+    def _gone(self, item_ids):
+        """Local items the master did not list: dropped, or kept as "deleted on master"."""
+        i, b = bulk.columns(Item, "i"), bulk.columns(Baseline, "b")
+        rows = map(Unseen._make, bulk.select(
+            f"SELECT {i.id}, {i.hash}, {i.base_hash}, {b.id} FROM {i} "
+            f"LEFT OUTER JOIN {b} ON {b.item} = {i.id} "
+            f"WHERE {i.id} IN ({bulk.params(len(item_ids))})", item_ids))
+        drop, edited = [], []
+        for row in rows:
+            (edited if row.base_hash is not None and row.hash != row.base_hash
+             else drop).append(row)
+        bulk.delete_ids(Baseline, [r.base_id for r in drop if r.base_id])
+        bulk.delete_ids(Item, [r.item_id for r in drop])
+        keep = [r.base_id for r in edited if r.base_id is not None]
+        # Changed here without a kept base: the base is kept now.
+        keep += [materialize(Item.get_by_id(r.item_id)).id for r in edited if r.base_id is None]
+        if keep:
+            Baseline.update(deleted_on_master=True).where(Baseline.id.in_(keep)).execute()
+        self.counts["deleted"] += len(drop)
+        self.counts["deleted_on_master"] += len(keep)
+
+
+class Merged(NamedTuple):
+    """One item edited here after the three-way merge with what the master holds."""
+    mine: dict
+    mine_status: str
+    base: dict
+    base_status: str | None
+    conflict: bool  # some field (or the status) changed differently on both sides
+    taken: bool  # something only the master changed was taken into the item
+
+
+def _merged(stored, change, perms):
+    """Fields (and the status) only the master changed are taken; those both sides changed
+    the same way move the base; conflicts stay for the sync tab."""
+    mine, mine_status = dict(stored.values or {}), stored.status
+    if change.local.base_id is None:  # changed here with no base kept: judge against theirs only
+        base, base_status = {}, None
+    else:
+        base, base_status = dict(stored.base_values or {}), stored.base_status
+    theirs, theirs_status = change.values, change.status
+    verdicts = three_way(mine, base, theirs, perms, mine_status, base_status, theirs_status)
+    conflict = False
+    for perm, verdict in verdicts.items():
+        if verdict == "conflict":
+            conflict = True
+            continue
+        if perm == STATUS:
+            if verdict == "remote":
+                mine_status = theirs_status
+            if verdict in ("remote", "same"):
+                base_status = theirs_status
+            continue
+        if verdict == "remote":
+            mine[perm] = theirs.get(perm, "")
+        if verdict in ("remote", "same"):
+            base[perm] = theirs.get(perm, "")
+    return Merged(mine, mine_status, base, base_status, conflict,
+                  "remote" in verdicts.values())
 
 
 def reload(tracker, client, progress=None, username="", batch=BATCH, page_size=PAGE_SIZE):

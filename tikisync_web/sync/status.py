@@ -4,8 +4,11 @@ Nothing here compares two machines' clocks. The master's own clock (its HTTP Dat
 only narrows which remote items to fetch (`modifiedSince`, minus a margin); what changed is
 decided by comparing values with each item's baseline, field by field.
 """
+from __future__ import annotations
+
 import json
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import peewee as pw
 
@@ -63,6 +66,16 @@ def classify(tracker):
             "deleted_on_master": deleted}
 
 
+class _Known(NamedTuple):
+    """A local copy of a remote item, as check_remote reads it."""
+    item_id: int
+    remote_id: int
+    base_hash: str | None
+    remote_modified: int | None
+    base_id: int | None  # None: the item is its own base (no Baseline row)
+    theirs_status: str | None
+
+
 def check_remote(tracker, client, margin=MARGIN):
     """Record what changed on the master since the last check, without downloading it all.
 
@@ -86,27 +99,26 @@ def check_remote(tracker, client, margin=MARGIN):
                             Baseline.id, Baseline.theirs_status)
                 .join(Baseline, pw.JOIN.LEFT_OUTER)
                 .where(Item.tracker == tracker, Item.remote_id.in_(ids)).tuples())
-        known = {r[1]: r for r in rows}
+        known = {r.remote_id: r for r in map(_Known._make, rows)}
         updates, rows_needed = [], []
         for remote in page:
             row = known.get(remote["itemId"])
             if row is None:
                 continue  # new on the master: the next reload brings it
-            item_id, _, base_hash, remote_modified, base_id, theirs_status = row
             stamp = remote.get("lastModif")
-            if stamp is not None and stamp == remote_modified and theirs_status is None:
+            if stamp is not None and stamp == row.remote_modified and row.theirs_status is None:
                 continue  # our own master's lastModif is exact: not touched since
             values, status = project(remote["fields"], synced), remote.get("status") or "o"
-            if content_hash(values, status) == base_hash:
-                if theirs_status is not None:
-                    updates.append((None, None, stamp, base_id))
+            if content_hash(values, status) == row.base_hash:
+                if row.theirs_status is not None:
+                    updates.append((None, None, stamp, row.base_id))
                 continue
             changed += 1
             theirs = json.dumps(values, ensure_ascii=False)
-            if base_id is None:
-                rows_needed.append((item_id, theirs, status, stamp))
+            if row.base_id is None:
+                rows_needed.append((row.item_id, theirs, status, stamp))
             else:
-                updates.append((theirs, status, stamp, base_id))
+                updates.append((theirs, status, stamp, row.base_id))
         with database.atomic():
             for item_id, theirs, status, stamp in rows_needed:
                 # The item was its own base: keep that base in a row beside what they hold.
