@@ -3,7 +3,8 @@ layers on PostgreSQL and MariaDB. Exits non-zero when any run fails.
 
 A developer may opt out of a layer locally with TIKISYNC_SKIP_BROWSER=1,
 TIKISYNC_SKIP_POSTGRESQL=1 or TIKISYNC_SKIP_MARIADB=1; CI sets none of them, so nothing is
-skipped silently there.
+skipped silently there. Without the browser layer, tests/browser is not collected at all, so
+Playwright need not be installed; with it, a missing Playwright or Chromium fails the run.
 """
 import os
 import subprocess
@@ -17,8 +18,8 @@ def run(label, backend, marker, extra=()):
     print(f"\n=== {label}: {' '.join(command[2:])}", flush=True)
     started = time.monotonic()
     code = subprocess.call(command, env=env)
-    print(f"=== {label}: {'passed' if code == 0 else 'FAILED'} in {time.monotonic() - started:.0f} s",
-          flush=True)
+    outcome = "passed" if code == 0 else "FAILED"
+    print(f"=== {label}: {outcome} in {time.monotonic() - started:.0f} s", flush=True)
     return code
 
 
@@ -34,7 +35,7 @@ def main():
     results = [(label, run(label, backend, marker, extra)) for label, backend, marker in runs]
     print("\n=== summary")
     for label, code in results:
-        print(f"  {label}: {'passed' if code == 0 else 'FAILED (exit %d)' % code}")
+        print(f"  {label}: {'passed' if code == 0 else f'FAILED (exit {code})'}")
     skipped = [name for name, var in (("browser", "TIKISYNC_SKIP_BROWSER"),
                                       ("PostgreSQL", "TIKISYNC_SKIP_POSTGRESQL"),
                                       ("MariaDB", "TIKISYNC_SKIP_MARIADB")) if os.environ.get(var)]
