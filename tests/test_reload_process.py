@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from tests.support.sync import client, connect, make_clone, tracker_state
+from tests.support.waiting import wait_until
 from tikisync_web import items as item_svc
 from tikisync_web.models import Item, Job
 from tikisync_web.sync import reload as reload_mod
@@ -41,10 +42,8 @@ def test_killed_reload_changes_nothing_and_the_next_one_runs(app, db, fake_maste
     fake_master.settings.delay = 0.15  # ...each slow enough to be caught in the middle
     fake_master.page_count = 0
     process = cli(app, "reload", tracker.id, "--json")
-    for _ in range(1500):  # 30 s at most
-        if fake_master.page_count >= 4 or process.poll() is not None:
-            break
-        time.sleep(0.02)
+    wait_until(lambda: fake_master.page_count >= 4 or process.poll() is not None,
+               tries=1500, pause=0.02, what="the reload to ask for its fourth page")
     assert process.poll() is None, process.communicate()
     os.killpg(process.pid, signal.SIGKILL)
     process.communicate(timeout=10)

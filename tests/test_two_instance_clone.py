@@ -4,7 +4,6 @@ and forms, as a browser without JavaScript would) and through `tikisync clone --
 both protocol generations: A (tiki-ajax_services.php, HTTP Basic) and B (tiki-api.php, Bearer).
 The clone's fields are compared with the master's through the master API both of them serve."""
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urljoin
 
@@ -12,6 +11,7 @@ import pytest
 import requests
 from bs4 import BeautifulSoup
 
+from tests.support.waiting import wait_until
 from tikisync_web.remote import exportfmt
 
 pytestmark = pytest.mark.twoinstance
@@ -128,14 +128,14 @@ def clone_through_the_wizard(browser, url, remote_tracker):
     return done
 
 
-def wait_for_job(browser, href, deadline=60):
-    for _ in range(int(deadline / 0.2)):  # bounded: `deadline` seconds at most
+def wait_for_job(browser, href):
+    """(state, page) of the job at `href` once it has ended."""
+    def ended():
         _, page = browser.get(href)
         state = page.find(attrs={"data-state": True})["data-state"]
-        if state not in ("queued", "running"):
-            return state, page
-        time.sleep(0.2)
-    raise AssertionError(f"the job at {href} did not finish in {deadline} s")
+        return None if state in ("queued", "running") else (state, page)
+
+    return wait_until(ended, tries=300, pause=0.2, what=f"the job at {href} to end")
 
 
 def start_clone(instances):

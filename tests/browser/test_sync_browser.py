@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from tests.support.apps import PASSWORD
 from tests.support.browser import sign_in
 from tests.support.sync import client, connect, make_clone
+from tests.support.waiting import wait_until
 from tikisync_web.db import database
 from tikisync_web.models import Item
 from tikisync_web.sync import reload as reload_mod
@@ -28,14 +29,18 @@ def test_reload_of_2000_items_shows_progress_and_refreshes_the_list(page, live_s
     bar = page.locator("#items-job progress")
     expect(bar).to_have_attribute("max", "2000")
     seen = set()
-    for _ in range(400):
+
+    def done_noting_the_bar():
         widget = page.locator("#items-job [data-state]")
         if widget.count() and widget.first.get_attribute("data-state") == "done":
-            break
+            return True
         value = bar.first.get_attribute("value") if bar.count() else None
         if value is not None:
             seen.add(int(value))
-        page.wait_for_timeout(50)
+        return False
+
+    wait_until(done_noting_the_bar, tries=600, pause=0.05, what="the reload job to be done",
+               details=lambda: f"values of the bar seen: {sorted(seen)}")
     assert any(0 < v < 2000 for v in seen), seen  # the bar moved while the job ran
     expect(page.locator("#items-job")).to_contain_text("Finished")
     # The item table refreshed by itself on the job's end event.

@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ import requests
 from bs4 import BeautifulSoup
 
 from tests.support import databases
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -101,17 +101,21 @@ class Instance:
                  "--port", str(self.port), "--no-reload", "--no-debugger"],
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True)
-        for _ in range(300):  # 30 s at most
-            if self.process.poll() is not None:
-                raise AssertionError(f"{self.name} exited ({self.process.returncode}):\n"
-                                     + self.log.read_text()[-3000:])
-            try:
-                if requests.get(self.url + "/login", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"{self.name} did not start in 30 s:\n" + self.log.read_text()[-3000:])
+        wait_until(self._answers, tries=300, pause=0.1, what=f"{self.name} to answer",
+                   details=self._log_tail)
+        return self
+
+    def _answers(self):
+        if self.process.poll() is not None:
+            raise AssertionError(f"{self.name} exited ({self.process.returncode}):\n"
+                                 + self._log_tail())
+        try:
+            return requests.get(self.url + "/login", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def _log_tail(self):
+        return self.log.read_text()[-3000:]
 
     def stop(self):
         if self.process is None or self.process.poll() is not None:
@@ -128,7 +132,8 @@ class Instance:
         """A requests.Session signed in to the UI; `.csrf` holds a token for posts."""
         web = requests.Session()
         page = web.get(self.url + "/login", timeout=10)
-        token = BeautifulSoup(page.text, "html.parser").find("input", {"name": "csrf_token"})["value"]
+        form = BeautifulSoup(page.text, "html.parser")
+        token = form.find("input", {"name": "csrf_token"})["value"]
         answer = web.post(self.url + "/login", data={"csrf_token": token, "username": username,
                                                      "password": password}, timeout=10,
                           allow_redirects=False)
