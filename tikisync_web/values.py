@@ -10,7 +10,9 @@ import json
 
 from .fields import normalize_raw
 
-STATUS = "status"  # the item status takes part in comparisons like a field
+# The item status takes part in comparisons beside the fields, under this key: a permName
+# starts with a letter (fields.PERM_NAME), so no field, not even one called "status", has it.
+STATUS_KEY = "@status"
 
 
 def canonical(values, perms=None):
@@ -46,12 +48,12 @@ def three_way(mine, base, theirs, perms, mine_status=None, base_status=None, the
 
     local: only mine changed (push it); remote: only theirs changed (take it);
     same: both changed to the same value; conflict: both changed differently.
-    The status takes part under the key "status" when the statuses are given.
+    The item status takes part under STATUS_KEY when the statuses are given.
     """
     verdicts = {}
     items = [(p, get(mine, p), get(base, p), get(theirs, p)) for p in perms]
     if base_status is not None:
-        items.append((STATUS, mine_status or "o", base_status or "o",
+        items.append((STATUS_KEY, mine_status or "o", base_status or "o",
                       theirs_status or base_status or "o"))
     for perm, m, b, t in items:
         if m == b and t == b:

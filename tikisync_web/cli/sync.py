@@ -230,8 +230,8 @@ def status(tracker_id, offline, as_json):
     click.echo(f"last reload: {result['last_reload'] or 'never'}")
     for key in ("new", "modified", "conflicts", "deleted_on_master"):
         ids = result[key]
-        click.echo(f"{key.replace('_', ' ')}: {len(ids)}" +
-                   (f" ({', '.join(map(str, ids[:20]))}{'…' if len(ids) > 20 else ''})" if ids else ""))
+        shown = f" ({', '.join(map(str, ids[:20]))}{'…' if len(ids) > 20 else ''})" if ids else ""
+        click.echo(f"{key.replace('_', ' ')}: {len(ids)}{shown}")
 
 
 @tikisync.command("push")
@@ -278,7 +278,10 @@ def push(tracker_id, new, modified, item_ids, force, dry_run, as_json):
 @click.argument("item_id", type=int)
 @click.option("--mine", is_flag=True, help="Keep the local values (overwrite the master on push).")
 @click.option("--theirs", is_flag=True, help="Take the master's values.")
-@click.option("--field", "fields", multiple=True, metavar="PERM=mine|theirs")
+@click.option("--field", "fields", multiple=True, metavar="PERM=mine|theirs",
+              help="The side kept for one conflicting field. The item status is @status, "
+                   "or status when the tracker has no field called status (with one, "
+                   "status names that field).")
 def resolve(item_id, mine, theirs, fields):
     """Resolve a conflict of a local item, all at once or field by field."""
     _require_sync()

@@ -28,7 +28,7 @@ from ..db import write_transaction
 from ..items import materialize, next_modified, search_text
 from ..models import STATUSES, Baseline, Item, Tracker
 from ..remote.idset import IdSet
-from ..values import STATUS, content_hash, three_way
+from ..values import STATUS_KEY, content_hash, three_way
 from . import bulk
 from .incoming import digest, project, searchable, stored_text, synced_perms
 from .schema import drift
@@ -282,7 +282,7 @@ def _merged(stored, change, perms):
         if verdict == "conflict":
             conflict = True
             continue
-        if perm == STATUS:
+        if perm == STATUS_KEY:
             if verdict == "remote":
                 mine_status = theirs_status
             if verdict in ("remote", "same"):

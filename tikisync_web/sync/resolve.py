@@ -4,25 +4,32 @@ Resolving never writes to the master: it decides what the local item and its bas
 so the next push sends exactly the chosen values. Taking theirs everywhere makes the local
 item equal to the master's; keeping mine everywhere is "overwrite the master".
 """
+from __future__ import annotations
+
 from .. import audit
 from ..db import database
 from ..items import materialize, next_modified
-from ..models import Baseline, Item, ItemHistory
-from ..values import STATUS, content_hash, get
+from ..models import Baseline, Field, Item, ItemHistory
+from ..values import STATUS_KEY, content_hash, norm
 from .status import perms_of, verdicts_for
+
+LEGACY_STATUS = "status"  # the item status's key before STATUS_KEY (choices, old history rows)
 
 
 class ResolveError(ValueError):
     pass
 
 
-def conflicting(item, perms):
-    return [p for p, v in verdicts_for(item.values, item.status, item.baseline, perms).items()
-            if v == "conflict"]
+def status_key(name: str, perms) -> str:
+    """The key `name` stands for among a choice's keys: STATUS_KEY for the item status, which
+    `status` also names as long as no field among `perms` is called so."""
+    return STATUS_KEY if name == LEGACY_STATUS and name not in perms else name
 
 
-def resolve(item, choices, username="", all_mine=False, all_theirs=False):
-    """Apply per-field choices {perm: "mine" | "theirs" | ("value", text)}.
+def resolve(item: Item, choices: dict, username: str = "", all_mine: bool = False,
+            all_theirs: bool = False) -> Item | None:
+    """Apply per-field choices {perm: "mine" | "theirs" | ("value", text)}; the item status
+    is chosen under values.STATUS_KEY (or `status` when no field is called so).
 
     Every conflicting field needs a choice (or all_mine / all_theirs). Fields only the
     master changed are taken; the baseline becomes the master's values.
@@ -33,6 +40,7 @@ def resolve(item, choices, username="", all_mine=False, all_theirs=False):
     if base.deleted_on_master:
         return _resolve_deleted(item, base, username, all_mine, all_theirs, choices)
     perms = perms_of(item.tracker)
+    choices = {status_key(k, perms): v for k, v in choices.items()}
     item.baseline = base
     verdicts = verdicts_for(item.values, item.status, base, perms)
     conflicts = [p for p, v in verdicts.items() if v == "conflict"]
@@ -54,14 +62,14 @@ def resolve(item, choices, username="", all_mine=False, all_theirs=False):
             if isinstance(choice, (tuple, list)):
                 new = choice[1]
             elif choice == "theirs":
-                new = theirs_status if perm == STATUS else theirs.get(perm, "")
+                new = theirs_status if perm == STATUS_KEY else theirs.get(perm, "")
             else:
                 continue
-            old = mine_status if perm == STATUS else mine.get(perm, "")
-            if get({"v": old}, "v") != get({"v": new}, "v"):
+            old = mine_status if perm == STATUS_KEY else mine.get(perm, "")
+            if norm(old) != norm(new):
                 ItemHistory.create(item=item, side="local", action="resolve", perm_name=perm,
                                    old_value=str(old), new_value=str(new), username=username)
-            if perm == STATUS:
+            if perm == STATUS_KEY:
                 mine_status = new
             else:
                 mine[perm] = new
@@ -97,14 +105,23 @@ def _resolve_deleted(item, base, username, all_mine, all_theirs, choices):
                        "there again) or --theirs (delete it here)")
 
 
-def restore(entry, username=""):
+def _is_status(entry):
+    """Whether a history entry is about the item status (older entries name it `status`)."""
+    if entry.perm_name == LEGACY_STATUS:
+        return not Field.select().where(Field.tracker == entry.item.tracker_id,
+                                        Field.perm_name == LEGACY_STATUS).exists()
+    return entry.perm_name == STATUS_KEY
+
+
+def restore(entry: ItemHistory, username: str = "") -> Item:
     """Put an overwritten value back into the local item (it then shows as a local change)."""
     item = entry.item
+    is_status = _is_status(entry)
     with database.atomic():
         materialize(item)  # a synchronized item keeps the base it is leaving
         values, status = dict(item.values or {}), item.status
-        current = status if entry.perm_name == STATUS else values.get(entry.perm_name, "")
-        if entry.perm_name == STATUS:
+        current = status if is_status else values.get(entry.perm_name, "")
+        if is_status:
             status = entry.old_value or "o"
         else:
             values[entry.perm_name] = entry.old_value or ""

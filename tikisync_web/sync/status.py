@@ -16,7 +16,7 @@ from ..db import database
 from ..items import materialize
 from ..models import Baseline, Item
 from ..remote import exportfmt
-from ..values import STATUS, content_hash, three_way
+from ..values import STATUS_KEY, content_hash, three_way
 from . import bulk
 from .incoming import prefetch, project, synced_perms
 
@@ -147,19 +147,15 @@ def status(tracker, client=None):
 
 
 def field_table(item, perms):
-    """Rows for the three-way view: perm, base, mine, theirs, verdict."""
+    """Rows for the three-way view: perm, base, mine, theirs, verdict, is_status; one per field
+    of `perms`, then the item status (its "perm" is values.STATUS_KEY, never a permName)."""
     base = item.baseline
     theirs = base.theirs if base.theirs is not None else base.values
     verdicts = verdicts_for(item.values, item.status, base, perms)
-    rows = []
-    for perm in perms + [STATUS]:
-        if perm == STATUS:
-            b, m, t = base.status, item.status, base.theirs_status or base.status
-        else:
-            b = (base.values or {}).get(perm, "")
-            m = (item.values or {}).get(perm, "")
-            t = (theirs or {}).get(perm, "")
-        rows.append({"perm": perm, "base": b, "mine": m, "theirs": t,
-                     "verdict": verdicts.get(perm, "")})
+    rows = [{"perm": perm, "base": (base.values or {}).get(perm, ""),
+             "mine": (item.values or {}).get(perm, ""), "theirs": (theirs or {}).get(perm, ""),
+             "verdict": verdicts.get(perm, ""), "is_status": False} for perm in perms]
+    rows.append({"perm": STATUS_KEY, "base": base.status, "mine": item.status,
+                 "theirs": base.theirs_status or base.status,
+                 "verdict": verdicts.get(STATUS_KEY, ""), "is_status": True})
     return rows
-

@@ -19,7 +19,7 @@ from ...db import write_transaction
 from ...items import next_modified
 from ...models import AuditEvent, Baseline, Item, ItemHistory, PushIntent
 from ...remote import errors as remote_errors
-from ...values import STATUS, content_hash, get, norm
+from ...values import STATUS_KEY, content_hash, get, norm
 from .. import bulk
 from ..incoming import project
 from .context import PushContext, payload_hash
@@ -150,7 +150,7 @@ def _record(ctx, edit, fresh, outcomes):
     remote_status = fresh.get("status") or item.status
     mismatch = [p for p, v in send.items() if get(theirs, p) != norm(v)]
     if status and remote_status != status:
-        mismatch.append(STATUS)
+        mismatch.append(STATUS_KEY)
     mine = dict(item.values or {})
     for perm, value in theirs.items():
         if perm not in mismatch and get(mine, perm) != get(theirs, perm):
@@ -159,7 +159,7 @@ def _record(ctx, edit, fresh, outcomes):
     for perm in send:
         if perm not in mismatch:
             outcomes.history(item, "master", perm, edit.current.get(perm), send[perm])
-    mine_status = item.status if STATUS in mismatch else remote_status
+    mine_status = item.status if STATUS_KEY in mismatch else remote_status
     now = int(time.time())
     base_hash = content_hash(theirs, remote_status)
     outcomes.items.append((_json(mine), mine_status, content_hash(mine, mine_status),
@@ -172,11 +172,15 @@ def _record(ctx, edit, fresh, outcomes):
         "remote_id": item.remote_id, "fields": sorted(send), "status": status,
         "mismatch": mismatch}))
     if mismatch:
-        outcomes.failed.append((item, "the master did not take " + ", ".join(mismatch) +
+        outcomes.failed.append((item, "the master did not take " + _names(mismatch) +
                                 " (it answered success but holds other values; kept here)"))
     else:
         outcomes.pushed.append({"id": item.id, "remote_id": item.remote_id, "kind": "edit",
-                                "fields": sorted(send) + ([STATUS] if status else [])})
+                                "fields": sorted(send) + ([STATUS_KEY] if status else [])})
+
+
+def _names(perms):
+    return ", ".join("the item status" if p == STATUS_KEY else p for p in perms)
 
 
 def _json(value):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ...models import Baseline, Item, Tracker
-from ...values import STATUS
+from ...values import STATUS_KEY
 from ..status import classify, perms_of, verdicts_for
 
 
@@ -66,9 +66,9 @@ def _edit_entries(item_ids, perms, force):
         verdicts = verdicts_for(item.values, item.status, item.baseline, perms)
         send = [p for p, v in verdicts.items() if v == "local" or (force and v == "conflict")]
         fields = {p: [item.baseline.values.get(p, ""), item.values.get(p, "")]
-                  for p in send if p != STATUS}
+                  for p in send if p != STATUS_KEY}
         entry = {"id": item.id, "kind": "edit", "remote_id": item.remote_id, "fields": fields,
-                 "status": item.status if STATUS in send else None}
+                 "status": item.status if STATUS_KEY in send else None}
         if fields or entry["status"]:
             entries.append(entry)
     return entries
