@@ -183,3 +183,31 @@ def test_cli_field_status_means_the_item_status_without_such_a_field(app, db, fa
     result = cli(app, "resolve", local(1).id, "--field", "status=theirs")
     assert result.exit_code == 0, result.output
     assert local(1).status == "p" and status_mod.classify(tracker) == NOTHING
+
+
+def test_history_restore_tells_the_field_from_the_item_status(app, clone, master):
+    from tikisync_web.models import ItemHistory
+    from tikisync_web.sync import resolve as resolve_mod
+
+    item = local(2)
+    field = ItemHistory.create(item=item, side="local", action="resolve", perm_name="status",
+                               old_value="earlier", new_value="doing")
+    status = ItemHistory.create(item=item, side="local", action="resolve",
+                                perm_name="@status", old_value="c", new_value="p")
+    resolve_mod.restore(field)
+    assert state(2) == ("p", "earlier")
+    resolve_mod.restore(status)
+    assert state(2) == ("c", "earlier")
+
+
+def test_older_history_rows_named_status_restore_the_item_status(app, db, fake_master):
+    from tikisync_web.models import ItemHistory
+    from tikisync_web.sync import resolve as resolve_mod
+
+    connect(app, fake_master)
+    tracker = make_clone(app, fake_master)
+    reload(app, tracker, fake_master)
+    entry = ItemHistory.create(item=local(1), side="local", action="resolve",
+                               perm_name="status", old_value="c", new_value="o")
+    restored = resolve_mod.restore(entry)
+    assert restored.status == "c" and "status" not in restored.values

@@ -105,18 +105,18 @@ def _resolve_deleted(item, base, username, all_mine, all_theirs, choices):
                        "there again) or --theirs (delete it here)")
 
 
-def _is_status(entry):
+def _is_status(entry, item):
     """Whether a history entry is about the item status (older entries name it `status`)."""
     if entry.perm_name == LEGACY_STATUS:
-        return not Field.select().where(Field.tracker == entry.item.tracker_id,
+        return not Field.select().where(Field.tracker == item.tracker_id,
                                         Field.perm_name == LEGACY_STATUS).exists()
     return entry.perm_name == STATUS_KEY
 
 
 def restore(entry: ItemHistory, username: str = "") -> Item:
     """Put an overwritten value back into the local item (it then shows as a local change)."""
-    item = entry.item
-    is_status = _is_status(entry)
+    item = Item.get_by_id(entry.item_id)  # as stored now (entry.item may be an older copy)
+    is_status = _is_status(entry, item)
     with database.atomic():
         materialize(item)  # a synchronized item keeps the base it is leaving
         values, status = dict(item.values or {}), item.status
