@@ -218,10 +218,10 @@ def run(n, small=SMALL, tiki_limit=None, trace=True, keep=False, repeat=3):
                                     lambda: raw_download(master.url, token, tid, PAGE_SIZE,
                                                          connections=AHEAD)))
             local = clone.cli("clone", master.url, tid, as_json=True)["tracker"]
-            c_runs.append(timed("(c) our reload, fresh clone", lambda: dict(
+            c_runs.append(timed("(c) our reload, fresh clone", lambda local=local: dict(
                 our_reload(clone, local), items=n)))
             assert c_runs[-1]["counts"]["added"] == n, c_runs[-1]["counts"]
-            d_runs.append(timed("(d) our reload, nothing changed", lambda: dict(
+            d_runs.append(timed("(d) our reload, nothing changed", lambda local=local: dict(
                 our_reload(clone, local), items=n)))
             assert d_runs[-1]["counts"]["unchanged"] == n, d_runs[-1]["counts"]
         a1, a2, c, d = median(a_runs), median(ahead_runs), median(c_runs), median(d_runs)
@@ -270,8 +270,8 @@ def run(n, small=SMALL, tiki_limit=None, trace=True, keep=False, repeat=3):
     print(f"c/a = {ca:.2f}   target <= 1.25: {verdict(ca <= 1.25)}")
     print(f"b/c = {bc:.1f}    target >= 5:    {verdict(bc >= 5)}")
     print(f"d/a = {da:.2f}")
-    print(f"c/a' = {c['seconds'] / a2['seconds']:.2f}   (a' downloads {AHEAD} pages at once, as our "
-          "reload asks for them; no target)")
+    print(f"c/a' = {c['seconds'] / a2['seconds']:.2f}   (a' downloads {AHEAD} pages at once, "
+          "as our reload asks for them; no target)")
     print(f"our reload's own CPU: (c) {c['cpu']:.2f} s, (d) {d['cpu']:.2f} s")
     # CPU seconds (client + master) do not depend on how busy the host is.
     cpu_a = a1["cpu"] + (a1["server_cpu"] or 0)

@@ -158,7 +158,8 @@ def test_the_report_is_what_tiki_24_itself_created(app, db, fake_master):
     connect(app, fake_master)
     plan, base, generation = plan_of(app, fake_master)
     tracker = clone.create_clone(plan, base, protocol=generation)
-    golden = json.loads((GOLDEN / "tiki24-sync-03-local-fields-export-after-clone.json").read_text())
+    golden_file = GOLDEN / "tiki24-sync-03-local-fields-export-after-clone.json"
+    golden = json.loads(golden_file.read_text())
     theirs = [f for f in golden["fields"] if f["permName"] != "syncSource"]
     ours = tracker.ordered_fields()
     assert [(f.perm_name, f.name, f.type, f.mandatory) for f in ours] == [

@@ -200,7 +200,8 @@ def test_insert_item_ignores_a_posted_item_id_and_audits_the_user(master):
     assert answer["lastModif"] >= answer["created"]
     with database.connection_context():
         stored = Item.get_by_id(new_id)
-        event = AuditEvent.get((AuditEvent.item_id == new_id) & (AuditEvent.action == "item.create"))
+        event = AuditEvent.get((AuditEvent.item_id == new_id)
+                               & (AuditEvent.action == "item.create"))
         first = Item.get_by_id(master.item_ids[0])
     assert stored.values["title"] == "From Tiki" and stored.created_by == "editor"
     assert event.username == "editor" and event.tracker_id == master.tracker.id

@@ -32,7 +32,8 @@ def test_reads(master, shape):
     assert users["count"] == 3
     assert "12" in client.get("categories").get_json()
     field_id = export["fields"][0]["fieldId"]
-    assert client.get(f"trackers/{tid}/fields/{field_id}").get_json()["field"]["permName"] == "title"
+    field = client.get(f"trackers/{tid}/fields/{field_id}").get_json()["field"]
+    assert field["permName"] == "title"
     assert client.post(f"trackers/{tid}/fields/{field_id}").status_code == 200
     translations = client.get(f"translations/trackeritem/{master.item_ids[0]}").get_json()
     assert translations["translations"] == []

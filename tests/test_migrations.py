@@ -47,7 +47,8 @@ def _version_one_database(db_url):
         assert migrations.upgrade(upto=1) == [migrations.MIGRATIONS[0][1]]
         assert migrations.current_version() == 1
         # Migration 2 added the clone columns: version 1 has none of them.
-        assert "source_url" not in {c.name for c in database.get_columns(m.Tracker._meta.table_name)}
+        columns = database.get_columns(m.Tracker._meta.table_name)
+        assert "source_url" not in {c.name for c in columns}
         accounts.create_user("olduser", "admin", PASSWORD)
         tracker_id = m.Tracker.insert(name="Legacy bugs", description="from release 1").execute()
         m.Field.create(tracker=tracker_id, perm_name="title", name="Title", type="t", position=10)

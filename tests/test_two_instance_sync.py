@@ -25,9 +25,11 @@ Field.create(tracker=tracker, perm_name="priority", name="Priority", type="d", p
              options={"options": ["low", "medium", "high"]})
 for title, amount in (("First", "1"), ("Second", "2"), ("Third", "3")):
     items.create_item(tracker, {"title": title, "amount": amount, "priority": "low"})
-user = User.get_or_none(User.username == "syncer") or accounts.create_user("syncer", "editor", "syncer-password")
+user = (User.get_or_none(User.username == "syncer")
+        or accounts.create_user("syncer", "editor", "syncer-password"))
 ids = [i.id for i in tracker.items.order_by(items.Item.id)]
-print(json.dumps({"tracker": tracker.id, "token": accounts.create_token(user, "clone"), "items": ids}))
+token = accounts.create_token(user, "clone")
+print(json.dumps({"tracker": tracker.id, "token": token, "items": ids}))
 """
 
 

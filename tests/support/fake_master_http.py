@@ -89,7 +89,7 @@ def _route(method, route):
     for verb, pattern, (controller, action, names) in ROUTES:
         match = re.fullmatch(pattern, route.strip("/"))
         if match and verb == method:
-            return controller, action, dict(zip(names, match.groups()))
+            return controller, action, dict(zip(names, match.groups(), strict=True))
     return None
 
 
@@ -99,125 +99,146 @@ LOGIN_PAGE = ("<!DOCTYPE html><html><head><title>Log in</title></head><body><for
 
 
 def handler_for(master):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # else keep-alive answers stall ~40 ms (Nagle + ACK)
-        timeout = 10  # idle keep-alive connections end by themselves
+    """The request handler class of one fake master."""
+    return type("Handler", (TikiHandler,), {"master": master})
 
-        def log_message(self, *args):
-            pass
 
-        def date_time_string(self, timestamp=None):
-            return formatdate(master.now() if timestamp is None else timestamp, usegmt=True)
+class TikiHandler(BaseHTTPRequestHandler):
+    """A fake master's HTTP side: records every request, plays the misbehaviour its settings
+    ask for, and answers the API through `master.dispatch`."""
 
-        def do_GET(self):
-            self._handle()
+    master = None  # the FakeMaster, set by handler_for
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else keep-alive answers stall ~40 ms (Nagle + ACK)
+    timeout = 10  # idle keep-alive connections end by themselves
 
-        def do_POST(self):
-            self._handle()
+    def log_message(self, *args):
+        pass
 
-        def _send(self, status, body=b"", content_type="application/json", headers=()):
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in headers:
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
+    def date_time_string(self, timestamp=None):
+        return formatdate(self.master.now() if timestamp is None else timestamp, usegmt=True)
 
-        def _json(self, status, payload, content_type="application/json"):
-            body = json.dumps(payload).encode()
-            if master.settings.truncate_json and status == 200:
-                body = body[: max(1, len(body) // 2)]
-            self._send(status, body, content_type)
+    def do_GET(self):
+        self._handle()
 
-        def _error(self, status, message):
-            if status == 401:
-                self._send(401, b"", "text/html; charset=UTF-8",
-                           [("WWW-Authenticate", 'Basic realm="Tiki"')])
-                return
-            payload = {"code": status, "errortitle": message, "message": message}
-            if status == 404:
-                payload.update(message=f"{message} (404)", page=None)
-            self._json(status, payload)
+    def do_POST(self):
+        self._handle()
 
-        def _handle(self):
-            parts = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-            query = parse_qsl(parts.query, keep_blank_values=True)
-            form = parse_qsl(body, keep_blank_values=True)
-            record = Recorded(self.command, parts.path, _multi(query), dict(self.headers.items()),
-                              body, _multi(form))
-            with master.lock:
-                master.requests.append(record)
-            s = master.settings
-            if s.redirect_to:
-                self._send(307, b"", "text/html", [("Location", s.redirect_to + self.path)])
-                return
-            script = parts.path.rsplit("/", 1)[-1]
-            if script == "tiki-login.php":
-                self._login(record, dict(form))
-                return
-            gen = {"tiki-ajax_services.php": "A", "tiki-api.php": "B"}.get(script)
-            if gen is None or gen not in s.generations:
-                self._send(404, b"<html><body>Not Found</body></html>", "text/html")
-                return
-            with master.lock:
-                master.api_count += 1
-                number = master.api_count
-            if s.delay:
-                time.sleep(s.delay)
-            if number in s.fail_requests:
-                self._error(s.fail_status, "Service unavailable")
-                return
-            if s.answer_status:
-                self._error(s.answer_status, s.error_message)
-                return
-            if s.html_login:
-                self._send(200, LOGIN_PAGE.format(ticket="t").encode(), "text/html; charset=UTF-8")
-                return
-            params = php_params(query + form)  # the body wins, as in PHP's $_REQUEST
-            route = None
-            if gen == "B":
-                route = _route(self.command, php_params(query).get("route", ""))
-                if route is None:
-                    self._error(404, "Route not found")
-                    return
-            try:
-                payload = master.dispatch(gen, record, params, route)
-            except ApiError as exc:
-                self._error(exc.status, exc.message)
-                return
-            except LoseReply:
-                self.close_connection = True
-                return
-            is_version = route is not None and route[1] == "version"
-            # Tiki 24.1 sends route=version's JSON as text/html (tiki-examples/14).
-            self._json(200, payload, "text/html; charset=UTF-8" if is_version else
-                       "application/json")
+    def _send(self, status, body=b"", content_type="application/json", headers=()):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
 
-        def _login(self, record, form):
-            if self.command == "GET":
-                session = secrets.token_hex(8)
-                self._send(200, LOGIN_PAGE.format(ticket="tk-" + session).encode(),
-                           "text/html; charset=UTF-8",
-                           [("Set-Cookie", f"PHPSESSID={session}; Path=/; HttpOnly")])
+    def _json(self, status, payload, content_type="application/json"):
+        body = json.dumps(payload).encode()
+        if self.master.settings.truncate_json and status == 200:
+            body = body[: max(1, len(body) // 2)]
+        self._send(status, body, content_type)
+
+    def _error(self, status, message):
+        if status == 401:
+            self._send(401, b"", "text/html; charset=UTF-8",
+                       [("WWW-Authenticate", 'Basic realm="Tiki"')])
+            return
+        payload = {"code": status, "errortitle": message, "message": message}
+        if status == 404:
+            payload.update(message=f"{message} (404)", page=None)
+        self._json(status, payload)
+
+    def _handle(self):
+        parts = urlsplit(self.path)
+        record, query, form = self._record(parts)
+        s = self.master.settings
+        if s.redirect_to:
+            self._send(307, b"", "text/html", [("Location", s.redirect_to + self.path)])
+            return
+        script = parts.path.rsplit("/", 1)[-1]
+        if script == "tiki-login.php":
+            self._login(record, dict(form))
+            return
+        gen = {"tiki-ajax_services.php": "A", "tiki-api.php": "B"}.get(script)
+        if gen is None or gen not in s.generations:
+            self._send(404, b"<html><body>Not Found</body></html>", "text/html")
+            return
+        if not self._misbehaved():
+            self._answer(gen, record, query, form)
+
+    def _record(self, parts):
+        """Read the request, note it in master.requests; (record, query pairs, form pairs)."""
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        form = parse_qsl(body, keep_blank_values=True)
+        record = Recorded(self.command, parts.path, _multi(query), dict(self.headers.items()),
+                          body, _multi(form))
+        with self.master.lock:
+            self.master.requests.append(record)
+        return record, query, form
+
+    def _misbehaved(self):
+        """Count the API request, wait the delay asked for, then play the failure the
+        settings ask for; True when that answered."""
+        master, s = self.master, self.master.settings
+        with master.lock:
+            master.api_count += 1
+            number = master.api_count
+        if s.delay:
+            time.sleep(s.delay)
+        if number in s.fail_requests:
+            self._error(s.fail_status, "Service unavailable")
+        elif s.answer_status:
+            self._error(s.answer_status, s.error_message)
+        elif s.html_login:
+            self._send(200, LOGIN_PAGE.format(ticket="t").encode(), "text/html; charset=UTF-8")
+        else:
+            return False
+        return True
+
+    def _answer(self, gen, record, query, form):
+        params = php_params(query + form)  # the body wins, as in PHP's $_REQUEST
+        route = None
+        if gen == "B":
+            route = _route(self.command, php_params(query).get("route", ""))
+            if route is None:
+                self._error(404, "Route not found")
                 return
-            ok = master.accounts.get(form.get("user")) == form.get("pass") and \
-                form.get("ticket", "").startswith("tk-") and record.header("Referer")
-            if not ok:
-                self._send(302, b"", "text/html", [
-                    ("Location", master.base_path + "/tiki-login_scr.php?" + urlencode(
-                        {"error": "Invalid username or password"}))])
-                return
-            session = secrets.token_hex(12)
-            master.sessions[session] = form["user"]
+        try:
+            payload = self.master.dispatch(gen, record, params, route)
+        except ApiError as exc:
+            self._error(exc.status, exc.message)
+            return
+        except LoseReply:
+            self.close_connection = True
+            return
+        is_version = route is not None and route[1] == "version"
+        # Tiki 24.1 sends route=version's JSON as text/html (tiki-examples/14).
+        self._json(200, payload, "text/html; charset=UTF-8" if is_version else
+                   "application/json")
+
+    def _login(self, record, form):
+        master = self.master
+        if self.command == "GET":
+            session = secrets.token_hex(8)
+            self._send(200, LOGIN_PAGE.format(ticket="tk-" + session).encode(),
+                       "text/html; charset=UTF-8",
+                       [("Set-Cookie", f"PHPSESSID={session}; Path=/; HttpOnly")])
+            return
+        ok = master.accounts.get(form.get("user")) == form.get("pass") and \
+            form.get("ticket", "").startswith("tk-") and record.header("Referer")
+        if not ok:
             self._send(302, b"", "text/html", [
-                ("Set-Cookie", f"PHPSESSID={session}; Path=/; HttpOnly"),
-                ("Location", master.base_path + "/tiki-index.php")])
-
-    return Handler
+                ("Location", master.base_path + "/tiki-login_scr.php?" + urlencode(
+                    {"error": "Invalid username or password"}))])
+            return
+        session = secrets.token_hex(12)
+        master.sessions[session] = form["user"]
+        self._send(302, b"", "text/html", [
+            ("Set-Cookie", f"PHPSESSID={session}; Path=/; HttpOnly"),
+            ("Location", master.base_path + "/tiki-index.php")])
 
 
 def _multi(pairs):
