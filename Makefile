@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HTMX := static/tikisync/htmx.min.js
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench install assets system-packages databases clean
+.PHONY: run test test-fast lint hooks bench install assets system-packages databases clean
 
 run: install assets
 	$(VENV)/bin/tikisync init
@@ -14,11 +14,20 @@ run: install assets
 	@echo "tikisync-web on http://127.0.0.1:$(PORT)/"
 	$(VENV)/bin/flask --app wsgi run --host 127.0.0.1 --port $(PORT) --no-reload
 
-test: install assets system-packages databases
+test: install assets system-packages databases lint
 	env -u PYTHONDONTWRITEBYTECODE $(PY) -m tests.run
 
+# ruff (pyproject.toml) and vulture: a new finding fails `make test`, so CI catches it.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/vulture tikisync_web .ci/vulture_whitelist.py --min-confidence 80
+
+# Optional: run `make lint` before every commit.
+hooks:
+	cp .ci/pre-commit .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit
+
 # Skip the browser, PostgreSQL and MariaDB layers (local use only; CI never sets these).
-test-fast: install assets
+test-fast: install assets lint
 	TIKISYNC_SKIP_BROWSER=1 TIKISYNC_SKIP_POSTGRESQL=1 TIKISYNC_SKIP_MARIADB=1 \
 	  env -u PYTHONDONTWRITEBYTECODE $(PY) -m tests.run
 
