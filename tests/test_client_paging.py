@@ -1,5 +1,8 @@
 """Paging through list_items on masters that cap, ignore offset, shuffle or fail mid-way."""
+import threading
+
 import pytest
+import requests
 
 from tests.support.remote_client import api_requests, make_client
 from tikisync_web.remote import errors
@@ -164,3 +167,37 @@ def test_a_master_ignoring_offset_is_found_with_pages_ahead(master, gen):
     master.settings.ignore_offset = True
     with make_client(master, gen) as c, pytest.raises(errors.OffsetIgnored):
         item_pages(c, page_size=20, ahead=2)
+
+
+@pytest.fixture
+def sessions_used(monkeypatch):
+    """{requests.Session: {thread ids that sent through it}} for every request sent."""
+    used = {}
+    send = requests.Session.send
+
+    def recording(self, request, **kw):
+        used.setdefault(self, set()).add(threading.get_ident())
+        return send(self, request, **kw)
+
+    monkeypatch.setattr(requests.Session, "send", recording)
+    return used
+
+
+def test_pages_asked_for_ahead_never_share_a_session_across_threads(master, gen,
+                                                                     sessions_used):
+    with make_client(master, gen) as c:
+        got = item_pages(c, page_size=10, ahead=3)
+    assert got == [list(range(n, n + 10)) for n in range(1, 51, 10)]
+    assert len(sessions_used) > 1  # the pages ahead came through other sessions
+    assert all(len(threads) == 1 for threads in sessions_used.values())
+
+
+def test_a_client_that_cannot_fork_asks_for_one_page_at_a_time(master, gen, sessions_used):
+    session = requests.Session()  # injected: the client may not make others like it
+    with make_client(master, gen, session=session) as c:
+        assert not c.can_fork
+        got = item_pages(c, page_size=10, ahead=3)
+    session.close()
+    assert got == [list(range(n, n + 10)) for n in range(1, 51, 10)]
+    assert pages(master) == [(offset, 10) for offset in range(0, 60, 10)]
+    assert list(sessions_used) == [session] and len(sessions_used[session]) == 1

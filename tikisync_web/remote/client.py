@@ -7,6 +7,7 @@ The generation is fixed by the credential or detected: Gen B when a Bearer crede
 JSON from `route=version` (or `route=trackers`), else Gen A. Lists are read page by page as
 remote.paging says.
 """
+import functools
 from urllib.parse import urlencode
 
 from ..fields import normalize_raw
@@ -225,8 +226,8 @@ class TikiClient:
     def iter_item_pages(self, tracker_id, *, status=None, modified_since=None, item_ids=None,
                         page_size=1000, fmt="raw", ahead=1, seen=None):
         """The items of iter_items as one list per page (never an empty one); `ahead`: pages
-        asked for at once (see paging.page_lists); `seen`: an IdSet that receives every item
-        id."""
+        asked for at once (see paging.page_lists), each thread with a fork of this client
+        (one at a time when it cannot fork); `seen`: an IdSet that receives every item id."""
         tracker_id = int(tracker_id)
         wanted = None if item_ids is None else {int(i) for i in item_ids}
         params = {}
@@ -240,10 +241,10 @@ class TikiClient:
             # Our own master filters by id; a Tiki ignores this and we filter below.
             params["itemId[]"] = sorted(wanted)
 
-        def fetch(offset, size):
+        def fetch(offset, size, client=self):
             page = dict(params, offset=offset, maxRecords=size)
-            answer, url = self._read("tracker", "list_items", f"trackers/{tracker_id}",
-                                     {"trackerId": tracker_id, **page}, page)
+            answer, url = client._read("tracker", "list_items", f"trackers/{tracker_id}",
+                                       {"trackerId": tracker_id, **page}, page)
             result = shapes.result_list(answer, url)
             if result is None:
                 raise e.BadShape(f"{url}: `result` is null instead of a list of items", url=url)
@@ -253,11 +254,17 @@ class TikiClient:
                 items.append(item if item is not None else shapes.item(row, url))
             return items
 
-        seen = IdSet() if seen is None else seen
-        return self._item_pages(fetch, wanted, page_size, ahead, seen)
+        def fetcher():  # for a thread asking for pages ahead: a client of its own
+            twin = self.fork()
+            return functools.partial(fetch, client=twin), twin.close
 
-    def _item_pages(self, fetch, wanted, page_size, ahead, seen):
-        pages = page_lists(fetch, _item_id, page_size, seen, ahead, self.base_url)
+        seen = IdSet() if seen is None else seen
+        # Without an equivalent client for each thread, pages come one at a time.
+        return self._item_pages(fetch, wanted, page_size, ahead, seen,
+                                fetcher if self.can_fork else None)
+
+    def _item_pages(self, fetch, wanted, page_size, ahead, seen, fetcher):
+        pages = page_lists(fetch, _item_id, page_size, seen, ahead, self.base_url, fetcher)
         if wanted is None:
             yield from pages  # (holds no page while the next one is fetched)
             return

@@ -5,42 +5,46 @@ is asked for and, if it is full, that size is kept; rows are de-duplicated by ke
 that ignores `offset` is detected (a later page brings nothing new) and reported instead of
 looped on forever.
 """
+from __future__ import annotations
+
+import threading
 from collections import deque
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from . import errors as e
 from .idset import IdSet
 
+Fetch = Callable[[int, int], list]  # fetch(offset, size) -> the rows of one page
 
-def page_lists(fetch, key, page_size, seen, ahead=1, base_url="the master"):
+
+def page_lists(fetch: Fetch, key: Callable[[dict], Hashable], page_size: int, seen,
+               ahead: int = 1, base_url: str = "the master",
+               fetcher: Callable[[], tuple[Fetch, Callable[[], None]]] | None = None,
+               ) -> Iterator[list]:
     """The rows of every page of `fetch(offset, size)` as one list of new rows per page
     (never an empty one); the keys of the rows go into `seen` (a set or an IdSet), which
     may be the caller's.
 
-    With `ahead` > 1, once the master has sent a full page (so it honours the size), the
-    next `ahead` pages are asked for at once on as many connections, and used in order: a
-    master that serves requests in parallel (PHP workers, gunicorn) prepares them side by
-    side. Past a short page (the end) the pages still asked for are dropped.
+    With `ahead` > 1 and a `fetcher`, once the master has sent a full page (so it honours the
+    size), the next `ahead` pages are asked for at once on as many connections, and used in
+    order: a master that serves requests in parallel (PHP workers, gunicorn) prepares them side
+    by side. Past a short page (the end) the pages still asked for are dropped. `fetcher()`
+    gives each of those threads its own (fetch, close) pair: the caller's `fetch` keeps its
+    HTTP session to the calling thread, since a requests.Session is not thread-safe. Without a
+    fetcher, pages are asked for one at a time.
     """
     size, offset, cap_found, biggest = max(1, int(page_size)), 0, False, 0
-    pending, pool = deque(), None  # futures of the pages from `offset` on, in order
+    early = _Ahead(fetcher, ahead) if ahead > 1 and fetcher is not None else None
     ended = False  # at the end, the pages still asked for are waited for (they are empty)
     try:
         while True:
-            rows = pending.popleft().result() if pending else fetch(offset, size)
+            rows = early.next() if early and early.pending else fetch(offset, size)
             count = len(rows)
             if not count:
                 ended = True
                 return
-            if isinstance(seen, IdSet):
-                add = seen.add  # says whether the id is new
-                fresh = [row for row in rows if add(key(row))]
-            else:
-                fresh = []
-                for row in rows:
-                    if key(row) not in seen:
-                        seen.add(key(row))
-                        fresh.append(row)
+            fresh = _fresh(rows, key, seen)
             rows = None  # no page is kept here while the next one is waited for
             if offset and not fresh:
                 raise e.OffsetIgnored(
@@ -58,14 +62,76 @@ def page_lists(fetch, key, page_size, seen, ahead=1, base_url="the master"):
                     return  # shorter than the master has shown it can send: the end
                 # Either the end, or the master's cap on maxRecords: one more page tells.
                 size, cap_found = count, True
-                biggest = max(biggest, count)
-                continue
+            elif early is not None:
+                early.fill(offset, size)
             biggest = max(biggest, count)
-            if ahead > 1:
-                if pool is None:
-                    pool = ThreadPoolExecutor(ahead, thread_name_prefix="tikisync-page")
-                while len(pending) < ahead:
-                    pending.append(pool.submit(fetch, offset + size * len(pending), size))
     finally:
-        if pool is not None:
-            pool.shutdown(wait=ended, cancel_futures=True)
+        if early is not None:
+            early.close(wait=ended)
+
+
+def _fresh(rows, key, seen):
+    """The rows whose key is not in `seen` yet; their keys are added to it."""
+    if isinstance(seen, IdSet):
+        add = seen.add  # says whether the id is new
+        return [row for row in rows if add(key(row))]
+    fresh = []
+    for row in rows:
+        if key(row) not in seen:
+            seen.add(key(row))
+            fresh.append(row)
+    return fresh
+
+
+class _Ahead:
+    """Pages asked for before they are needed, by `count` threads, each fetching with its own
+    pair from `fetcher()` (so with its own HTTP session)."""
+
+    def __init__(self, fetcher, count):
+        self.fetcher, self.count = fetcher, count
+        self.pending = deque()  # futures of the pages from the next offset on, in order
+        self.pool = None
+        self.local = threading.local()
+        self.closers, self.lock = [], threading.Lock()
+
+    def fill(self, offset, size):
+        """Ask for the pages from `offset` on until `count` of them are pending."""
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(self.count, thread_name_prefix="tikisync-page")
+        while len(self.pending) < self.count:
+            self.pending.append(self.pool.submit(self._fetch, offset + size * len(self.pending),
+                                                 size))
+
+    def next(self):
+        return self.pending.popleft().result()
+
+    def _fetch(self, offset, size):
+        fetch = getattr(self.local, "fetch", None)
+        if fetch is None:
+            fetch, close = self.fetcher()
+            self.local.fetch = fetch
+            with self.lock:
+                self.closers.append(close)
+        return fetch(offset, size)
+
+    def close(self, wait):
+        """Ask for nothing more. With `wait`, the threads end here; without, a page still on
+        its way is not waited for, and its thread's session is closed once it is answered."""
+        if self.pool is None:
+            return
+        self.pool.shutdown(wait=wait, cancel_futures=True)
+        if wait:
+            self._close_sessions()
+        else:
+            threading.Thread(target=self._close_after, daemon=True,
+                             name="tikisync-page-close").start()
+
+    def _close_after(self):
+        self.pool.shutdown(wait=True)
+        self._close_sessions()
+
+    def _close_sessions(self):
+        with self.lock:
+            closers, self.closers = self.closers, []
+        for close in closers:
+            close()
