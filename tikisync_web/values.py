@@ -5,8 +5,12 @@ Tiki spells "empty" four ways ("", null, false, []) and may change the spelling 
 equals a missing one. A content hash of the canonical form lets the database find modified
 items (item hash != baseline hash) without loading any values.
 """
+from __future__ import annotations
+
 import hashlib
 import json
+from collections.abc import Collection
+from typing import Any
 
 from .fields import normalize_raw
 
@@ -15,7 +19,7 @@ from .fields import normalize_raw
 STATUS_KEY = "@status"
 
 
-def canonical(values, perms=None):
+def canonical(values: dict | None, perms: Collection[str] | None = None) -> dict[str, str]:
     """{perm: normalised raw string} without empties; only `perms` when given."""
     result = {}
     for perm, value in (values or {}).items():
@@ -27,23 +31,26 @@ def canonical(values, perms=None):
     return result
 
 
-def content_hash(values, status, perms=None):
+def content_hash(values: dict | None, status: str | None,
+                 perms: Collection[str] | None = None) -> str:
     body = json.dumps([status or "o", canonical(values, perms)], sort_keys=True,
                       ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha1(body.encode("utf-8")).hexdigest()
 
 
-def norm(value):
+def norm(value: Any) -> str:
     """One value as it is compared: Tiki's empties are "", lists comma-joined, all text."""
     return normalize_raw(value)
 
 
-def get(values, perm):
+def get(values: dict | None, perm: str) -> str:
     """The compared value of `perm` in a value dict (missing = empty)."""
     return normalize_raw((values or {}).get(perm, ""))
 
 
-def three_way(mine, base, theirs, perms, mine_status=None, base_status=None, theirs_status=None):
+def three_way(mine: dict | None, base: dict | None, theirs: dict | None, perms: list[str],
+              mine_status: str | None = None, base_status: str | None = None,
+              theirs_status: str | None = None) -> dict[str, str]:
     """Per-field verdicts: {perm: "local" | "remote" | "same" | "conflict"} for fields that moved.
 
     local: only mine changed (push it); remote: only theirs changed (take it);

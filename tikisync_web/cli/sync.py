@@ -314,7 +314,7 @@ def worker(poll, name, exit_when_idle, max_jobs):
     """Run queued jobs (TIKISYNC_JOB_RUNNER=worker) until stopped with Ctrl-C or SIGTERM."""
     stop = threading.Event()
 
-    def finish(signum, frame):
+    def finish(_signum, _frame):
         click.echo("stopping after the current job…", err=True)
         stop.set()
 

@@ -3,6 +3,8 @@
 Secrets go over plain http only for a credential that explicitly allows it; which URLs a
 credential covers is remote.urls' business.
 """
+from __future__ import annotations
+
 import base64
 import re
 from types import SimpleNamespace
@@ -24,10 +26,10 @@ class CredentialAuth:
         self.identifier = identifier or self.scope.url
         self.allow_http = bool(allow_http)
 
-    def covers(self, url):
+    def covers(self, url: str) -> bool:
         return covers(self.scope, url)
 
-    def check_transport(self, url):
+    def check_transport(self, url: str) -> None:
         """Refuse plain http unless this credential allows it."""
         if locate(url).scheme == "http" and not self.allow_http:
             raise InsecureTransport(
@@ -46,9 +48,6 @@ class CredentialAuth:
     def secrets(self):
         """Every string that must never appear in a message or a log."""
         return ()
-
-    def describe(self):
-        return f"{self.identifier} ({self.method})"
 
 
 class BasicAuth(CredentialAuth):
@@ -161,8 +160,9 @@ class SessionAuth(CredentialAuth):
         return (self._password,)
 
 
-def make_auth(method, url, *, username="", secret="", login_url="", allow_http=False,
-              identifier=""):
+def make_auth(method: str, url: str, *, username: str = "", secret: str = "",
+              login_url: str = "", allow_http: bool = False,
+              identifier: str = "") -> CredentialAuth:
     """The auth object for a stored credential's method and decrypted secret."""
     kw = {"identifier": identifier, "allow_http": allow_http}
     if method == "basic":

@@ -7,7 +7,10 @@ The generation is fixed by the credential or detected: Gen B when a Bearer crede
 JSON from `route=version` (or `route=trackers`), else Gen A. Lists are read page by page as
 remote.paging says.
 """
+from __future__ import annotations
+
 import functools
+from collections.abc import Iterable, Iterator
 from urllib.parse import urlencode
 
 from ..fields import normalize_raw
@@ -53,7 +56,7 @@ def _fast_item(raw):
             "created": created}
 
 
-def form_pairs(params):
+def form_pairs(params: dict) -> list[tuple[str, str]]:
     """PHP `http_build_query` encoding: nested dicts and lists become bracket keys, None is
     left out, booleans are 1/0. A key ending in `[]` with a list repeats the key."""
     pairs = []
@@ -103,18 +106,18 @@ class TikiClient:
     def __exit__(self, *exc):
         self.close()
 
-    def close(self):
+    def close(self) -> None:
         self.transport.close()
 
     @property
-    def can_fork(self):
+    def can_fork(self) -> bool:
         """True when `fork` gives an equivalent client for another thread: an HTTP session of
         our own, and a credential without state (a session login keeps cookies)."""
         return self.transport.owns_session and (
             self.auth is None or getattr(self.auth, "method", None) in ("basic", "bearer",
                                                                         "header"))
 
-    def fork(self):
+    def fork(self) -> TikiClient:
         """Another client for the same master, credential and settings with its own HTTP
         session, for use in another thread (requests.Session is not thread-safe)."""
         if not self.can_fork:
@@ -127,19 +130,19 @@ class TikiClient:
         return twin
 
     @property
-    def last_server_time(self):
+    def last_server_time(self) -> int | None:
         """The master's clock (Unix seconds) from the Date header of the last answer."""
         return self.transport.last_server_time
 
     # --- generation --------------------------------------------------------------------------
 
     @property
-    def generation(self):
+    def generation(self) -> str:
         if self._generation is None:
             self.detect()
         return self._generation
 
-    def detect(self):
+    def detect(self) -> str:
         """"A" or "B"; asks the master only for a Bearer credential without a fixed choice."""
         if self._fixed:
             self._generation = self._fixed
@@ -203,12 +206,12 @@ class TikiClient:
 
     # --- calls -------------------------------------------------------------------------------
 
-    def list_trackers(self):
+    def list_trackers(self) -> list[dict]:
         """[{"id", "name", "description", "items"}] visible to the account."""
         answer, url = self._read("tracker", "list_trackers", "trackers", {}, {})
         return shapes.trackers(answer, url)
 
-    def export_fields(self, tracker_id):
+    def export_fields(self, tracker_id: int) -> tuple[str, list[dict]]:
         """(export text, parsed fields) of a remote tracker (§6)."""
         tracker_id = int(tracker_id)
         answer, url = self._read("tracker", "export_fields", f"trackers/{tracker_id}/fields/export",
@@ -216,15 +219,19 @@ class TikiClient:
         text = shapes.export_text(answer, url)
         return text, exportfmt.parse(text)
 
-    def iter_items(self, tracker_id, *, status=None, modified_since=None, item_ids=None,
-                   page_size=1000, fmt="raw"):
+    def iter_items(self, tracker_id: int, *, status: str | None = None,
+                   modified_since: int | None = None, item_ids: Iterable[int] | None = None,
+                   page_size: int = 1000, fmt: str = "raw") -> Iterator[dict]:
         """Every item (normalised, see remote.shapes.item), page by page, each once."""
         for page in self.iter_item_pages(tracker_id, status=status, modified_since=modified_since,
                                          item_ids=item_ids, page_size=page_size, fmt=fmt):
             yield from page
 
-    def iter_item_pages(self, tracker_id, *, status=None, modified_since=None, item_ids=None,
-                        page_size=1000, fmt="raw", ahead=1, seen=None):
+    def iter_item_pages(self, tracker_id: int, *, status: str | None = None,
+                        modified_since: int | None = None,
+                        item_ids: Iterable[int] | None = None, page_size: int = 1000,
+                        fmt: str = "raw", ahead: int = 1,
+                        seen: IdSet | None = None) -> Iterator[list[dict]]:
         """The items of iter_items as one list per page (never an empty one); `ahead`: pages
         asked for at once (see paging.page_lists), each thread with a fork of this client
         (one at a time when it cannot fork); `seen`: an IdSet that receives every item id."""
@@ -282,7 +289,7 @@ class TikiClient:
             if not remaining:
                 return  # everything asked for is here: no need to read further pages
 
-    def insert_item(self, tracker_id, status, fields):
+    def insert_item(self, tracker_id: int, status: str | None, fields: dict) -> dict:
         """Create an item; {"itemId": int > 0, "status", "fields", ...} or MissingItemId."""
         tracker_id = int(tracker_id)
         params = {"status": status or None, "fields": dict(fields)}
@@ -300,7 +307,8 @@ class TikiClient:
             answer = dict(answer, fields={})  # the item exists: never lose its id over a shape
         return shapes.item(answer, url)
 
-    def update_item(self, tracker_id, item_id, status, fields):
+    def update_item(self, tracker_id: int, item_id: int, status: str | None,
+                    fields: dict) -> dict:
         """Change an item (only the fields given). Gen B puts the id in the path only: a body
         itemId would win over it (W12). Tiki may answer 200 to a rejected change (W4): the
         caller re-reads the item to verify."""
@@ -319,7 +327,8 @@ class TikiClient:
                 result["status"] = None
         return result
 
-    def list_users(self, group_ids=None, page_size=1000):
+    def list_users(self, group_ids: Iterable[int] | None = None,
+                   page_size: int = 1000) -> list[dict]:
         """[{"login", "userId"}] of every page; Forbidden when the account may not list users."""
         params = {"groupIds": [int(g) for g in group_ids]} if group_ids else {}
 
@@ -334,7 +343,8 @@ class TikiClient:
 
         return list(self._pages(fetch, lambda row: row["login"], page_size))
 
-    def list_categories(self, parent_id=None, descends=False):
+    def list_categories(self, parent_id: int | None = None,
+                        descends: bool = False) -> list[dict]:
         """[{"categId", "name", "parentId"}]: children (or all descendants) of `parent_id`;
         without a parent, the roots (or all) - Tiki 9-23 answer 409 to that."""
         if parent_id is not None:
@@ -344,7 +354,7 @@ class TikiClient:
         answer, url = self._read("category", "list_categories", "categories", params, params)
         return shapes.categories(answer, url)
 
-    def edit_field(self, tracker_id, field_id):
+    def edit_field(self, tracker_id: int, field_id: int) -> dict:
         """A remote field's definition (read-only: no `name` is sent, so nothing changes)."""
         tracker_id, field_id = int(tracker_id), int(field_id)
         answer, url = self._read("tracker", "edit_field",
@@ -357,5 +367,5 @@ def _item_id(row):
     return row["itemId"]
 
 
-def is_blank_status(value):
+def is_blank_status(value: object) -> bool:
     return value is None or value is False or value == "" or value == []

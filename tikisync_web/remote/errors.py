@@ -4,7 +4,10 @@ Every message says what happened and what to do next, in one line a person can a
 never carries a secret: the transport passes every text it formats through `scrub` with the
 secrets of the credential in use. Callers catch `RemoteError` and show `str(exc)`.
 """
+from __future__ import annotations
+
 import re
+from collections.abc import Iterable
 
 MAX_MESSAGE = 300
 
@@ -107,7 +110,7 @@ class RedirectRefused(RemoteError):
     """A redirect we will not follow (a write, or too many hops)."""
 
 
-def scrub(text, secrets=()):
+def scrub(text: object, secrets: Iterable[str] = ()) -> str:
     """`text` with every secret replaced by ***; secrets shorter than 4 characters are left
     alone (they would blank out ordinary words and are not worth hiding from a log anyway)."""
     text = "" if text is None else str(text)
@@ -117,7 +120,7 @@ def scrub(text, secrets=()):
     return re.sub(r"(?i)\b(authorization\s*[:=]\s*)(\S+(\s+\S+)?)", r"\1***", text)
 
 
-def short(text, limit=MAX_MESSAGE):
+def short(text: object, limit: int = MAX_MESSAGE) -> str:
     """One line, tags removed (Tiki messages may carry HTML comments), at most `limit` chars."""
     text = re.sub(r"<!--.*?-->|<[^>]+>", " ", str(text or ""))
     text = " ".join(text.split())

@@ -8,7 +8,10 @@ with `#`) announces the escaping, and only then does our reader undo it: a real 
 description such as `C:\\new` stays as written. Tiki shows an escaped newline as `\\n`.
 Leading and trailing blanks of a value are lost, as in Tiki.
 """
+from __future__ import annotations
+
 import re
+from collections.abc import Iterable
 
 from ..fields import parse_options
 
@@ -31,7 +34,7 @@ def _unescape(value):
     return re.sub(r"\\(\\|n|r)", lambda m: {"\\": "\\", "n": "\n", "r": "\r"}[m.group(1)], value)
 
 
-def write(fields):
+def write(fields: Iterable[dict]) -> str:
     """Export text for field dicts with the KEYS above (options as a JSON string)."""
     lines = [ESCAPE_MARK]
     for field in fields:
@@ -44,7 +47,7 @@ def write(fields):
     return "\n".join(lines) + "\n"
 
 
-def read_raw(text):
+def read_raw(text: str) -> dict[str, dict[str, str]]:
     """Ordered {section: {key: value}}, as Tiki's `read_raw` would read it (but tolerant of
     `key =` whose trailing space was trimmed in transit)."""
     sections, current = {}, None
@@ -72,7 +75,7 @@ def _int(value, default=0):
         return default
 
 
-def parse(text):
+def parse(text: str) -> list[dict]:
     """Field definitions from an export, normalised: ints, booleans, options as a dict.
 
     Tolerates Tiki 9-12's `sMandatory` typo and CSV options (Tiki <= 11)."""

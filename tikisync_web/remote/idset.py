@@ -1,4 +1,6 @@
 """A set of item ids that stays small: a reload remembers every id it has seen."""
+from __future__ import annotations
+
 from array import array
 from bisect import bisect_left
 
@@ -29,7 +31,7 @@ class IdSet:
         index = bisect_left(ordered, value)
         return ordered[index] == value
 
-    def add(self, value):
+    def add(self, value: int) -> bool:
         """Add `value`; True when it was not there yet."""
         if value in self:
             return False

@@ -4,11 +4,13 @@ Ids may come as numbers or strings, "empty" as "", false, null or [] (a PHP empt
 `[]` even where an object is meant), and `fields` may be `[]`. What cannot be read as Tiki's
 shape is a BadShape error, never an empty result (W15).
 """
+from __future__ import annotations
+
 from ..fields import is_empty, normalize_raw, parse_options
 from .errors import BadShape
 
 
-def to_int(value, default=None):
+def to_int(value: object, default: int | None = None) -> int | None:
     """An id or count from 12, "12", 12.0 or "12.0"; `default` for empties and junk."""
     if value is None or value is False or value == "" or isinstance(value, (list, dict)):
         return default
@@ -26,7 +28,7 @@ def _object(answer, url, what):
                    f"({type(answer).__name__}): is this a Tiki master?", url=url)
 
 
-def rows(value, url, what):
+def rows(value: object, url: str, what: str) -> list:
     """A JSON list of rows; an empty object is an empty list (PHP's `[]`/`{}` ambiguity)."""
     if isinstance(value, list):
         return value
@@ -36,7 +38,7 @@ def rows(value, url, what):
                    "not answer as Tiki does, so nothing can be read from it", url=url)
 
 
-def trackers(answer, url):
+def trackers(answer: object, url: str) -> list[dict]:
     """[{"id", "name", "description", "items"}] from list_trackers (`data`, else `list`)."""
     answer = _object(answer, url, "the tracker list")
     data = answer.get("data")
@@ -70,7 +72,7 @@ def trackers(answer, url):
     return sorted(result, key=lambda t: t["id"])
 
 
-def export_text(answer, url):
+def export_text(answer: object, url: str) -> str:
     answer = _object(answer, url, "the field export")
     text = answer.get("export")
     if text is None or not isinstance(text, str):
@@ -80,7 +82,7 @@ def export_text(answer, url):
     return text
 
 
-def item(raw, url):
+def item(raw: object, url: str) -> dict:
     """One list_items entry as {"itemId", "status", "fields", "lastModif", "created"}."""
     if not isinstance(raw, dict):
         raise BadShape(f"{url}: an item is a {type(raw).__name__}, not an object", url=url)
@@ -102,7 +104,7 @@ def item(raw, url):
     }
 
 
-def result_list(answer, url, what="result"):
+def result_list(answer: object, url: str, what: str = "result") -> list | None:
     """The `result` list of a paged answer."""
     answer = _object(answer, url, "a page")
     if "result" not in answer:
@@ -112,14 +114,14 @@ def result_list(answer, url, what="result"):
     return rows(answer["result"], url, what)
 
 
-def user(raw, url):
+def user(raw: object, url: str) -> dict:
     """A user row without what Tiki leaks to admin accounts (hashes, e-mail): W13."""
     if not isinstance(raw, dict) or is_empty(raw.get("login")):
         raise BadShape(f"{url}: a user without login", url=url)
     return {"login": str(raw["login"]), "userId": to_int(raw.get("userId"))}
 
 
-def categories(answer, url):
+def categories(answer: object, url: str) -> list[dict]:
     """[{"categId", "name", "parentId"}] from an object keyed by id, or a list."""
     if isinstance(answer, dict):
         for key in ("result", "data", "categories"):
@@ -139,7 +141,7 @@ def categories(answer, url):
     return sorted(result, key=lambda c: c["categId"])
 
 
-def field(answer, url):
+def field(answer: object, url: str) -> dict:
     """edit_field's `field`: {"fieldId", "permName", "name", "type", "options"}."""
     answer = _object(answer, url, "the field")
     raw = answer.get("field")

@@ -8,6 +8,8 @@ nor a cookie can follow a redirect to another origin (requests would keep a cook
 port of the same host). Reads retry with backoff on connection errors and 502/503/504 only;
 writes are sent once.
 """
+from __future__ import annotations
+
 import email.utils
 import http.cookiejar
 import json
@@ -15,6 +17,7 @@ import logging
 import re
 import time
 from types import SimpleNamespace
+from typing import Any
 from urllib.parse import urljoin
 
 import requests
@@ -135,7 +138,7 @@ class Transport:
 
     # --- sending -----------------------------------------------------------------------------
 
-    def send(self, method, url, *, data=None, read=True):
+    def send(self, method: str, url: str, *, data=None, read: bool = True) -> requests.Response:
         """The final response (after redirects, for reads) and its URL; errors are raised."""
         for _hop in range(MAX_REDIRECTS + 1):
             response = self._send_once(method, url, data, read)
@@ -301,7 +304,7 @@ class Transport:
                           "or a proxy cut the answer; try again", url=url,
                           status=response.status_code)
 
-    def json(self, method, url, *, data=None, read=True):
+    def json(self, method: str, url: str, *, data=None, read: bool = True) -> Any:
         response, final_url = self.send(method, url, data=data, read=read)
         return self.decode(response, final_url)
 
@@ -336,7 +339,7 @@ class Transport:
         log.debug("logged in at %s", url)
         return jar
 
-    def close(self):
+    def close(self) -> None:
         if self.owns_session:
             self.session.close()
 

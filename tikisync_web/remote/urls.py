@@ -5,6 +5,8 @@ Tiki matches a credential on scheme and host only, with the path as a raw string
 credential covers a URL only when scheme, host AND port are equal and its path is a prefix of
 the URL's path on a segment boundary; the caller picks the longest such prefix.
 """
+from __future__ import annotations
+
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -19,7 +21,7 @@ class UrlError(ValueError):
     """A URL we cannot use; the message says why."""
 
 
-def remove_dot_segments(path):
+def remove_dot_segments(path: str) -> str:
     """RFC 3986 §5.2.4, so `/tiki/../admin` is matched as the `/admin` it really asks for."""
     output = []
     for segment in path.split("/"):
@@ -44,17 +46,17 @@ class Location:
     path: str  # no trailing slash; "" for the root
 
     @property
-    def origin(self):
+    def origin(self) -> str:
         default = DEFAULT_PORTS.get(self.scheme)
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{self.scheme}://{host}" + ("" if self.port == default else f":{self.port}")
 
     @property
-    def url(self):
+    def url(self) -> str:
         return self.origin + self.path
 
 
-def locate(url):
+def locate(url: str) -> Location:
     """Split `url` for matching; UrlError for anything but an absolute http(s) URL."""
     try:
         parts = urlsplit((url or "").strip())
@@ -72,7 +74,7 @@ def locate(url):
     return Location(scheme, parts.hostname.lower().rstrip("."), port or DEFAULT_PORTS[scheme], path)
 
 
-def normalize_base(url):
+def normalize_base(url: str) -> str:
     """The master's base URL as typed, cleaned: no trailing slash, no query, no Tiki script."""
     loc = locate(url)
     parts = urlsplit(url.strip())
@@ -86,7 +88,7 @@ def normalize_base(url):
     return loc.origin + path
 
 
-def covers(scope, url):
+def covers(scope: str | Location, url: str | Location) -> bool:
     """True when the credential URL `scope` applies to `url` (both strings or Locations)."""
     scope = scope if isinstance(scope, Location) else locate(scope)
     target = url if isinstance(url, Location) else locate(url)

@@ -7,7 +7,10 @@ receive text (PostgreSQL casts it to jsonb). An INSERT carries many rows per sta
 the database works through a batch in one call (on SQLite without holding the GIL), while the
 reload's download thread goes on.
 """
+from __future__ import annotations
+
 import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import chain
 
@@ -17,7 +20,7 @@ from ..db import database
 
 
 @contextmanager
-def small_cache(kib=4000):
+def small_cache(kib: int = 4000) -> Iterator[None]:
     """On SQLite, a page cache of `kib` KiB for this connection while a bulk job streams
     through it (the app's default is 16 MB): appends and index walks in key order need few
     pages, and a reload then takes the same memory for 1,000 items as for 1,000,000."""
@@ -44,11 +47,11 @@ def _param(field):
     return param
 
 
-def param():
+def param() -> str:
     return database.obj.param
 
 
-def params(count):
+def params(count: int) -> str:
     """`count` placeholders, comma-separated (for IN lists)."""
     return ", ".join([database.obj.param] * count)
 
@@ -71,7 +74,7 @@ class columns:
         return f"{self._alias}.{column}" if self._alias else column
 
 
-def select(sql, values=()):
+def select(sql: str, values: Sequence = ()) -> list[tuple]:
     """All rows of a query as tuples."""
     cursor = database.cursor()
     cursor.execute(sql, list(values))
@@ -92,7 +95,8 @@ def _returning():
     return isinstance(obj, pw.PostgresqlDatabase)
 
 
-def insert_rows(model, names, rows, returning=None):
+def insert_rows(model: type[pw.Model], names: list[str], rows: list[tuple],
+                returning: list[str] | None = None) -> list[tuple] | None:
     """INSERT rows (tuples in `names` order; JSON columns as text), many per statement.
 
     With `returning` (field names), the inserted rows' values of those fields as tuples, or
@@ -119,7 +123,8 @@ def insert_rows(model, names, rows, returning=None):
     return found if tail else None
 
 
-def update_rows(model, names, rows, key="id"):
+def update_rows(model: type[pw.Model], names: list[str], rows: list[tuple],
+                key: str = "id") -> None:
     """UPDATE by primary key; each row is (values in `names` order..., key value)."""
     if not rows:
         return
@@ -131,12 +136,12 @@ def update_rows(model, names, rows, key="id"):
     database.cursor().executemany(sql, rows)
 
 
-def execute_many(sql, rows):
+def execute_many(sql: str, rows: list[tuple]) -> None:
     if rows:
         database.cursor().executemany(sql, rows)
 
 
-def delete_ids(model, ids, chunk=500):
+def delete_ids(model: type[pw.Model], ids: Iterable[int], chunk: int = 500) -> None:
     ids = list(ids)
     for start in range(0, len(ids), chunk):
         model.delete().where(model.id.in_(ids[start:start + chunk])).execute()

@@ -11,6 +11,8 @@ the legacy `sMandatory` key of Tiki 9-12 is read, so the mandatory flag survives
 CSV options are read by position (Category's `descendants` is the 4th, Item Link's status
 filter the 5th); item-link labels are plain text (Tiki keeps the rendered HTML, W19).
 """
+from __future__ import annotations
+
 import html
 import json
 import re
@@ -21,6 +23,7 @@ from .. import audit
 from ..db import database
 from ..fields import field_type
 from ..models import Field, Tracker
+from ..remote.client import TikiClient
 from ..remote.errors import RemoteValidationError
 
 FLAG_DEFAULTS = {"isMain": "n", "isTblVisible": "y", "isSearchable": "y", "isPublic": "y",
@@ -62,7 +65,7 @@ class ClonePlan:
     export: str
     fields: list
 
-    def report(self, tracker_id=None):
+    def report(self, tracker_id: int | None = None) -> dict:
         """The CLI.md shape: tracker, kept, transformed, skipped."""
         return {
             "tracker": tracker_id,
@@ -74,7 +77,7 @@ class ClonePlan:
                         for f in self.fields if f.action == "skipped"],
         }
 
-    def digest(self):
+    def digest(self) -> str:
         """Changes whenever anything the preview shows would change."""
         import hashlib
 
@@ -85,7 +88,7 @@ class ClonePlan:
 
 # --- options as the master wrote them --------------------------------------------------------
 
-def remote_options(remote):
+def remote_options(remote: dict) -> dict:
     """The options dict of a parsed remote field; PHP's empty array `[]` is no options."""
     raw = str(remote.get("options_raw", "")).strip()
     if raw in ("", "[]", "null", "{}"):
@@ -232,7 +235,7 @@ def _kept_options(code, options):
     return {"legacy": options["legacy"]}  # kept as found: its meaning depends on the type
 
 
-def plan_field(client, remote):
+def plan_field(client: TikiClient, remote: dict) -> FieldPlan:
     """What happens to one remote field definition (a dict from exportfmt.parse)."""
     kind = field_type(remote["type"])
     options = remote_options(remote)
@@ -258,7 +261,7 @@ def plan_field(client, remote):
     return plan
 
 
-def plan_fields(client, parsed):
+def plan_fields(client: TikiClient, parsed: list[dict]) -> list[FieldPlan]:
     """Plans for every remote field, in the master's order; a repeated permName is skipped."""
     plans, seen = [], set()
     for remote in sorted(parsed, key=lambda f: (f["position"], f["fieldId"])):
@@ -273,7 +276,7 @@ def plan_fields(client, parsed):
     return plans
 
 
-def plan_clone(client, remote_tracker_id):
+def plan_clone(client: TikiClient, remote_tracker_id: int) -> ClonePlan:
     """Read the remote tracker and decide every field; creates nothing."""
     remote_tracker_id = int(remote_tracker_id)
     trackers = {t["id"]: t for t in client.list_trackers()}
@@ -296,7 +299,8 @@ def _field_row(tracker, fp, position):
                 remote_type=fp.remote_type if fp.action == "transformed" else None)
 
 
-def create_clone(plan, source_url, protocol=None, credential=None, username=""):
+def create_clone(plan: ClonePlan, source_url: str, protocol: str | None = None, credential=None,
+                 username: str = "") -> Tracker:
     """Create the local tracker and its fields from a plan, in one transaction."""
     with database.atomic():
         tracker = Tracker.create(

@@ -27,6 +27,7 @@ from .. import audit
 from ..db import write_transaction
 from ..items import materialize, next_modified, search_text
 from ..models import STATUSES, Baseline, Item, Tracker
+from ..remote.client import TikiClient
 from ..remote.idset import IdSet
 from ..values import STATUS_KEY, content_hash, three_way
 from . import bulk
@@ -83,8 +84,13 @@ class Unseen(NamedTuple):
 
 
 class _Null:
-    def total(self, *a, **k): pass
-    def step(self, *a, **k): pass
+    """Progress reported nowhere (a reload without a job)."""
+
+    def total(self, *_args, **_kw):
+        pass
+
+    def step(self, *_args, **_kw):
+        pass
 
 
 class _Reload:
@@ -296,7 +302,8 @@ def _merged(stored, change, perms):
                   "remote" in verdicts.values())
 
 
-def reload(tracker, client, progress=None, username="", batch=BATCH, page_size=PAGE_SIZE):
+def reload(tracker: Tracker, client: TikiClient, progress=None, username: str = "",
+           batch: int = BATCH, page_size: int = PAGE_SIZE) -> dict:
     """Reload `tracker` from its master through `client`; returns the counts of CLI.md."""
     progress = progress or _Null()
     if not tracker.is_clone:

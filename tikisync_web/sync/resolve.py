@@ -20,7 +20,7 @@ class ResolveError(ValueError):
     pass
 
 
-def status_key(name: str, perms) -> str:
+def status_key(name: str, perms: list[str]) -> str:
     """The key `name` stands for among a choice's keys: STATUS_KEY for the item status, which
     `status` also names as long as no field among `perms` is called so."""
     return STATUS_KEY if name == LEGACY_STATUS and name not in perms else name

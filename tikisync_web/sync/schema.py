@@ -5,15 +5,18 @@ field export adopted at clone time is kept on the tracker (remote_schema), compa
 master's current one (added / removed / retyped), refreshed in place (Tiki's sync_meta: names,
 options, flags of existing fields) and extended with fields the master added since.
 """
+from __future__ import annotations
+
 from .. import audit
 from ..db import database
 from ..fields import field_type
 from ..models import Field, Tracker
 from ..remote import exportfmt
+from ..remote.client import TikiClient
 from .clone import FieldPlan, _field_row, plan_field
 
 
-def drift(tracker, current_export):
+def drift(tracker: Tracker, current_export: str) -> dict:
     """Remote schema changes since the export last adopted (clone, refresh or adopt)."""
     before = {f["permName"]: f for f in exportfmt.parse(tracker.remote_schema or "")}
     after = {f["permName"]: f for f in exportfmt.parse(current_export or "")}
@@ -39,7 +42,7 @@ def _store_schema(tracker, adopted):
     tracker.remote_schema = text
 
 
-def refresh_fields(tracker, client, username=""):
+def refresh_fields(tracker: Tracker, client: TikiClient, username: str = "") -> dict:
     """Tiki's sync_meta: refresh names, options and flags of existing fields from the master
     (new users, categories, linked items). New remote fields are not added (see adopt_fields);
     a field whose options cannot be read now is left as it is."""
@@ -69,7 +72,8 @@ def refresh_fields(tracker, client, username=""):
     return {"changed": changes, "skipped": skipped, "drift": drift(tracker, text)}
 
 
-def adopt_fields(tracker, client, perms, username=""):
+def adopt_fields(tracker: Tracker, client: TikiClient, perms: list[str],
+                 username: str = "") -> list[FieldPlan]:
     """Add remote fields that appeared after the clone (beyond Tiki, which says "destroy the
     clone and create a new one"). Returns the plans: a field of a type that is never cloned is
     acknowledged (no longer reported as added) but not created."""

@@ -14,8 +14,9 @@ import peewee as pw
 
 from ..db import database
 from ..items import materialize
-from ..models import Baseline, Item
+from ..models import Baseline, Item, Tracker
 from ..remote import exportfmt
+from ..remote.client import TikiClient
 from ..values import STATUS_KEY, content_hash, three_way
 from . import bulk
 from .incoming import prefetch, project, synced_perms
@@ -23,12 +24,13 @@ from .incoming import prefetch, project, synced_perms
 MARGIN = 120  # seconds taken off the master's clock: requests in flight, clocks in seconds
 
 
-def perms_of(tracker):
+def perms_of(tracker: Tracker) -> list[str]:
     """permNames of the tracker's fields that the master has too (as last adopted)."""
     return [p for p, _ in synced_perms(tracker, exportfmt.parse(tracker.remote_schema or ""))]
 
 
-def verdicts_for(item_values, item_status, base, perms):
+def verdicts_for(item_values: dict | None, item_status: str | None, base: Baseline,
+                 perms: list[str]) -> dict[str, str]:
     """Field verdicts of one item against its Baseline row (see values.three_way)."""
     theirs = base.theirs if base.theirs is not None else base.values
     theirs_status = base.theirs_status or base.status
@@ -36,7 +38,7 @@ def verdicts_for(item_values, item_status, base, perms):
                      theirs_status)
 
 
-def classify(tracker):
+def classify(tracker: Tracker) -> dict[str, list[int]]:
     """{"new", "modified", "conflicts", "deleted_on_master"}: lists of local item ids."""
     perms = perms_of(tracker)
     new = [i for (i,) in Item.select(Item.id).where(Item.tracker == tracker,
@@ -76,7 +78,7 @@ class _Known(NamedTuple):
     theirs_status: str | None
 
 
-def check_remote(tracker, client, margin=MARGIN):
+def check_remote(tracker: Tracker, client: TikiClient, margin: int = MARGIN) -> dict:
     """Record what changed on the master since the last check, without downloading it all.
 
     Remote items modified since (the master's clock at the previous check - margin) are
@@ -130,13 +132,13 @@ def check_remote(tracker, client, margin=MARGIN):
     return {"checked": seen, "changed_on_master": changed}
 
 
-def last_reload_iso(tracker):
+def last_reload_iso(tracker: Tracker) -> str | None:
     if not tracker.last_reload_at:
         return None
     return datetime.fromtimestamp(tracker.last_reload_at, tz=UTC).isoformat()
 
 
-def status(tracker, client=None):
+def status(tracker: Tracker, client: TikiClient | None = None) -> dict:
     """The CLI's `status`: check the master (when a client is given), then classify."""
     checked = check_remote(tracker, client) if client is not None else None
     result = classify(tracker)
@@ -146,7 +148,7 @@ def status(tracker, client=None):
     return result
 
 
-def field_table(item, perms):
+def field_table(item: Item, perms: list[str]) -> list[dict]:
     """Rows for the three-way view: perm, base, mine, theirs, verdict, is_status; one per field
     of `perms`, then the item status (its "perm" is values.STATUS_KEY, never a permName)."""
     base = item.baseline
