@@ -136,7 +136,8 @@ def check_page(mount, response, where):
     page = soup(response)
     inline = [f"<{tag.name} {name}>" for tag in page.find_all(True) for name in tag.attrs
               if name.lower().startswith("on")]
-    inline += [f"<script>{s.string[:40]}" for s in page.find_all("script") if (s.string or "").strip()]
+    inline += [f"<script>{script.string[:40]}" for script in page.find_all("script")
+               if (script.string or "").strip()]
     assert not inline, f"on {where}: inline script {inline}"
     found = []
     for tag, attribute, target in urls_of(page):
