@@ -1,6 +1,8 @@
 """The standalone host: a bare Flask app with TikiSync mounted at "/"."""
 import os
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 
@@ -11,7 +13,7 @@ ENV_KEYS = ("TIKISYNC_DATABASE", "TIKISYNC_SECRET_KEY", "TIKISYNC_FRAME_ANCESTOR
             "TIKISYNC_JOB_STALE_SECONDS", "TIKISYNC_POLL_SECONDS")
 
 
-def _instance_secret(instance_path):
+def _instance_secret(instance_path: str) -> str:
     """A random key kept in the instance folder, so sessions and secrets survive restarts."""
     path = os.path.join(instance_path, "secret_key")
     if not os.path.exists(path):
@@ -23,7 +25,7 @@ def _instance_secret(instance_path):
         return source.read().strip()
 
 
-def create_app(config=None):
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the standalone app; `config` overrides the environment."""
     app = Flask(__name__, static_folder=None, instance_path=os.environ.get(
         "TIKISYNC_INSTANCE", os.path.join(os.getcwd(), "instance")))

@@ -1,5 +1,9 @@
 """TikiSync: the Flask extension. `create_app` is one host of it; any Flask site can be another."""
+from __future__ import annotations
+
 import os
+
+from flask import Flask
 
 from . import db, migrations
 
@@ -7,20 +11,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class TikiSync:
-    """Mount tikisync-web on a Flask app: `TikiSync(app)` or `TikiSync().init_app(app, url_prefix=...)`."""
+    """Mount tikisync-web on a Flask app: `TikiSync(app)`, or `TikiSync().init_app(app,
+    url_prefix="/sync")` for an app built later (an application factory)."""
 
-    def __init__(self, app=None, url_prefix=None):
+    def __init__(self, app: Flask | None = None, url_prefix: str | None = None) -> None:
         self.url_prefix = url_prefix
         if app is not None:
             self.init_app(app, url_prefix)
 
-    def init_app(self, app, url_prefix=None):
+    def init_app(self, app: Flask, url_prefix: str | None = None) -> TikiSync:
         prefix = url_prefix if url_prefix is not None else self.url_prefix
         config = app.config
         # Every setting, with its default, in one place.
         config.setdefault("TIKISYNC_DATABASE",  # a peewee db_url
                           "sqlite:///" + os.path.join(app.instance_path, "tikisync.db"))
-        config.setdefault("TIKISYNC_SECRET_KEY", None)  # encrypts stored secrets; default SECRET_KEY
+        config.setdefault("TIKISYNC_SECRET_KEY", None)  # encrypts stored secrets; None: SECRET_KEY
         config.setdefault("TIKISYNC_AUTO_UPGRADE", True)  # create/upgrade the schema at start-up
         config.setdefault("TIKISYNC_BASE_TEMPLATE", "tikisync/layout.html")  # pages extend this
         config.setdefault("TIKISYNC_LOAD_ASSETS", True)  # False when the host already loads htmx 2
@@ -52,7 +57,7 @@ class TikiSync:
         from .master import make_master_blueprint
         from .views import make_blueprint
 
-        app.register_blueprint(make_blueprint(ROOT), url_prefix=prefix or None)
+        app.register_blueprint(make_blueprint(), url_prefix=prefix or None)
         app.register_blueprint(make_master_blueprint(), url_prefix=prefix or None)
         if "tikisync" not in app.cli.commands:
             app.cli.add_command(cli_group)
@@ -60,5 +65,5 @@ class TikiSync:
         return self
 
     @staticmethod
-    def secret_key(app):
+    def secret_key(app: Flask) -> str | bytes | None:
         return app.config.get("TIKISYNC_SECRET_KEY") or app.secret_key

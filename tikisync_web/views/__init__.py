@@ -1,4 +1,6 @@
 """The UI: one blueprint, routes split by page."""
+from flask import Blueprint
+
 # Importing a module registers its routes (and labels.py its template filters) on bp.
 from . import (  # noqa: F401
     admin,
@@ -18,5 +20,6 @@ from . import (  # noqa: F401
 from .blueprint import bp
 
 
-def make_blueprint(root=None):
+def make_blueprint() -> Blueprint:
+    """The UI blueprint (one per process: its routes are registered at import)."""
     return bp
