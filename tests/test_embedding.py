@@ -446,8 +446,8 @@ def test_field_list_fragment_only_for_its_target(client, app, auth, data):
                        headers={"HX-Request": "true", "HX-Target": "field-list"})
     assert soup(part).find("html") is None
     with database.connection_context():
-        assert [f.perm_name for f in Tracker.get_by_id(data["tracker"].id).ordered_fields()][:3] == [
-            "amount", "title", "contact"]
+        fields = Tracker.get_by_id(data["tracker"].id).ordered_fields()
+        assert [f.perm_name for f in fields][:3] == ["amount", "title", "contact"]
 
 
 def test_a_host_without_secret_key_is_told_at_once(db_url, tmp_path, app):

@@ -60,7 +60,8 @@ def test_creating_a_tracker_leads_to_its_fields(client, app, admin):
 
 @pytest.mark.parametrize("name, message", [("", "This field is required."),
                                            ("   ", "This field is required."),
-                                           ("x" * 201, "Field cannot be longer than 200 characters.")])
+                                           ("x" * 201,
+                                            "Field cannot be longer than 200 characters.")])
 def test_a_tracker_needs_a_sensible_name(client, app, admin, name, message):
     response = client.post(url(app, "tikisync.tracker_new"), data={"name": name,
                                                                    "description": "kept"})
@@ -202,14 +203,15 @@ def test_editing_a_field_shows_and_saves_its_options(client, app, admin, tracker
     page = soup(client.get(edit))
     assert page.find("input", {"name": "name"})["value"] == "Priority"
     assert page.find("select", {"name": "type"}).find("option", selected=True)["value"] == "d"
-    assert page.find("textarea", {"name": "choices"}).get_text().strip() == "1=Low\n2=High\n3=Urgent"
+    choices = page.find("textarea", {"name": "choices"}).get_text().strip()
+    assert choices == "1=Low\n2=High\n3=Urgent"
     response = client.post(edit, data={"name": "Importance", "perm_name": "priority", "type": "d",
                                        "choices": "1=Low\n2=High", "mandatory": "y",
                                        "date_mode": "dt"})
     assert response.status_code == 303
     field = get_field(tracker.id, "priority")
-    assert (field.name, field.options, field.mandatory) == ("Importance", {"options": ["1=Low", "2=High"]},
-                                                           True)
+    assert (field.name, field.options, field.mandatory) == (
+        "Importance", {"options": ["1=Low", "2=High"]}, True)
 
 
 def test_renaming_a_perm_name_carries_the_values(client, app, admin, tracker):
@@ -224,7 +226,8 @@ def test_renaming_a_perm_name_carries_the_values(client, app, admin, tracker):
         assert values.get("cost") == str(n) and "amount" not in values
     page = soup(client.get(url(app, "tikisync.item", item_id=items[2].id)))
     shown = {dt.get_text(strip=True): dd.get_text(strip=True)
-             for dt, dd in zip(page.select("dl.ts-item dt"), page.select("dl.ts-item dd"))}
+             for dt, dd in zip(page.select("dl.ts-item dt"), page.select("dl.ts-item dd"),
+                               strict=True)}
     assert shown["Cost"] == "2"
 
 
@@ -303,7 +306,8 @@ def test_header_and_static_fields_have_no_widget(client, app, admin):
                                              ("sec", "Details", "h", {}, False),
                                              ("note", "Read me", "S", {}, False)])
     form = soup(client.get(url(app, "tikisync.item_new", tracker_id=tracker.id)))
-    assert form.find(attrs={"name": "v_sec"}) is None and form.find(attrs={"name": "v_note"}) is None
+    assert form.find(attrs={"name": "v_sec"}) is None
+    assert form.find(attrs={"name": "v_note"}) is None
     assert form.find("h3", string="Details") is not None
     response = client.post(url(app, "tikisync.item_new", tracker_id=tracker.id),
                            data={"v_title": "x", "status": "o"})

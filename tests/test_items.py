@@ -101,7 +101,8 @@ def test_adding_an_item_stores_raw_values_and_shows_them_readably(client, app, e
 
     page = soup(client.get(url(app, "tikisync.item", item_id=item.id)))
     shown = {dt.get_text(strip=True): dd.get_text(strip=True)
-             for dt, dd in zip(page.select("dl.ts-item dt"), page.select("dl.ts-item dd"))}
+             for dt, dd in zip(page.select("dl.ts-item dt"), page.select("dl.ts-item dd"),
+                               strict=True)}
     assert shown["Due"] == "2024-03-05"
     assert shown["Done"] == "yes"
     assert shown["Priority"] == "High"

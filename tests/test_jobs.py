@@ -5,6 +5,7 @@ import time
 import pytest
 
 from tests.support.pages import soup, url
+from tests.support.waiting import wait_until
 from tikisync_web import jobs
 from tikisync_web.models import Job, Tracker
 
@@ -73,7 +74,8 @@ def test_claim_runs_once(db):
 def test_stale_running_job_is_interrupted_and_unlocks(tracker, monkeypatch):
     job = jobs.enqueue("test-count", tracker=tracker, runner="worker")
     jobs.claim(job.id, "gone-host:1")
-    Job.update(heartbeat=time.time() - jobs.runner.STALE_SECONDS - 5).where(Job.id == job.id).execute()
+    stale = time.time() - jobs.runner.STALE_SECONDS - 5
+    Job.update(heartbeat=stale).where(Job.id == job.id).execute()
     assert jobs.reap_stale() == [job.id]
     row = Job.get_by_id(job.id)
     assert row.state == "interrupted" and row.lock_key is None
@@ -92,10 +94,8 @@ def test_progress_widget_polls_until_done_then_triggers(app, client, auth, track
     RELEASE.clear()
     job = jobs.enqueue("test-wait", tracker=tracker, runner="thread")
     jobs.start(job, app=app)
-    for _ in range(100):
-        if Job.get_by_id(job.id).state == "running":
-            break
-        time.sleep(0.02)
+    wait_until(lambda: Job.get_by_id(job.id).state == "running", tries=100, pause=0.02,
+               what="the job to start")
     response = client.get(url(app, "tikisync.job_progress", job_id=job.id),
                           headers={"HX-Request": "true"})
     widget = soup(response).find(id=f"job-{job.id}")
@@ -106,11 +106,10 @@ def test_progress_widget_polls_until_done_then_triggers(app, client, auth, track
     assert "4 of 10 items" in widget.text
     assert "HX-Trigger" not in response.headers
     RELEASE.set()
-    for _ in range(200):
-        if Job.get_by_id(job.id).state == "done":
-            break
-        time.sleep(0.02)
-    final = client.get(url(app, "tikisync.job_progress", job_id=job.id), headers={"HX-Request": "true"})
+    wait_until(lambda: Job.get_by_id(job.id).state == "done", tries=200, pause=0.02,
+               what="the job to end")
+    final = client.get(url(app, "tikisync.job_progress", job_id=job.id),
+                       headers={"HX-Request": "true"})
     widget = soup(final).find(id=f"job-{job.id}")
     assert not widget.has_attr("hx-trigger") and not widget.has_attr("hx-get")
     assert "tikisync:job-finished" in final.headers["HX-Trigger"]
