@@ -251,13 +251,13 @@ def test_update_item_is_partial_and_validated(master):
     assert answer["itemId"] == one and answer["status"] == "c"
     assert answer["fields"]["priority"] == "low"
     assert answer["fields"]["title"] == "First item" and answer["fields"]["amount"] == "12.5"
-    assert answer["changed"] == ["priority", "status"]
+    assert answer["changed"] == ["priority", "@status"]
     status_only = editor.json("update_item", trackerId=tid, itemId=two, status="o")
     assert status_only["status"] == "o" and status_only["fields"]["title"] == "Second item"
     with database.connection_context():
         event = AuditEvent.select().where((AuditEvent.item_id == one) &
                                           (AuditEvent.action == "item.update")).get()
-    assert event.username == "editor" and event.summary["fields"] == ["priority", "status"]
+    assert event.username == "editor" and event.summary["fields"] == ["priority", "@status"]
 
 
 def test_update_item_refusals_change_nothing(master):

@@ -7,7 +7,7 @@ from . import audit
 from .db import database
 from .fields import clean_item, field_type
 from .models import STATUSES, Baseline, Field, Item, User
-from .values import content_hash
+from .values import STATUS_KEY, content_hash
 
 
 class ItemInvalid(ValueError):
@@ -138,7 +138,8 @@ def update_item(item, submitted, status=None, username="", partial=True, fields=
                 action="item.update"):
     """Validate and apply changes; fields not submitted keep their value when `partial`.
 
-    Returns the list of permNames whose value changed (plus "status").
+    Returns the list of permNames whose value changed, plus values.STATUS_KEY when the item
+    status changed (a field may be called "status").
     """
     fields = fields if fields is not None else item.tracker.ordered_fields()
     if status is not None:
@@ -148,7 +149,7 @@ def update_item(item, submitted, status=None, username="", partial=True, fields=
     changed = [p for p, v in values.items() if merged.get(p, "") != v]
     merged.update(values)
     if status is not None and status != item.status:
-        changed.append("status")
+        changed.append(STATUS_KEY)
     if not changed:
         return []
     new_status = status or item.status

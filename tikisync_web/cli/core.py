@@ -10,6 +10,7 @@ from ..db import database
 from ..fields import LOCAL_TYPES, PERM_NAME, field_type
 from ..items import create_item, update_item
 from ..models import ROLES, STATUSES, Field, Item, Tracker, User
+from ..values import STATUS_KEY
 from . import emit, fail, tikisync
 
 
@@ -213,7 +214,8 @@ def item_set(item_id, status, pairs):
     """Change fields of an item; the others keep their value."""
     row = _item(item_id)
     changed = update_item(row, _assignments(pairs), status=status, username="cli", partial=True)
-    click.echo(f"item {item_id}: " + (", ".join(changed) + " changed" if changed else "no change"))
+    names = ["item status" if name == STATUS_KEY else name for name in changed]
+    click.echo(f"item {item_id}: " + (", ".join(names) + " changed" if names else "no change"))
 
 
 @item.command("show")
