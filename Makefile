@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HTMX := static/tikisync/htmx.min.js
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint hooks bench install assets system-packages databases clean
+.PHONY: run test test-fast reliability lint hooks bench install assets system-packages databases clean
 
 run: install assets
 	$(VENV)/bin/tikisync init
@@ -16,6 +16,10 @@ run: install assets
 
 test: install assets system-packages databases lint
 	env -u PYTHONDONTWRITEBYTECODE $(PY) -m tests.run
+
+# The fault, crash, bad-input and security suites with many cases, then one table of outcomes.
+reliability: install assets system-packages databases
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m tests.reliability_report
 
 # ruff (pyproject.toml) and vulture: a new finding fails `make test`, so CI catches it.
 lint: install
