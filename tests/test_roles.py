@@ -11,6 +11,7 @@ is covered without touching this file), requested by each role and without a CSR
 The master blueprint (`tikisync_master`) authenticates each request itself and is skipped.
 """
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from tests.support import seed
 from tests.support.apps import Auth, Client, make_app, make_user
@@ -119,8 +120,8 @@ class Objects:
                    "filename": "tikisync/tikisync.css"}
         values = {}
         for name in rule.arguments:
-            converter = type(rule._converters.get(name)).__name__
-            values[name] = by_name.get(name, 1 if converter == "IntegerConverter" else "x")
+            number = isinstance(rule._converters.get(name), IntegerConverter)
+            values[name] = by_name.get(name, 1 if number else "x")
         return values
 
 

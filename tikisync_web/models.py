@@ -6,6 +6,7 @@ import peewee as pw
 from .db import BaseModel
 
 ROLES = ("viewer", "editor", "admin")
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in every database we run on
 STATUSES = {"o": "open", "p": "pending", "c": "closed"}
 
 

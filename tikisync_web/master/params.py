@@ -9,11 +9,14 @@ bug shows as a 400 instead of a write of the wrong data.
 import json
 import re
 
+from ..models import MAX_ID
 from .errors import bad_request
 
 MAX_DEPTH = 3  # fields[perm][] is the deepest a Tiki client sends
 MAX_PARAMS = 5000
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in every database we run on
+# A bracket index longer than this is no id of ours (ids have at most 10 digits), and Python
+# refuses to read one of 4,300 digits as a number at all.
+MAX_INDEX_DIGITS = 18
 _NAME = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _INDEX = re.compile(r"\[([^\[\]]*)\]")
 _INTEGER = re.compile(r"^\s*[+-]?[0-9]{1,30}\s*$")  # ASCII digits only: int() takes others too
@@ -57,6 +60,8 @@ def _store(tree, path, value, name):
     for depth, key in enumerate(path):
         if key == "" and depth > 0:
             key = node.append_key()
+        elif key.isascii() and key.isdigit() and not is_number(key):
+            raise bad_request(f"Parameter {name[:40]!r}... has an index of {len(key)} digits")
         node.note_key(key)
         if depth == len(path) - 1:
             if isinstance(node.get(key), _Node):
@@ -205,8 +210,9 @@ def _to_int(name, text):
 
 
 def is_number(text):
-    """True for a plain non-negative integer in ASCII digits ("²".isdigit() is True too)."""
-    return text.isascii() and text.isdigit()
+    """True for a plain non-negative integer in ASCII digits ("²".isdigit() is True too) of a
+    size an id or an index can have (int() refuses 4,300 digits)."""
+    return text.isascii() and text.isdigit() and len(text) <= MAX_INDEX_DIGITS
 
 
 def valid_id(value):

@@ -4,20 +4,44 @@ import os
 
 from flask import Blueprint, current_app, g, render_template, request, session
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
 
 from .. import fields as ft
 from .. import settings
 from ..db import database
 from ..extension import ROOT
+from ..models import MAX_ID
 from .common import current_user, htmx, load_user
 
-bp = Blueprint(
+
+class IdConverter(IntegerConverter):
+    """A row id: 1 to 10 ASCII digits, at most MAX_ID. A longer number (2^63, 4,300 digits)
+    does not match the path at all, so it is a 404 from the URL map before a view or the
+    database sees it (SQLite overflows at 2^63, PostgreSQL and MariaDB at 2^31)."""
+
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+class _Blueprint(Blueprint):
+    """Our routes write `<int:…>`; every one of them takes an id (IdConverter)."""
+
+    def add_url_rule(self, rule, *args, **kwargs):
+        super().add_url_rule(rule.replace("<int:", "<tikisync_id:"), *args, **kwargs)
+
+
+bp = _Blueprint(
     "tikisync", __name__,
     template_folder=os.path.join(ROOT, "templates"),
     static_folder=os.path.join(ROOT, "static"),
     static_url_path="/static",
 )
+# Before any route is added: the rules are compiled against the app's converters. The name is
+# ours alone, so the host's own converters are left as they are.
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("tikisync_id", IdConverter))
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 MESSAGES_KEY = "tikisync_messages"
 

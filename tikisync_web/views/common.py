@@ -1,5 +1,6 @@
 """What every view uses: the signed-in user, role checks, full page vs fragment rendering."""
 import functools
+import unicodedata
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
@@ -35,8 +36,12 @@ def logout():
 
 
 def safe_next(target):
-    """A same-site path to return to after login, or None."""
-    if not target:
+    """A same-site path to return to after login, or None. Control characters (a CR/LF would
+    split the Location header), line separators and backslashes (which browsers read as `/`,
+    so `/\\evil` is another site) are refused whole, not cleaned."""
+    if not target or len(target) > 2000:
+        return None
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") or c == "\\" for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -6,7 +6,7 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_htmx import make_response as hx_make_response
 
 from .. import jobs, settings
-from ..models import Item, Job, Tracker
+from ..models import MAX_ID, Item, Job, Tracker
 from ..sync import push as push_mod
 from ..sync import status as status_mod
 from .blueprint import bp, get_or_404, notify
@@ -150,6 +150,8 @@ def tracker_push(tracker_id):
 def view_tracker_item():
     """Tiki's item URL (clones link here): the local item with that id."""
     item_id = request.args.get("itemId", "")
-    if not item_id.isdigit():
+    # ASCII digits only ("²".isdigit() is True), and no longer than an id can be.
+    if not (item_id.isascii() and item_id.isdigit() and len(item_id) <= 10) \
+            or not 1 <= int(item_id) <= MAX_ID:
         abort(404, "No such item.")
     return redirect(url_for("tikisync.item", item_id=int(item_id)), 302)
