@@ -63,7 +63,7 @@ def test_the_preview_and_the_result_show_the_refused_field(app, auth, make_maste
     assert rows["my-field"]["data-action"] == "skipped"
     assert WHY in rows["my-field"].get_text(" ", strip=True)
     assert rows["title"]["data-action"] == "kept"
-    form = soup(preview).find("form", {"method": "post"})
+    form = soup(preview).find("form", action=url(app, "tikisync.clone_create"))
     data = {i["name"]: i.get("value", "") for i in form.find_all("input", type="hidden")}
     done = auth.client.post(form["action"], data=data, follow_redirects=True)
     assert done.status_code == 200

@@ -21,7 +21,7 @@ from dataclasses import field as dc_field
 
 from .. import audit
 from ..db import database
-from ..fields import field_type
+from ..fields import PERM_NAME, field_type
 from ..models import Field, Tracker
 from ..remote.client import TikiClient
 from ..remote.errors import RemoteValidationError
@@ -246,7 +246,13 @@ def plan_field(client: TikiClient, remote: dict) -> FieldPlan:
         description=remote["description"], position=remote["position"],
         flags={**FLAG_DEFAULTS, **{k: v for k, v in remote["flags"].items() if v in ("y", "n")}},
     )
-    if kind.policy == "skip":
+    if not PERM_NAME.match(plan.perm):
+        # Refused, not renamed: the name is the field's key on the wire both ways (every
+        # reload and push), so a local alias would have to be mapped everywhere.
+        plan.action, plan.local_type, plan.options = "skipped", "", {}
+        plan.reason = ("its permanent name cannot be used here (a letter, then letters, digits "
+                       "or _, at most 100): rename it on the master, then adopt it")
+    elif kind.policy == "skip":
         plan.action, plan.reason, plan.options = "skipped", kind.reason, {}
     elif kind.policy == "transform":
         plan.action = "transformed"
