@@ -2,7 +2,7 @@
 signing in and out."""
 import pytest
 
-from tests.support.apps import PASSWORD
+from tests.support.apps import PASSWORD, session_of
 from tests.support.pages import soup, url
 from tikisync_web import accounts, settings
 from tikisync_web.db import database
@@ -40,7 +40,7 @@ def test_remote_sync_is_on_by_default_and_the_choice_persists(client, app, admin
     # Another session, another day: still off, until switched on again.
     other = app.test_client()
     with other.session_transaction() as sess:
-        sess["tikisync_user_id"] = admin.id
+        sess.update(session_of(admin))
     assert switch(other, app) is False
     client.post(url(app, "tikisync.settings"), data={"remote_sync": "y"})
     assert switch(other, app) is True

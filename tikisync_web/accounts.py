@@ -6,6 +6,7 @@ import time
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import throttle
 from .models import ROLES, ApiToken, User
 
 MIN_PASSWORD = 8
@@ -13,6 +14,15 @@ MIN_PASSWORD = 8
 
 class AuthError(ValueError):
     pass
+
+
+class Throttled(AuthError):
+    """Too many failed sign-ins for the account or from the address: try again in `seconds`."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        super().__init__(f"Too many failed sign-ins for this account or from this address: "
+                         f"wait {seconds} seconds, then try again.")
 
 
 def hash_password(password):
@@ -42,6 +52,34 @@ def authenticate(username, password):
     if not check_password_hash(user.password_hash, password or ""):
         return None
     return user
+
+
+def sign_in(username, password, address):
+    """authenticate(), throttled per account and per address (throttle.py): raises Throttled
+    before the password is checked while either is blocked; counts a failure, clears the
+    account's count on a success. `username` None: an API token's owner is not known."""
+    keys = throttle.keys_for(username, address)
+    wait = throttle.wait_seconds(keys)
+    if wait:
+        raise Throttled(wait)
+    user = authenticate(username, password)
+    if user is None:
+        throttle.failed(keys)
+    else:
+        throttle.succeeded(username)
+    return user
+
+
+def sign_in_wait(username, address):
+    """Seconds before this account may try again from this address (0: now)."""
+    return throttle.wait_seconds(throttle.keys_for(username, address))
+
+
+def set_password(user_id, password):
+    """A new password; every session of that user ends (its session generation moves on)."""
+    User.update(password_hash=hash_password(password),
+                session_generation=User.session_generation + 1).where(
+        User.id == user_id).execute()
 
 
 @functools.lru_cache(maxsize=1)

@@ -35,6 +35,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             app.config[key] = os.environ[key]
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)  # a form left open all day still posts
     app.config.update(config or {})
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+        # Not sent along with another site's requests (links and GET excepted). A framed app
+        # (TIKISYNC_FRAME_ANCESTORS) needs SameSite=None instead: extension.py sets it.
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = app.config.get("TIKISYNC_SECRET_KEY") or _instance_secret(
             app.instance_path)

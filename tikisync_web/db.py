@@ -36,6 +36,17 @@ class BaseModel(peewee.Model):
         table_function = _table_name
 
 
+def _create_private(path):
+    """Make a new SQLite file readable by its owner only: it holds password hashes and the
+    encrypted secrets. SQLite gives its -wal and -shm files the database file's mode. An
+    existing file keeps the mode its admin chose."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 class ConfigError(RuntimeError):
     """The database URL cannot be used; the message says how to fix it."""
 
@@ -48,8 +59,8 @@ def open_database(url):
         params["pragmas"] = SQLITE_PRAGMAS
         params["timeout"] = 10
         path = db_url.parse(url).get("database")
-        if path and path != ":memory:":
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            _create_private(path)
     elif scheme in ("postgres", "postgresql"):
         url = "psycopg3" + url[len(scheme):]
     elif scheme == "mysql" and "mariadb=" not in url:

@@ -21,6 +21,9 @@ class User(BaseModel):
     active = pw.BooleanField(default=True)
     created = pw.BigIntegerField(default=now)
     last_login = pw.BigIntegerField(null=True)
+    # Part of every session cookie of this user; signing out or a new password moves it on,
+    # so a copied cookie stops working (views/common.py).
+    session_generation = pw.IntegerField(default=0)
 
     def can(self, role):
         """True when this user's role is `role` or above (viewer < editor < admin)."""
@@ -220,6 +223,21 @@ class AuditEvent(BaseModel):
     summary = pw.JSONField(default=dict)
 
 
+class SignInThrottle(BaseModel):
+    """Failed sign-ins of one account or one address (throttle.py); shared by every process."""
+
+    scope = pw.CharField(max_length=10)  # account | address
+    subject = pw.CharField(max_length=150)  # the username (case-folded) or the address
+    failures = pw.IntegerField(default=0)  # in the current window
+    window_start = pw.DoubleField()
+    strikes = pw.IntegerField(default=0)  # blocks in a row: each one waits twice as long
+    blocked_until = pw.DoubleField(default=0)
+    last_failure = pw.DoubleField(index=True)
+
+    class Meta:
+        indexes = ((("scope", "subject"), True),)
+
+
 class Setting(BaseModel):
     key = pw.CharField(max_length=100, primary_key=True)
     value = pw.TextField(default="")
@@ -227,5 +245,5 @@ class Setting(BaseModel):
 
 ALL_MODELS = [
     User, ApiToken, Credential, AllowedOrigin, Tracker, Field, Item, Baseline, PushIntent,
-    ItemHistory, Job, AuditEvent, Setting,
+    ItemHistory, Job, AuditEvent, Setting, SignInThrottle,
 ]

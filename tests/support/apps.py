@@ -75,6 +75,16 @@ def make_user(username, role):
         return User.create(username=username, role=role, password_hash=password_hash())
 
 
+def session_of(user):
+    """What a signed-in session holds for `user` (to set it without signing in)."""
+    from tikisync_web.models import User
+    from tikisync_web.views.common import GENERATION_KEY, SESSION_KEY
+
+    with database.connection_context():
+        generation = User.get_by_id(user.id).session_generation
+    return {SESSION_KEY: user.id, GENERATION_KEY: generation}
+
+
 class Auth:
     """Signing a test client in and out as one of `users` (a dict role -> User)."""
 
@@ -89,11 +99,10 @@ class Auth:
 
     def become(self, role="admin"):
         """Sign in as `role` by setting the session directly (for tests not about signing in)."""
-        from tikisync_web.views.common import SESSION_KEY
-
+        user = self.users[role]
         with self.client.session_transaction() as sess:
-            sess[SESSION_KEY] = self.users[role].id
-        return self.users[role]
+            sess.update(session_of(user))
+        return user
 
     def logout(self):
         return self.client.post(url(self.client.application, "tikisync.logout"))

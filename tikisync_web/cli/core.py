@@ -47,10 +47,10 @@ def user_ensure_admin():
         return
     password = secrets.token_urlsafe(12)
     name = "admin"
-    if User.select().where(User.username == name).exists():
-        User.update(role="admin", active=True,
-                    password_hash=accounts.hash_password(password)).where(
-            User.username == name).execute()
+    existing = User.get_or_none(User.username == name)
+    if existing is not None:
+        User.update(role="admin", active=True).where(User.id == existing.id).execute()
+        accounts.set_password(existing.id, password)
     else:
         accounts.create_user(name, "admin", password)
     click.echo("=" * 60)

@@ -10,15 +10,17 @@ from collections import OrderedDict
 
 from flask import request
 
-from .. import accounts
+from .. import accounts, throttle
 from ..models import User
-from .errors import denied, unauthorized
+from .errors import MasterError, denied, unauthorized
 
 # A password check costs ~0.1 s (scrypt) and Tiki's client pages by 20 items, each page a new
 # request with the same Basic header: remember verified credentials for a few minutes. An
 # entry keys a digest of username and password to the user and the password hash they were
 # checked against; it is used only while that user is active with that very hash, so a
 # changed password or a disabled account ends it at once. Failures are never remembered.
+# A remembered credential passes even while its account is throttled: it was proven already,
+# it costs no password check, and a guesser elsewhere must not stop a working client.
 _VERIFIED_TTL = 300
 _VERIFIED_MAX = 256
 _verified = OrderedDict()
@@ -30,10 +32,7 @@ def identify(generation):
     scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
     scheme = scheme.lower()
     if scheme == "bearer":
-        user = accounts.user_for_token(credentials.strip())
-        if user is None:
-            raise unauthorized("Invalid or revoked API token", "Bearer")
-        return user
+        return _check_token(credentials.strip())
     if generation == "B" or scheme != "basic":
         # tiki-api.php ignores Basic (tiki-examples/23); other schemes mean nothing here.
         return None
@@ -47,6 +46,25 @@ def identify(generation):
     return user
 
 
+def _too_many(exc):
+    return MasterError(429, str(exc), {"Retry-After": str(exc.seconds)})
+
+
+def _check_token(token):
+    # A token is too long to guess and cheap to check (one digest), so the check comes first
+    # and a valid token always passes; wrong ones are counted against their address, which
+    # is refused once blocked.
+    user = accounts.user_for_token(token)
+    if user is not None:
+        return user
+    keys = throttle.keys_for(None, request.remote_addr)
+    wait = throttle.wait_seconds(keys)
+    if wait:
+        raise _too_many(accounts.Throttled(wait))
+    throttle.failed(keys)
+    raise unauthorized("Invalid or revoked API token", "Bearer")
+
+
 def _check_basic(username, password):
     key = hashlib.sha256(f"{username}\0{password}".encode("utf-8", "replace")).digest()
     now = time.monotonic()
@@ -57,7 +75,10 @@ def _check_basic(username, password):
         if user is not None and user.active and user.username == username \
                 and user.password_hash == cached[1]:
             return user
-    user = accounts.authenticate(username, password)
+    try:
+        user = accounts.sign_in(username, password, request.remote_addr)
+    except accounts.Throttled as exc:
+        raise _too_many(exc) from None
     if user is not None:
         with _lock:
             _verified[key] = (user.id, user.password_hash, now + _VERIFIED_TTL)
@@ -65,6 +86,12 @@ def _check_basic(username, password):
             while len(_verified) > _VERIFIED_MAX:
                 _verified.popitem(last=False)
     return user
+
+
+def forget_verified():
+    """Drop every remembered credential (tests start from a clean slate)."""
+    with _lock:
+        _verified.clear()
 
 
 def require(user, role):

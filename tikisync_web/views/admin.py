@@ -2,11 +2,12 @@
 from flask import redirect, render_template, request, url_for
 
 from .. import accounts, audit, settings
+from ..db import database
 from ..forms.accounts import SettingsForm, TokenForm, UserEditForm, UserForm
 from ..forms.common import ConfirmForm, options_of
 from ..models import ApiToken, User
 from .blueprint import bp, get_or_404, notify
-from .common import current_user, form_status, require
+from .common import current_user, form_status, login, require
 
 
 def _users_page(form):
@@ -49,10 +50,13 @@ def user_edit(user_id):
         if user.id == me.id and (form.role.data != "admin" or not form.active.data):
             form.role.errors = ["You cannot remove your own admin role or deactivate yourself."]
         else:
-            changes = {"role": form.role.data, "active": form.active.data}
-            if form.password.data:
-                changes["password_hash"] = accounts.hash_password(form.password.data)
-            User.update(**changes).where(User.id == user.id).execute()
+            with database.atomic():
+                User.update(role=form.role.data, active=form.active.data).where(
+                    User.id == user.id).execute()
+                if form.password.data:
+                    accounts.set_password(user.id, form.password.data)  # ends their sessions
+            if form.password.data and user.id == me.id:
+                login(User.get_by_id(me.id))  # ... but the one making the change stays in
             audit.record("user.update", me.username, user=user.username, role=form.role.data,
                          active=form.active.data, password=bool(form.password.data))
             notify(f"User {user.username} saved.", "success")

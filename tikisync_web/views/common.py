@@ -12,12 +12,18 @@ from ..models import User
 # Reads request headers only; it is never init_app'ed, so the host app is left untouched.
 htmx = HTMX()
 SESSION_KEY = "tikisync_user_id"
+# The user's session generation when this session signed in: signing out and a new password
+# move the user's on, and every cookie holding an older one (a copy, a stolen one) is dead.
+GENERATION_KEY = "tikisync_generation"
 
 
 def load_user():
     user_id = session.get(SESSION_KEY)
-    user = User.get_or_none(User.id == user_id) if user_id else None
-    g.tikisync_user = user if user is not None and user.active else None
+    user = User.get_or_none(User.id == user_id) if isinstance(user_id, int) else None
+    if user is not None and (not user.active
+                             or session.get(GENERATION_KEY) != user.session_generation):
+        user = None
+    g.tikisync_user = user
 
 
 def current_user():
@@ -26,12 +32,21 @@ def current_user():
 
 def login(user):
     session[SESSION_KEY] = user.id
+    session[GENERATION_KEY] = user.session_generation
     session.permanent = True
     g.tikisync_user = user
 
 
 def logout():
+    """Sign out: this session, and every copy of its cookie, everywhere (the cookie alone
+    cannot be recalled, so the user's generation moves on; other sessions of this user end
+    too)."""
+    user = current_user()
+    if user is not None:
+        User.update(session_generation=User.session_generation + 1).where(
+            User.id == user.id).execute()
     session.pop(SESSION_KEY, None)
+    session.pop(GENERATION_KEY, None)
     g.tikisync_user = None
 
 
