@@ -108,3 +108,29 @@ def test_page_numbers_beyond_reason_are_clamped(app, auth):
                                    page="9" * 4300))
     assert response.status_code == 200
     assert soup(response).find(id="item-table") is not None
+
+
+def test_impossible_item_ids_in_a_push_selection_are_ignored(strict, auth, fake_master):
+    from tests.support.sync import connect, make_clone
+
+    connect(strict, fake_master)
+    with database.connection_context():
+        tracker = make_clone(strict, fake_master)
+    auth.become("admin")
+    for items in (["\u00b2"], ["9" * 5000], [str(2**63)], ["\u0663", "1"]):
+        response = auth.client.get(url(strict, "tikisync.push_preview", tracker_id=tracker.id,
+                                       items=items))
+        assert response.status_code == 200, items
+
+
+def test_an_impossible_remote_tracker_id_in_the_clone_wizard_goes_back_a_step(strict, auth,
+                                                                             fake_master):
+    from tests.support.sync import connect
+
+    connect(strict, fake_master)
+    auth.become("admin")
+    for tracker in ("9" * 4300, str(2**63), "\u00b2", "-3"):
+        response = auth.client.get(url(strict, "tikisync.clone_preview", url=fake_master.url,
+                                       tracker=tracker))
+        assert response.status_code == 302, tracker
+        assert response.location.split("?")[0] == url(strict, "tikisync.clone_trackers")

@@ -13,7 +13,14 @@ from ..remote import urls
 from ..remote.errors import OutboundRefused, RemoteError
 from ..sync import clone as clone_mod
 from .blueprint import bp, get_or_404
-from .common import current_user, form_status, is_fragment_request, render_page, require
+from .common import (
+    as_id,
+    current_user,
+    form_status,
+    is_fragment_request,
+    render_page,
+    require,
+)
 from .remote_problems import describe
 
 WIZARD = "clone-wizard"  # the id of every step's root element, the one htmx swaps
@@ -118,11 +125,7 @@ def clone_trackers():
 
 
 def _tracker_arg(values):
-    try:
-        number = int(values.get("tracker", ""))
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
+    return as_id(values.get("tracker"))
 
 
 def _plan(base, tracker_id):

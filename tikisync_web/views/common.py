@@ -7,7 +7,7 @@ from flask import abort, current_app, g, redirect, render_template, request, ses
 from flask_htmx import HTMX
 from flask_htmx import make_response as hx_make_response
 
-from ..models import User
+from ..models import MAX_ID, User
 
 # Reads request headers only; it is never init_app'ed, so the host app is left untouched.
 htmx = HTMX()
@@ -117,6 +117,16 @@ def render_page(template, fragments=None, status=200, trigger=None, **context):
 
 def page_size():
     return int(current_app.config["TIKISYNC_PAGE_SIZE"])
+
+
+def as_id(text):
+    """The row id a request spells, or None: 1 to 10 ASCII digits ("²".isdigit() is True, and
+    int() refuses 4,300 digits), at most MAX_ID."""
+    text = str(text or "").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
 
 
 def int_arg(name, default=1, minimum=1, maximum=10**9):

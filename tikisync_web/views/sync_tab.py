@@ -6,11 +6,11 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_htmx import make_response as hx_make_response
 
 from .. import jobs, settings
-from ..models import MAX_ID, Item, Job, Tracker
+from ..models import Item, Job, Tracker
 from ..sync import push as push_mod
 from ..sync import status as status_mod
 from .blueprint import bp, get_or_404, notify
-from .common import current_user, htmx, int_arg, render_page, require
+from .common import as_id, current_user, htmx, int_arg, render_page, require
 from .jobs import start_job
 
 LISTS = ("new", "modified", "conflicts", "deleted_on_master")
@@ -106,7 +106,7 @@ def tracker_refresh_fields(tracker_id):
 
 def _requested_plan(tracker):
     """The selected item ids, the force flag and the plan they make now (GET or POST)."""
-    selected = sorted({int(v) for v in request.values.getlist("items") if str(v).isdigit()})
+    selected = sorted({i for i in map(as_id, request.values.getlist("items")) if i is not None})
     force = request.values.get("force") == "1"
     return selected, force, push_mod.plan_push(tracker, item_ids=selected or None, force=force)
 
@@ -149,9 +149,7 @@ def tracker_push(tracker_id):
 @require("viewer")
 def view_tracker_item():
     """Tiki's item URL (clones link here): the local item with that id."""
-    item_id = request.args.get("itemId", "")
-    # ASCII digits only ("²".isdigit() is True), and no longer than an id can be.
-    if not (item_id.isascii() and item_id.isdigit() and len(item_id) <= 10) \
-            or not 1 <= int(item_id) <= MAX_ID:
+    item_id = as_id(request.args.get("itemId"))
+    if item_id is None:
         abort(404, "No such item.")
-    return redirect(url_for("tikisync.item", item_id=int(item_id)), 302)
+    return redirect(url_for("tikisync.item", item_id=item_id), 302)
