@@ -134,3 +134,21 @@ def test_an_impossible_remote_tracker_id_in_the_clone_wizard_goes_back_a_step(st
                                        tracker=tracker))
         assert response.status_code == 302, tracker
         assert response.location.split("?")[0] == url(strict, "tikisync.clone_trackers")
+
+
+@pytest.mark.parametrize("where", ["form", "query", "name"])
+def test_a_nul_character_is_refused_before_the_database_sees_it(strict, auth, where):
+    # PostgreSQL refuses NUL in text (a 500 before), SQLite and MariaDB would keep it.
+    auth.become("admin")
+    target = url(strict, "tikisync.tracker_new")
+    data = {"name": "a\x00b"} if where == "form" else {"name": "ok"}
+    if where == "name":
+        data["x\x00"] = "1"
+    response = auth.client.post(target, data=data,
+                                query_string={"q": "\x00"} if where == "query" else None)
+    assert response.status_code == 400
+    assert "NUL" in soup(response).get_text()
+    with database.connection_context():
+        from tikisync_web.models import Tracker
+
+        assert Tracker.select().count() == 0

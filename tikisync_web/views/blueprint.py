@@ -2,7 +2,7 @@
 import json
 import os
 
-from flask import Blueprint, current_app, g, render_template, request, session
+from flask import Blueprint, abort, current_app, g, render_template, request, session
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
@@ -53,6 +53,17 @@ def _open():
     load_user()
     if request.method in UNSAFE and request.endpoint != "tikisync.static":
         _check_csrf()
+    _refuse_nul()
+
+
+def _refuse_nul():
+    # PostgreSQL cannot store a NUL in text, and no form of ours has a use for one: refuse it
+    # whole, wherever it comes, rather than fail at the database or keep it silently.
+    for source in (request.args, request.form):
+        for name, value in source.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                abort(400, f"The field {name[:40].replace(chr(0), '')!r} contains a NUL "
+                           "character, which cannot be stored: remove it and send again.")
 
 
 def _check_csrf():
@@ -153,8 +164,6 @@ def _not_found(error):
 
 
 def get_or_404(model, ident, what):
-    from flask import abort
-
     try:
         ident = int(ident)
     except (TypeError, ValueError):
