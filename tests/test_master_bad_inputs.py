@@ -22,6 +22,8 @@ CASES = {
         ("bad password", "POST", "A:tracker/list_trackers", [], BAD_PASSWORD, 401),
         ("malformed Basic header", "POST", "A:tracker/list_trackers", [],
          {"Authorization": "Basic !!!not-base64"}, 401),
+        ("non-ASCII Basic header", "POST", "A:tracker/list_trackers", [],
+         {"Authorization": "Basic \u00e9\u00e9 !!"}, 401),
         ("anonymous", "POST", "A:tracker/list_trackers", [], None, 403),
         ("PUT", "PUT", "A:tracker/list_trackers", [], "admin", 405),
         ("DELETE", "DELETE", "A:tracker/list_trackers", [], "admin", 405),

@@ -36,7 +36,10 @@ def identify(generation):
     if generation == "B" or scheme != "basic":
         # tiki-api.php ignores Basic (tiki-examples/23); other schemes mean nothing here.
         return None
-    basic = request.authorization
+    try:
+        basic = request.authorization
+    except ValueError:  # werkzeug lets base64's error through for non-ASCII credentials
+        basic = None
     if basic is None or basic.type != "basic" or not basic.username \
             or "\x00" in basic.username + (basic.password or ""):
         raise unauthorized("Malformed HTTP Basic credentials")
