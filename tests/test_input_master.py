@@ -198,6 +198,8 @@ def test_an_invalid_write_is_refused_and_changes_nothing(master):
             lambda kind: st.tuples(st.just(kind), INVALID[kind])),
             st.lists(st.tuples(st.sampled_from(PERMS[:3]), st.sampled_from(
                 ["x", "12", "low", ""])), max_size=2))
+        @example(WRITES[0], ("a date that is no date", [("fields[due]", "9" * 5000)]), [])
+        @example(WRITES[3], ("letters in a number", [("fields[amount]", "\u0663")]), [])
         def run(write, invalid, good):
             (generation, action), (kind, bad) = write, invalid
             pairs = [("trackerId", ids["trackerId"])]

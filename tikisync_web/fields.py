@@ -166,8 +166,9 @@ def _as_text(value):
     return str(value)
 
 
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_CURRENCY = re.compile(r"^([+-]?\d+(\.\d+)?)\s*([A-Z]{3})?$")
+# ASCII digits only, as PHP's is_numeric: \d would take "٣" and other scripts' digits too.
+_NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+_CURRENCY = re.compile(r"^([+-]?[0-9]+(\.[0-9]+)?)\s*([A-Z]{3})?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL = re.compile(r"^(https?|ftp)://[^\s/$.?#][^\s]*$", re.I)
 
@@ -175,7 +176,7 @@ _URL = re.compile(r"^(https?|ftp)://[^\s/$.?#][^\s]*$", re.I)
 def parse_date(text):
     """Unix seconds from seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC)."""
     text = text.strip()
-    if re.fullmatch(r"-?\d+", text):
+    if re.fullmatch(r"-?[0-9]{1,12}", text):  # Unix seconds, up to year 33,000
         return int(text)
     for fmt in ("%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
                 "%Y-%m-%d %H:%M:%S"):
