@@ -104,7 +104,7 @@ def parse_options(raw):
     if text.startswith(("{", "[")):
         try:
             value = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # a master may send "[[[[…" thousands deep
             value = None
         if isinstance(value, dict):
             return value

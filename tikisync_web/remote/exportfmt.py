@@ -68,11 +68,18 @@ def read_raw(text: str) -> dict[str, dict[str, str]]:
     return sections
 
 
+_INT = re.compile(r"^[+-]?[0-9]{1,10}$")
+_INT_RANGE = (-2**31, 2**31 - 1)  # what the id and position columns hold in every database
+
+
 def _int(value, default=0):
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
+    """A whole number of the columns' range; `default` for anything else (a master's export
+    is not trusted: 30 digits, or 4,300 that Python refuses to read)."""
+    text = str(value).strip()
+    if not _INT.match(text):
         return default
+    number = int(text)
+    return number if _INT_RANGE[0] <= number <= _INT_RANGE[1] else default
 
 
 def parse(text: str) -> list[dict]:
