@@ -9,6 +9,7 @@ is covered without touching this file), requested by each role and without a CSR
 - Every state-changing route refuses a request without a CSRF token (400) and changes nothing.
 
 The master blueprint (`tikisync_master`) authenticates each request itself and is skipped.
+Each route records its probes in the reliability report (tests/support/report.py).
 """
 import pytest
 from werkzeug.routing import IntegerConverter
@@ -17,9 +18,12 @@ from tests.support import seed
 from tests.support.apps import Auth, Client, make_app, make_user
 from tests.support.databases import module_db_url
 from tests.support.pages import url
+from tests.support.report import record
 from tikisync_web import accounts
 from tikisync_web.db import database
 from tikisync_web.models import ALL_MODELS, AllowedOrigin, Credential, Field, Job, Setting
+
+pytestmark = pytest.mark.reliability
 
 ROLES = ("viewer", "editor", "admin")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -232,6 +236,8 @@ def test_each_role_gets_the_right_answer(world, route):
             assert f"needs the {wanted} role" in response.get_data(as_text=True)
         else:
             assert response.status_code not in (401, 403), (role, response.status_code)
+    record("security", "route x role (anonymous, viewer, editor, admin)",
+           1 + len(ROLES) + (wanted is not None), note=f"{len(ROUTES)} routes from the URL map")
 
 
 UNSAFE_ROUTES = [r for r in ROUTES if r[1] in UNSAFE]
@@ -256,6 +262,8 @@ def test_state_changing_routes_refuse_requests_without_a_csrf_token(world, route
     response = client.open(url(app, endpoint, **objects.values(rule_of(app, endpoint, method))),
                            method=method, data={"csrf_token": "forged"})
     assert response.status_code == 400
+    record("security", "state-changing route without a CSRF token, or a forged one",
+           len(ROLES) + 2, note=f"{len(UNSAFE_ROUTES)} routes; nothing changed")
 
 
 def test_login_without_a_csrf_token_is_refused(world):
