@@ -236,7 +236,7 @@ def test_anything_sent_to_a_form_gets_a_page_never_a_500(world, case):
     target = world.target(endpoint, method, objects)
     with tallied("input", "forms: anything in any field", f"{len(FORM_ROUTES)} form routes") \
             as tally:
-        @examples(8, 80)
+        @examples(4, 80)
         @given(st.dictionaries(st.sampled_from(names), values, max_size=len(names)))
         @example({name: "a\x00b" for name in names})  # PostgreSQL cannot store a NUL
         @example({name: "9" * 4300 for name in names})
@@ -313,7 +313,7 @@ def test_a_broken_rule_is_refused_says_why_and_changes_nothing(world, case):
                  "identifier": "an-id", "method": "basic", "generation": "auto"}
     with tallied("input", "forms: a broken rule changes nothing",
                  f"{len(BREAKABLE)} form routes; lost = rows changed") as tally:
-        @examples(6, 60)
+        @examples(5, 60)
         @given(st.sampled_from(sorted(rules)).flatmap(
             lambda broken: st.tuples(st.just(broken), rules[broken],
                                      st.dictionaries(st.sampled_from(names), hostile))))

@@ -105,3 +105,32 @@ def test_a_copied_cookie_dies_when_its_owner_signs_out(browser, live_server, use
     assert other.url.startswith(live_server.link("tikisync.login"))
     owner.close()
     thief.close()
+
+
+def test_a_refused_permname_reads_well_in_the_clone_preview_and_result(
+        page, live_server, live_app, users, make_master):
+    from tests.support import fake_master as fm
+    from tests.support.sync import config
+    from tikisync_web import credentials as creds
+
+    odd = "a-field-name-from-an-old-tiki-with-dashes-and-far-too-long-to-fit-a-narrow-screen"
+    master = make_master(fields=[
+        {"fieldId": 1, "name": "Title", "permName": "title", "type": "t", "isMain": "y"},
+        {"fieldId": 2, "name": "Odd one", "permName": odd, "type": "t"}], items=[])
+    with live_app.app_context(), database.connection_context():
+        creds.add(config(live_app), identifier="tiki", url=master.url, method="bearer",
+                  secret=fm.TOKEN, allow_http=True)
+    sign_in(page, live_server, "admin", PASSWORD)
+    for width in (1280, 360):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(live_server.link("tikisync.clone_preview", url=master.url, tracker=1))
+        row = page.locator("#clone-plan tr[data-action=skipped]")
+        expect(row).to_contain_text("permanent name cannot be used here")
+        assert no_sideways_scroll(page), width
+        shot(page, f"clone-preview-refused-{width}.png")
+    page.get_by_role("button", name="Create the local tracker").click()
+    skipped = page.locator("#clone-skipped")
+    expect(skipped).to_contain_text(odd)
+    expect(skipped).to_contain_text("rename it on the master")
+    assert no_sideways_scroll(page)
+    shot(page, "clone-done-refused-360.png")
