@@ -198,8 +198,14 @@ def test_every_page_carries_the_guarding_headers(site):
     if answer.headers.get("X-Content-Type-Options") != "nosniff" or \
             answer.headers.get("Cache-Control") != "no-store":
         wrong.append(("master", "list_trackers", answer.status_code))
-    record("security", "headers on every page (CSP script-src, frame-ancestors, nosniff)",
-           checked, unclear=len(wrong), note="unclear = pages without them")
+    signing_in = site.client().post(url(site.app, "tikisync.login"),
+                                    data={"username": "viewer", "password": PASSWORD})
+    cookie = "; ".join(signing_in.headers.getlist("Set-Cookie"))
+    checked += 1
+    if "SameSite=Lax" not in cookie or "HttpOnly" not in cookie:
+        wrong.append(("session cookie", cookie, signing_in.status_code))
+    record("security", "headers on every page (CSP script-src, frame-ancestors, nosniff), "
+           "SameSite=Lax cookie", checked, unclear=len(wrong), note="unclear = pages without")
     assert wrong == []
 
 
