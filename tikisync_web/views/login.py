@@ -7,12 +7,25 @@ from .. import accounts
 from ..forms.accounts import LoginForm
 from ..models import User
 from .blueprint import bp, notify
-from .common import current_user, form_status, login, logout, safe_next
+from .common import (
+    current_user,
+    form_status,
+    host_loader,
+    login,
+    login_url,
+    logout,
+    safe_next,
+)
 
 
 @bp.route("/login", methods=["GET", "POST"], endpoint="login")
 def login_page():
     """Sign in."""
+    if host_loader() is not None:
+        # The host signs people in: never a second sign-in form inside its site.
+        if current_user() is not None:
+            return redirect(url_for("tikisync.dashboard"), 303)
+        return redirect(login_url(safe_next(request.args.get("next"))), 303)
     form = LoginForm()
     if current_user() is not None and request.method == "GET":
         return redirect(url_for("tikisync.dashboard"))
