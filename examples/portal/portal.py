@@ -8,6 +8,7 @@ page that frames the synchronization dashboard. See README.md beside this file.
 """
 import os
 import secrets
+from typing import NamedTuple
 
 from flask import Flask, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
@@ -28,6 +29,11 @@ DEMO_PEOPLE = {
 # The documented mapping: which tikisync role each portal group gets. A group not listed
 # here gets no access to /sync (the portal's sign-in page tells the person so).
 ROLE_OF_GROUP = {"it": "admin", "staff": "editor", "guests": "viewer"}
+
+
+class Person(NamedTuple):
+    group: str
+    password_hash: str
 
 
 class SignInForm(FlaskForm):
@@ -52,22 +58,31 @@ def create_portal(config=None):
     app.config.update(config or {})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
-    people = {login: (group, generate_password_hash(password))
+    people = {login: Person(group, generate_password_hash(password))
               for login, (group, password) in app.config["PEOPLE"].items()}
+    person = mount_sync(app, people)
+    add_pages(app, people, person)
+    return app
 
+
+def mount_sync(app, people):
+    """tikisync-web at /sync, told who is signed in to the portal."""
     sync = TikiSync(app, url_prefix="/sync")
     sync.login_view = "sign_in"  # where /sync sends someone not signed in to the portal
 
     @sync.user_loader
     def portal_person():
-        """The portal signs people in; tikisync-web asks who it is on each request."""
+        """Who is signed in to the portal, as (username, role); None when nobody is."""
         login = session.get("portal_login")
-        if login not in people:
+        if login not in people or people[login].group not in ROLE_OF_GROUP:
             return None
-        role = ROLE_OF_GROUP.get(people[login][0])
-        if role is None:
-            return None
-        return login, role
+        return login, ROLE_OF_GROUP[people[login].group]
+
+    return portal_person
+
+
+def add_pages(app, people, portal_person):
+    """The portal's own pages: home, sign-in and out, and the team page that frames us."""
 
     @app.context_processor
     def portal_globals():
@@ -84,21 +99,21 @@ def create_portal(config=None):
 
     @app.route("/login", methods=["GET", "POST"])
     def sign_in():
-        form = SignInForm()
         if portal_person() is not None:
             return redirect(_safe(request.args.get("next")) or url_for("home"))
         if session.get("portal_login") in people:
             # Signed in, yet sent here by /sync: their group has no role (ROLE_OF_GROUP).
             return render_template("portal/login.html", form=None), 403
+        form = SignInForm()
         if form.validate_on_submit():
             person = people.get(form.login.data)
-            if person and check_password_hash(person[1], form.password.data):
+            if person and check_password_hash(person.password_hash, form.password.data):
                 session.clear()
                 session["portal_login"] = form.login.data
                 return redirect(_safe(request.args.get("next")) or url_for("home"), 303)
             form.password.errors.append("Wrong login or password.")
-        status = 422 if request.method == "POST" else 200
-        return render_template("portal/login.html", form=form), status
+        return render_template("portal/login.html", form=form), (
+            422 if request.method == "POST" else 200)
 
     @app.route("/logout", methods=["POST"])
     def sign_out():
@@ -112,8 +127,6 @@ def create_portal(config=None):
             return redirect(url_for("sign_in", next=url_for("team")))
         frame = app.config["SYNC_FRAME_URL"] or url_for("tikisync.dashboard")
         return render_template("portal/team.html", sync_url=frame)
-
-    return app
 
 
 def _safe(target):
