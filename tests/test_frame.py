@@ -173,3 +173,27 @@ def test_a_stale_token_with_the_cookie_is_still_form_expired(app, client, users)
                                "password": PASSWORD})
     assert answer.status_code == 400
     assert "The form has expired" in soup(answer).get_text()
+
+
+def test_the_sign_in_page_asks_whether_its_cookie_came_back(db_url, tmp_path, users):
+    portal = framed_app(db_url, tmp_path, ancestors="http://portal.intranet:8899")
+    web = portal.test_client()
+    login = url(portal, "tikisync.login", next="/trackers/1/items")
+    probe = soup(web.get(login)).select_one("#tikisync-signin [hx-get]")
+    assert probe["hx-trigger"] == "load" and probe["hx-target"] == "#tikisync-signin"
+    # The cookie came back (a browser that keeps it): nothing to say, nothing swapped.
+    assert web.get(probe["hx-get"], headers={"HX-Request": "true"}).status_code == 204
+    # Once the cookie is there, the page no longer asks.
+    assert soup(web.get(login)).select_one("#tikisync-signin [hx-get]") is None
+    # A browser that refused it, in a frame (our tikisync.js says so over plain http).
+    refused = portal.test_client().get(probe["hx-get"], headers={
+        "HX-Request": "true", "HX-Target": "tikisync-signin", "X-Tikisync-Framed": "1"})
+    assert refused.status_code == 200
+    box = soup(refused).find(True)
+    assert box["id"] == "tikisync-signin"  # the fragment replaces the sign-in box
+    assert "over plain http" in box.select_one("#cookie-refused-reason").get_text()
+    assert box.find("a", string="Open in a new tab")["href"] == login
+    # Without JavaScript's word on framing, the reason still names the portal case.
+    plain = soup(portal.test_client().get(probe["hx-get"]))
+    assert "inside another site's page (a portal) over plain http" in plain.get_text()
+    assert plain.find("a", string="Open in a new tab") is not None

@@ -102,13 +102,16 @@ def foreign_origin():
 
 
 # --- a cookie the browser did not keep ---------------------------------------------------
-def _has_session_cookie():
+def has_session_cookie():
     name = current_app.session_interface.get_cookie_name(current_app)
     return name in request.cookies
 
 
 def _framed():
-    return request.headers.get("Sec-Fetch-Dest") == "iframe"
+    """True when the request says it comes from a frame: Sec-Fetch-Dest (browsers send it over
+    https and to localhost only), or our tikisync.js's X-Tikisync-Framed on htmx requests."""
+    return (request.headers.get("Sec-Fetch-Dest") == "iframe"
+            or request.headers.get("X-Tikisync-Framed") == "1")
 
 
 def _reason():
@@ -125,6 +128,11 @@ def _reason():
         return ("This site's session cookie is marked Secure, but the page came over plain "
                 "http, so your browser dropped it. Ask your administrator to serve it over "
                 "https (or, behind a TLS proxy, to set TIKISYNC_BEHIND_PROXY).")
+    if framed_cross_site(current_app.config) and not request.is_secure:
+        return ("Your browser did not send this site's session cookie back. If this page is "
+                "shown inside another site's page (a portal) over plain http, browsers keep no "
+                "cookie for it there: open it in a new tab. Otherwise, allow cookies for this "
+                "site.")
     return ("Your browser did not send this site's session cookie back: cookies are blocked "
             "for it, so you cannot stay signed in.")
 
@@ -132,18 +140,26 @@ def _reason():
 def refused_cookie_reason():
     """A write that carries a CSRF token but no session cookie at all: the browser refused or
     dropped the cookie our page set. The reason, or None when the cookie came back."""
-    if _has_session_cookie():
+    if has_session_cookie():
         return None
     token = request.form.get("csrf_token") or request.headers.get("X-CSRFToken")
     return _reason() if token else None
 
 
+def probe_reason():
+    """Asked right after a page that set our cookie (the sign-in page's probe): None when the
+    cookie came back, else why not. Over plain http, browsers say nothing of frames, so the
+    page asks, in a request of its own, whether its cookie survived."""
+    return None if has_session_cookie() else _reason()
+
+
 def frame_will_refuse_cookie():
     """On the first page loaded into another site's frame, before any form: the reason the
-    browser will not keep our cookie there, or None when it will (or cannot be told)."""
+    browser will not keep our cookie there, or None when it will (or cannot be told; then
+    the sign-in page's probe finds out)."""
     if not _framed() or request.headers.get("Sec-Fetch-Site") != "cross-site":
         return None
-    if _has_session_cookie():
+    if has_session_cookie():
         return None
     interface = current_app.session_interface
     samesite = str(interface.get_cookie_samesite(current_app) or "")

@@ -66,9 +66,8 @@ def _check_csrf():
 def _cookie_refused(reason, status):
     """The page that says why this browser keeps no session cookie here and offers the same
     page in a new tab, instead of a sign-in form that can only fail."""
-    body = render_template("tikisync/cookie_refused.html", reason=reason,
-                           target=request.script_root + request.full_path.rstrip("?"),
-                           framed=request.headers.get("Sec-Fetch-Dest") == "iframe")
+    target = request.script_root + request.full_path.rstrip("?")
+    body = render_template("tikisync/cookie_refused.html", reason=reason, target=target)
     return make_response(body, status)
 
 
