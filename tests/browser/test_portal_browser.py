@@ -26,14 +26,15 @@ from tikisync_web.sync import reload as reload_mod
 FRAME = "iframe[title='Tracker synchronization']"
 
 
-def portal_page(frame_url):
-    """A portal of its own (no tikisync in it): one page framing `frame_url`."""
+def portal_page(frame):
+    """A portal of its own (no tikisync in it): one page framing frame["url"] (set once the
+    framed server has its port)."""
     portal = Flask("portal_site")
 
     @portal.route("/")
     def home():
         return (f"<!doctype html><title>Portal</title><h1>Intranet portal</h1>"
-                f"<iframe src='{frame_url}' title='Tracker synchronization' "
+                f"<iframe src='{frame['url']}' title='Tracker synchronization' "
                 f"style='width:100%;height:640px;border:0'></iframe>")
 
     return portal
@@ -45,7 +46,7 @@ def certificate(tmp_path):
 
 
 @pytest.fixture
-def context(browser):
+def site_context(browser):
     # The certificate was made by the test: no authority vouches for it.
     context = browser.new_context(ignore_https_errors=True)
     context.set_default_timeout(10_000)
@@ -102,32 +103,34 @@ def edit_and_push(page, frame, base, tracker, item, master):
     assert master.items[1]["fields"]["title"] == "Edited inside the portal"
 
 
-def test_cross_site_https_frame_signs_in_edits_and_pushes(context, servers, certificate,
+def test_cross_site_https_frame_signs_in_edits_and_pushes(site_context, servers, certificate,
                                                          db_url, tmp_path, users, fake_master):
-    portal = servers(portal_page("about:blank"), tls=certificate, name="portal.test")
+    frame = {}
+    portal = servers(portal_page(frame), tls=certificate, name="portal.test")
     app = make_app(db_url, tmp_path, TIKISYNC_JOB_RUNNER="thread", TIKISYNC_POLL_SECONDS=0.3,
                    TIKISYNC_FRAME_ANCESTORS=f"https://portal.test:{portal.port}")
     sync = servers(app, tls=certificate, name="sync.test")
-    portal.app.view_functions["home"] = portal_page(sync.url + "/").view_functions["home"]
+    frame["url"] = sync.url + "/"
     tracker, item = clone_of(app, fake_master)
-    page = context.new_page()
+    page = site_context.new_page()
     page.goto(portal.url + "/")
     frame = page.frame_locator(FRAME)
     expect(frame.get_by_role("heading", name="Sign in")).to_be_visible()
     sign_in_framed(frame)
-    cookie = next(c for c in context.cookies() if c["name"] == "session")
+    cookie = next(c for c in site_context.cookies() if c["name"] == "session")
     assert (cookie["domain"], cookie["sameSite"], cookie["secure"]) == (
         "sync.test", "None", True)
     assert page.url == portal.url + "/"  # all of it happened inside the portal's page
     edit_and_push(page, frame, sync.url, tracker, item, fake_master)
 
 
-def test_a_portal_not_in_the_allow_list_cannot_frame_us(context, servers, certificate, db_url,
+def test_a_portal_not_in_the_allow_list_cannot_frame_us(site_context, servers, certificate, db_url,
                                                         tmp_path, users):
     app = make_app(db_url, tmp_path, TIKISYNC_FRAME_ANCESTORS="https://other.test")
     sync = servers(app, tls=certificate, name="sync.test")
-    portal = servers(portal_page(sync.url + "/login"), tls=certificate, name="portal.test")
-    page = context.new_page()
+    portal = servers(portal_page({"url": sync.url + "/login"}), tls=certificate,
+                     name="portal.test")
+    page = site_context.new_page()
     refusals = []
     page.on("console", lambda message: refusals.append(message.text)
             if "frame-ancestors" in message.text else None)
@@ -141,7 +144,7 @@ def test_a_portal_not_in_the_allow_list_cannot_frame_us(context, servers, certif
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
-def test_same_origin_through_the_portal_proxy_over_plain_http(context, servers, db_url,
+def test_same_origin_through_the_portal_proxy_over_plain_http(site_context, servers, db_url,
                                                               tmp_path, users, fake_master):
     app = make_app(db_url, tmp_path, TIKISYNC_JOB_RUNNER="thread", TIKISYNC_POLL_SECONDS=0.3,
                    TIKISYNC_BEHIND_PROXY=True)
@@ -153,27 +156,28 @@ def test_same_origin_through_the_portal_proxy_over_plain_http(context, servers, 
     try:
         tracker, item = clone_of(app, fake_master)
         portal = f"http://portal.test:{proxy.port}"
-        page = context.new_page()
+        page = site_context.new_page()
         page.goto(portal + "/")
         frame = page.frame_locator(FRAME)
         sign_in_framed(frame)
         assert page.main_frame.child_frames[0].url == portal + "/sync/"
         assert frame.locator("link[rel=stylesheet]").first.get_attribute("href") == (
             "/sync/static/tikisync/tikisync.css")
-        cookie = next(c for c in context.cookies() if c["name"] == "session")
+        cookie = next(c for c in site_context.cookies() if c["name"] == "session")
         assert (cookie["domain"], cookie["secure"]) == ("portal.test", False)
         edit_and_push(page, frame, portal + "/sync", tracker, item, fake_master)
     finally:
         proxy.stop()
 
 
-def test_a_frame_whose_cookie_is_refused_offers_a_new_tab(context, servers, db_url, tmp_path,
+def test_a_frame_whose_cookie_is_refused_offers_a_new_tab(site_context, servers, db_url, tmp_path,
                                                           users):
-    portal = servers(portal_page("about:blank"), name="portal.test")
+    frame = {}
+    portal = servers(portal_page(frame), name="portal.test")
     app = make_app(db_url, tmp_path, TIKISYNC_FRAME_ANCESTORS=f"http://portal.test:{portal.port}")
     sync = servers(app, name="sync.test")
-    portal.app.view_functions["home"] = portal_page(sync.url + "/").view_functions["home"]
-    page = context.new_page()
+    frame["url"] = sync.url + "/"
+    page = site_context.new_page()
     page.goto(portal.url + "/")
     frame = page.frame_locator(FRAME)
     expect(frame.get_by_role("heading", name="Open tikisync in a new tab")).to_be_visible()
