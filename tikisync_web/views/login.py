@@ -4,15 +4,30 @@ import time
 from flask import redirect, render_template, request, url_for
 
 from .. import accounts
+from .. import browser_policy as policy
 from ..forms.accounts import LoginForm
 from ..models import User
 from .blueprint import bp, notify
-from .common import current_user, form_status, login, logout, safe_next
+from .common import (
+    current_user,
+    form_status,
+    host_loader,
+    login,
+    login_url,
+    logout,
+    render_page,
+    safe_next,
+)
 
 
 @bp.route("/login", methods=["GET", "POST"], endpoint="login")
 def login_page():
     """Sign in."""
+    if host_loader() is not None:
+        # The host signs people in: never a second sign-in form inside its site.
+        if current_user() is not None:
+            return redirect(url_for("tikisync.dashboard"), 303)
+        return redirect(login_url(safe_next(request.args.get("next"))), 303)
     form = LoginForm()
     if current_user() is not None and request.method == "GET":
         return redirect(url_for("tikisync.dashboard"))
@@ -22,8 +37,7 @@ def login_page():
             user = accounts.sign_in(username, form.password.data, address)
         except accounts.Throttled as exc:
             form.password.errors = [str(exc)]
-            return render_template("tikisync/login.html", form=form), 429, {
-                "Retry-After": str(exc.seconds)}
+            return _page(form), 429, {"Retry-After": str(exc.seconds)}
         if user is not None:
             login(user)
             User.update(last_login=int(time.time())).where(User.id == user.id).execute()
@@ -34,7 +48,25 @@ def login_page():
         if wait:
             form.password.errors.append(f"Too many failed sign-ins: wait {wait} seconds before "
                                         "trying again.")
-    return render_template("tikisync/login.html", form=form), form_status()
+    return _page(form), form_status()
+
+
+def _page(form):
+    return render_template("tikisync/login.html", form=form,
+                           probe=not policy.has_session_cookie())
+
+
+@bp.route("/cookie-check", endpoint="cookie_check")
+def cookie_check():
+    """Did the cookie the sign-in page set come back? Nothing (204) if so; else why not, and
+    the page to open in a tab of its own (asked by the sign-in page, once, when it loads)."""
+    reason = policy.probe_reason()
+    if reason is None:
+        return "", 204
+    target = safe_next(request.args.get("next")) or url_for("tikisync.login")
+    return render_page("tikisync/cookie_refused.html",
+                       {"tikisync-signin": "tikisync/_cookie_refused.html"},
+                       reason=reason, target=target, framed=True)
 
 
 @bp.route("/logout", methods=["POST"], endpoint="logout")
