@@ -62,6 +62,8 @@ def _open():
     load_user()
     if request.endpoint == "tikisync.static":
         return None
+    if request.method in UNSAFE:
+        _check_csrf()
     elif reason := policy.frame_will_refuse_cookie():
         return _cookie_refused(reason, 200)
     _refuse_nul()
