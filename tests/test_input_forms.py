@@ -48,6 +48,7 @@ from tikisync_web.models import (
     Credential,
     Field,
     Job,
+    Setting,
     SignInThrottle,
 )
 
@@ -161,6 +162,10 @@ class World:
         self.made = 0
 
     def objects(self):
+        """Fresh rows, and site settings back to their defaults: another test's examples may
+        have switched "Synchronize remote trackers" off, which would refuse the clone pages."""
+        with database.connection_context():
+            Setting.delete().execute()
         self.made += 1
         return Objects(str(self.made))
 
