@@ -66,6 +66,7 @@ class RemoteConfig:
         config = app.config
         values = {"key": crypto.key_material(config),
                   "timeout": float(config.get("TIKISYNC_HTTP_TIMEOUT") or 30),
+                  "backoff": float(config.get("TIKISYNC_HTTP_BACKOFF", 0.5) or 0),
                   "ca_bundle": config.get("TIKISYNC_CA_BUNDLE") or None}
         values.update(overrides)
         return cls(**values)

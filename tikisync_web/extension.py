@@ -31,6 +31,7 @@ class TikiSync:
         config.setdefault("TIKISYNC_LOAD_ASSETS", True)  # False when the host already loads htmx 2
         config.setdefault("TIKISYNC_PAGE_SIZE", 50)  # items per list page
         config.setdefault("TIKISYNC_HTTP_TIMEOUT", 30)  # seconds, every request to a master
+        config.setdefault("TIKISYNC_HTTP_BACKOFF", 0.5)  # seconds before a read's 1st retry (x2)
         config.setdefault("TIKISYNC_CA_BUNDLE", None)  # a CA file for masters with a private CA
         config.setdefault("TIKISYNC_POLL_SECONDS", 1)  # progress widgets poll this often
         config.setdefault("TIKISYNC_JOB_RUNNER", "thread")  # thread | inline | worker

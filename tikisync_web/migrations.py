@@ -101,6 +101,10 @@ def _optional_baselines(db, migrator):
         f'{_q(db, base)} b WHERE b.{_q(db, "item_id")} = {_q(db, item)}.{_q(db, "id")})')
 
 
+def _check_clock(db, migrator):
+    add_columns_if_missing(db, migrator, m.Tracker, "checked_at")
+
+
 def _q(db, name):
     return db.quote[0] + name + db.quote[-1]
 
@@ -111,6 +115,7 @@ MIGRATIONS = [
     (3, "one active job per tracker (job lock key)", _job_locks),
     (4, "content hashes and the master's conflicting values", _three_way),
     (5, "base hash on the item; baseline rows only where the base differs", _optional_baselines),
+    (7, "our clock at the last check of the master (its clock's steps)", _check_clock),
 ]
 LATEST = MIGRATIONS[-1][0]
 

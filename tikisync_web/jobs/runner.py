@@ -64,7 +64,8 @@ def configure(stale_seconds=None):
         STALE_SECONDS = float(stale_seconds)
 
 
-CONTEXT_KEYS = ("TIKISYNC_HTTP_TIMEOUT", "TIKISYNC_CA_BUNDLE", "TIKISYNC_SECRET_KEY", "SECRET_KEY")
+CONTEXT_KEYS = ("TIKISYNC_HTTP_TIMEOUT", "TIKISYNC_HTTP_BACKOFF", "TIKISYNC_CA_BUNDLE",
+                "TIKISYNC_SECRET_KEY", "SECRET_KEY")
 
 
 def context_from(config):

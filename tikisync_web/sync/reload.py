@@ -310,6 +310,7 @@ def reload(tracker: Tracker, client: TikiClient, progress=None, username: str = 
         raise ReloadError(f"tracker {tracker.id} is local: it has no source to reload from")
     rid = tracker.remote_tracker_id
     progress.step(0, "Reading the field definitions")
+    checked_at = int(time.time())
     export, remote_fields = client.export_fields(rid)
     clock = client.last_server_time
     schema_drift = drift(tracker, export)
@@ -343,7 +344,8 @@ def reload(tracker: Tracker, client: TikiClient, progress=None, username: str = 
         counts["items"] = Item.select().where(Item.tracker == tracker).count()
         counts["drift"] = schema_drift
         Tracker.update(last_reload_at=stamp, remote_clock_at_reload=clock,
-                       remote_clock_at_check=clock).where(Tracker.id == tracker.id).execute()
+                       remote_clock_at_check=clock, checked_at=checked_at).where(
+            Tracker.id == tracker.id).execute()
         audit.record("tracker.reload", username, tracker=tracker,
                      **{k: v for k, v in counts.items() if k != "drift"},
                      drift=any(schema_drift.values()))

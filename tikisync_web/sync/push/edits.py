@@ -22,6 +22,7 @@ from ...remote import errors as remote_errors
 from ...values import STATUS_KEY, content_hash, get, norm
 from .. import bulk
 from ..incoming import project
+from ..status import tracker_window
 from .context import PushContext, payload_hash
 
 
@@ -36,10 +37,12 @@ class Edit(NamedTuple):
 
 
 class Batch(NamedTuple):
-    """A batch sent: its edits, the futures of their updates, the master's clock before."""
+    """A batch sent: its edits, the futures of their updates, the master's clock before and
+    ours at that moment."""
     edits: list[Edit]
     futures: list[Any]
     clock: int | None
+    started: int
 
 
 def start(ctx: PushContext, entries: list[dict], force: bool = False) -> Batch | None:
@@ -50,9 +53,11 @@ def start(ctx: PushContext, entries: list[dict], force: bool = False) -> Batch |
         return None
     items = {i.id: i for i in Item.select(Item, Baseline).join(Baseline)
              .where(Item.id.in_([e["id"] for e in entries]))}
-    since = ctx.tracker.remote_clock_at_check or ctx.tracker.remote_clock_at_reload
-    before = ctx.fetch([i.remote_id for i in items.values()], since)
-    clock = ctx.clock()
+    # What the master holds now, whatever its clock did since the last check (read by id on
+    # our own master; on a Tiki, a window widened when its clock went back).
+    before = ctx.fetch([i.remote_id for i in items.values()],
+                       tracker_window(ctx.tracker, ctx.clock()))
+    clock, started = ctx.clock(), int(time.time())
     ready = []
     for entry in entries:
         item = items.get(entry["id"])
@@ -69,7 +74,7 @@ def start(ctx: PushContext, entries: list[dict], force: bool = False) -> Batch |
          payload_hash(e.status, e.send), now, clock, "pending")
         for e in ready])  # written ahead of the updates
     futures = [ctx.send_update(e.item.remote_id, e.status, e.send) for e in ready]
-    return Batch(ready, futures, clock)
+    return Batch(ready, futures, clock, started)
 
 
 def finish(ctx: PushContext, batch: Batch) -> None:
@@ -90,7 +95,8 @@ def finish(ctx: PushContext, batch: Batch) -> None:
         ctx.step()
     if not written:
         return
-    after = ctx.fetch([e.item.remote_id for e in written], batch.clock)
+    after = ctx.fetch([e.item.remote_id for e in written],
+                      ctx.window(batch.clock, batch.started))
     outcomes = _Outcomes(ctx)
     for edit in written:
         _record(ctx, edit, after.get(edit.item.remote_id), outcomes)
