@@ -40,3 +40,23 @@ def test_a_master_edit_after_its_clock_stepped_is_never_overwritten(app, synced,
     assert result["skipped"] == [{"id": mine.id, "reason": "conflict"}]
     assert master.items[2]["fields"]["title"] == "Theirs, after the clock step"
     assert status_mod.classify(tracker)["conflicts"] == [mine.id]
+
+
+def test_an_update_the_master_rejected_with_a_200_says_so(app, synced):
+    master, tracker = synced
+    master.settings.reject_updates = "Amount: the value is not a number"
+    master.items[1]["lastModif"] -= 3600  # untouched since long before the push
+    mine = Item.get(Item.remote_id == 1)
+    item_svc.update_item(mine, {"amount": "77"}, username="t")
+    result = push(app, tracker, master)
+    [failed] = result["failed"]
+    assert failed["id"] == mine.id
+    assert "the master rejected it" in failed["error"]
+    assert "Amount: the value is not a number" in failed["error"]
+    assert "could not be read back" not in failed["error"]
+    assert Item.get_by_id(mine.id).values["amount"] == "77"  # kept here
+    assert status_mod.classify(tracker)["modified"] == [mine.id]
+    master.settings.reject_updates = None
+    again = push(app, tracker, master)
+    assert [p["id"] for p in again["pushed"]] == [mine.id] and master.items[1]["fields"][
+        "amount"] == "77"

@@ -361,6 +361,9 @@ class TikiClient:
             result = shapes.item(answer, url)
             if is_blank_status(answer.get("status")):
                 result["status"] = None
+            message = shapes.feedback(answer)
+            if message:
+                result["message"] = message  # what a 200 that rejected the change says
         return result
 
     def list_users(self, group_ids: Iterable[int] | None = None,

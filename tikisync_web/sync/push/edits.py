@@ -79,10 +79,10 @@ def start(ctx: PushContext, entries: list[dict], force: bool = False) -> Batch |
 
 def finish(ctx: PushContext, batch: Batch) -> None:
     """Wait for a batch's updates, re-read what the master took, record the outcomes."""
-    written = []
+    written, answers = [], {}
     for edit, future in zip(batch.edits, batch.futures, strict=True):
         try:
-            future.result()
+            answers[edit.item.id] = future.result()
         except remote_errors.NotFound:
             Baseline.update(deleted_on_master=True).where(
                 Baseline.id == edit.item.baseline.id).execute()
@@ -99,8 +99,23 @@ def finish(ctx: PushContext, batch: Batch) -> None:
                       ctx.window(batch.clock, batch.started))
     outcomes = _Outcomes(ctx)
     for edit in written:
-        _record(ctx, edit, after.get(edit.item.remote_id), outcomes)
+        _record(ctx, edit, after.get(edit.item.remote_id), outcomes,
+                _rejection(edit, answers.get(edit.item.id)))
     outcomes.write()
+
+
+def _rejection(edit, answer):
+    """None when the update's answer carries the values sent; else why the master did not
+    take them, as it said (Tiki 18+ answers 200 to a rejected change, W4)."""
+    answer = answer or {}
+    values = answer.get("fields") or {}
+    if edit.send and all(get(values, p) == norm(v) for p, v in edit.send.items()):
+        return None
+    if not edit.send and edit.status and answer.get("status") == edit.status:
+        return None
+    message = answer.get("message")
+    return "the master rejected it" + (f" ({message})" if message else
+                                       " (it answered without the values sent)")
 
 
 def _prepare(ctx, item, fresh, entry, force):
@@ -145,12 +160,15 @@ def _settle(ctx, item, current, status):
     ctx.skip(item.id, "unchanged")
 
 
-def _record(ctx, edit, fresh, outcomes):
+def _record(ctx, edit, fresh, outcomes, rejection=None):
     """The item and its baseline become what the master holds (but what it did not take,
-    which stays here as a local change); the rows go to `outcomes`."""
+    which stays here as a local change); the rows go to `outcomes`. `rejection`: what the
+    update's answer said when it did not carry the values sent."""
     item, send, status = edit.item, edit.send, edit.status
     theirs = project(fresh["fields"], ctx.synced) if fresh else None
     if theirs is None:
+        if rejection:  # absent from what changed since the update: it did not change
+            return ctx.fail(item, f"{rejection}; kept here as a local change")
         return ctx.fail(item, "the item could not be read back from the master after the "
                               "update; reload to see what it holds")
     remote_status = fresh.get("status") or item.status
@@ -178,7 +196,9 @@ def _record(ctx, edit, fresh, outcomes):
         "remote_id": item.remote_id, "fields": sorted(send), "status": status,
         "mismatch": mismatch}))
     if mismatch:
-        outcomes.failed.append((item, "the master did not take " + _names(mismatch) +
+        outcomes.failed.append((item, f"{rejection}: it did not take {_names(mismatch)} "
+                                "(kept here as a local change)" if rejection else
+                                "the master did not take " + _names(mismatch) +
                                 " (it answered success but holds other values; kept here)"))
     else:
         outcomes.pushed.append({"id": item.id, "remote_id": item.remote_id, "kind": "edit",
