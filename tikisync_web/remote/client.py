@@ -240,17 +240,22 @@ class TikiClient:
         first page shows it (a row not asked for), and from then on the items modified since
         `modified_since` are read (all of them when None) and those asked for kept, so an id
         missing from the answer is one that did not change since then."""
-        wanted = {int(i) for i in item_ids}
-        if not wanted:
-            return {}
-        if self.filters_ids is not False and len(wanted) <= MAX_ID_FILTER:
+        wanted = sorted({int(i) for i in item_ids})
+        found = {}
+        if self.filters_ids is not False:
             try:
-                return {item["itemId"]: item for item in self.iter_items(
-                    tracker_id, item_ids=wanted, page_size=len(wanted), strict=True)}
+                for start in range(0, len(wanted), MAX_ID_FILTER):
+                    chunk = wanted[start:start + MAX_ID_FILTER]
+                    found.update((item["itemId"], item) for item in self.iter_items(
+                        tracker_id, item_ids=chunk, page_size=len(chunk), strict=True))
+                return found
             except _Unfiltered:
                 self.filters_ids = False
-        return {item["itemId"]: item for item in self.iter_items(
-            tracker_id, item_ids=wanted, modified_since=modified_since)}
+        rest = set(wanted) - found.keys()
+        if rest:
+            found.update((item["itemId"], item) for item in self.iter_items(
+                tracker_id, item_ids=rest, modified_since=modified_since))
+        return found
 
     def iter_item_pages(self, tracker_id: int, *, status: str | None = None,
                         modified_since: int | None = None,
