@@ -26,6 +26,7 @@ class TikiSync:
         config.setdefault("TIKISYNC_DATABASE",  # a peewee db_url
                           "sqlite:///" + os.path.join(app.instance_path, "tikisync.db"))
         config.setdefault("TIKISYNC_SECRET_KEY", None)  # encrypts stored secrets; None: SECRET_KEY
+        config.setdefault("TIKISYNC_DB_BUSY_TIMEOUT", 10)  # seconds a write waits for a reload
         config.setdefault("TIKISYNC_AUTO_UPGRADE", True)  # create/upgrade the schema at start-up
         config.setdefault("TIKISYNC_BASE_TEMPLATE", "tikisync/layout.html")  # pages extend this
         config.setdefault("TIKISYNC_LOAD_ASSETS", True)  # False when the host already loads htmx 2
@@ -50,7 +51,7 @@ class TikiSync:
         from . import jobs  # registers the job handlers too
 
         jobs.configure(stale_seconds=config["TIKISYNC_JOB_STALE_SECONDS"])
-        db.bind(config["TIKISYNC_DATABASE"])
+        db.bind(config["TIKISYNC_DATABASE"], config["TIKISYNC_DB_BUSY_TIMEOUT"])
         if config["TIKISYNC_AUTO_UPGRADE"]:
             migrations.upgrade()
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import peewee as pw
 
-from ..db import database
+from ..db import write_transaction
 from ..items import materialize
 from ..models import Baseline, Item, Tracker
 from ..remote import exportfmt
@@ -148,7 +148,7 @@ def check_remote(tracker: Tracker, client: TikiClient) -> dict:
                 rows_needed.append((row.item_id, theirs, status, stamp))
             else:
                 updates.append((theirs, status, stamp, row.base_id))
-        with database.atomic():
+        with write_transaction():
             for item_id, theirs, status, stamp in rows_needed:
                 # The item was its own base: keep that base in a row beside what they hold.
                 row = materialize(Item.get_by_id(item_id))

@@ -2,6 +2,7 @@
 from flask import redirect, render_template, request, url_for
 
 from .. import accounts, audit, settings
+from ..db import write_transaction
 from ..forms.accounts import SettingsForm, TokenForm, UserEditForm, UserForm
 from ..forms.common import ConfirmForm, options_of
 from ..models import ApiToken, User
@@ -52,9 +53,11 @@ def user_edit(user_id):
             changes = {"role": form.role.data, "active": form.active.data}
             if form.password.data:
                 changes["password_hash"] = accounts.hash_password(form.password.data)
-            User.update(**changes).where(User.id == user.id).execute()
-            audit.record("user.update", me.username, user=user.username, role=form.role.data,
-                         active=form.active.data, password=bool(form.password.data))
+            with write_transaction():
+                User.update(**changes).where(User.id == user.id).execute()
+                audit.record("user.update", me.username, user=user.username,
+                             role=form.role.data, active=form.active.data,
+                             password=bool(form.password.data))
             notify(f"User {user.username} saved.", "success")
             return redirect(url_for("tikisync.users"), 303)
     return render_template("tikisync/admin_user.html", user=user, form=form), form_status()
@@ -102,9 +105,10 @@ def token_create():
 def token_revoke(token_id):
     """Revoke an API token at once."""
     token = get_or_404(ApiToken, token_id, "token")
-    audit.record("token.revoke", current_user().username, user=token.user.username,
-                 label=token.label)
-    token.delete_instance()
+    with write_transaction():
+        audit.record("token.revoke", current_user().username, user=token.user.username,
+                     label=token.label)
+        token.delete_instance()
     notify("Token revoked; clients using it are refused from now on.", "success")
     return redirect(url_for("tikisync.tokens"), 303)
 

@@ -2,13 +2,14 @@
 import json
 import os
 
+import peewee as pw
 from flask import Blueprint, current_app, g, render_template, request, session
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
 from .. import fields as ft
 from .. import settings
-from ..db import database
+from ..db import BUSY_MESSAGE, database, is_busy
 from ..extension import ROOT
 from .common import current_user, htmx, load_user
 
@@ -101,6 +102,14 @@ def _active_job(tracker):
 def _error_page(status, title, message):
     body = render_template("tikisync/error.html", status=status, title=title, message=message)
     return body, status
+
+
+@bp.errorhandler(pw.OperationalError)
+def _database_error(error):
+    if not is_busy(error):
+        raise error
+    return _error_page(503, "Try again in a moment", BUSY_MESSAGE[:1].upper() +
+                       BUSY_MESSAGE[1:] + ". Nothing was changed.")
 
 
 @bp.errorhandler(CSRFError)

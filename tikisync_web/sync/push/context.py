@@ -20,7 +20,7 @@ from ..status import window_start
 def payload_hash(status: str | None, fields: dict) -> str:
     """The hash a PushIntent keeps of what it sends."""
     body = json.dumps([status, canonical(fields)], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha1(body.encode("utf-8")).hexdigest()
+    return hashlib.sha1(body.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 def _new_result() -> dict:

@@ -1,0 +1,147 @@
+"""Editing while a reload holds the database: the edit waits for it (up to the busy timeout),
+and past that is refused with a clear, retryable message and the user's values kept — never
+a 500, never "database is locked" from a lock it could have waited for."""
+import threading
+
+import pytest
+
+from tests.support.apps import finish_app, make_app, make_user
+from tests.support.pages import soup, url
+from tests.support.sync import client, connect, make_clone
+from tests.support.waiting import wait_until
+from tikisync_web.db import database
+from tikisync_web.models import Item, User
+from tikisync_web.sync import reload as reload_mod
+from tikisync_web.views.common import SESSION_KEY
+
+BUSY = "the database is busy (a reload is running); try again in a moment"
+
+
+@pytest.fixture
+def busy_app(db_url, tmp_path):
+    """An app whose writes wait at most 1 s for the database (10 s by default)."""
+    app = make_app(db_url, tmp_path, TIKISYNC_DB_BUSY_TIMEOUT=1)
+    yield app
+    finish_app()
+
+
+@pytest.fixture
+def clone(busy_app, make_master):
+    master = make_master(items=[("o", {"title": f"item {n}", "amount": str(n)})
+                                for n in range(60)], max_records_cap=10)
+    busy_app.config["TIKISYNC_HTTP_BACKOFF"] = 0
+    with database.connection_context():
+        connect(busy_app, master)
+        tracker = make_clone(busy_app, master)
+        with client(busy_app, master.url) as c:
+            reload_mod.reload(tracker, c, page_size=10)
+    return master, tracker
+
+
+class HeldReload:
+    """A reload in a thread, held by the master in the middle of its pages (so inside its
+    one transaction) until `release()`."""
+
+    def __init__(self, app, master, tracker):
+        self.gate, self.held, self.error = threading.Event(), threading.Event(), None
+        master.faults.clear()
+        master.items[1]["fields"]["title"] = "changed on the master"  # the reload writes it
+
+        def hold(stage, action, number):
+            if stage == "before" and action == "list_items" and \
+                    master.faults.seen["list_items"] == 3:
+                self.held.set()
+                self.gate.wait(30)
+
+        master.faults.hook = hold
+
+        def run():
+            try:
+                with database.connection_context(), client(app, master.url) as c:
+                    reload_mod.reload(tracker, c, page_size=10)
+            except Exception as exc:  # noqa: BLE001 - the test looks at it
+                self.error = exc
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        wait_until(self.held.is_set, tries=500, pause=0.02, what="the reload to be held")
+
+    def release(self):
+        self.gate.set()
+        self.thread.join(30)
+        assert self.error is None and not self.thread.is_alive()
+
+
+def edit_form(web, app, item_id):
+    """The edit form's values as a browser would post them."""
+    page = soup(web.get(url(app, "tikisync.item_edit", item_id=item_id)))
+    form = page.find("form", method="post")
+    data = {i["name"]: i.get("value", "") for i in form.find_all("input") if i.get("name")}
+    for select in form.find_all("select"):
+        chosen = select.find("option", selected=True) or select.find("option")
+        data[select["name"]] = chosen["value"] if chosen else ""
+    return data
+
+
+@pytest.fixture
+def web(busy_app, clone):
+    """A test client signed in as an editor."""
+    make_user("editor", "editor")
+    web = busy_app.test_client()
+    with database.connection_context():
+        editor = User.get(User.username == "editor")
+    with web.session_transaction() as sess:
+        sess[SESSION_KEY] = editor.id
+    return web
+
+
+def item_of(remote_id):
+    with database.connection_context():
+        return Item.get(Item.remote_id == remote_id)
+
+
+def test_an_edit_during_a_reload_waits_for_it_and_is_saved(busy_app, clone, web):
+    master, tracker = clone
+    mine = item_of(2)
+    data = dict(edit_form(web, busy_app, mine.id), v_title="Edited during the reload")
+    held = HeldReload(busy_app, master, tracker)
+    threading.Timer(0.3, held.gate.set).start()  # the reload goes on while the edit waits
+    response = web.post(url(busy_app, "tikisync.item_edit", item_id=mine.id), data=data)
+    held.release()
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    assert item_of(2).values["title"] == "Edited during the reload"
+    assert item_of(1).values["title"] == "changed on the master"  # the reload went through
+
+
+@pytest.mark.sqlite_only  # one writer at a time is SQLite's; the server databases lock rows
+def test_an_edit_while_the_reload_outlasts_the_wait_is_refused_clearly(busy_app, clone, web):
+    master, tracker = clone
+    mine = item_of(2)
+    data = dict(edit_form(web, busy_app, mine.id), v_title="Not lost")
+    held = HeldReload(busy_app, master, tracker)
+    try:
+        response = web.post(url(busy_app, "tikisync.item_edit", item_id=mine.id), data=data)
+    finally:
+        held.release()
+    assert response.status_code == 503
+    page = soup(response)
+    assert BUSY in page.get_text(" ")
+    assert page.find("input", {"name": "v_title"})["value"] == "Not lost"  # the user's values
+    assert item_of(2).values["title"] == "item 1"  # nothing half-saved
+    again = web.post(url(busy_app, "tikisync.item_edit", item_id=mine.id), data=data)
+    assert again.status_code == 303 and item_of(2).values["title"] == "Not lost"
+
+
+@pytest.mark.sqlite_only
+def test_the_command_line_says_the_database_is_busy_in_one_line(busy_app, clone):
+    master, tracker = clone
+    mine = item_of(2)
+    held = HeldReload(busy_app, master, tracker)
+    try:
+        result = busy_app.test_cli_runner().invoke(
+            args=["tikisync", "item", "set", str(mine.id), "--set", "title=From the CLI"])
+    finally:
+        held.release()
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"Error: {BUSY}"]
+    assert item_of(2).values["title"] == "item 1"
