@@ -6,9 +6,9 @@ import threading
 import pytest
 
 from tests.support.apps import finish_app, make_app, make_user
+from tests.support.faultkit import HeldReload, item_form
 from tests.support.pages import soup, url
 from tests.support.sync import client, connect, make_clone
-from tests.support.waiting import wait_until
 from tikisync_web.db import database
 from tikisync_web.models import Item, User
 from tikisync_web.sync import reload as reload_mod
@@ -38,51 +38,6 @@ def clone(busy_app, make_master):
     return master, tracker
 
 
-class HeldReload:
-    """A reload in a thread, held by the master in the middle of its pages (so inside its
-    one transaction) until `release()`."""
-
-    def __init__(self, app, master, tracker):
-        self.gate, self.held, self.error = threading.Event(), threading.Event(), None
-        master.faults.clear()
-        master.items[1]["fields"]["title"] = "changed on the master"  # the reload writes it
-
-        def hold(stage, action, number):
-            if stage == "before" and action == "list_items" and \
-                    master.faults.seen["list_items"] == 3:
-                self.held.set()
-                self.gate.wait(30)
-
-        master.faults.hook = hold
-
-        def run():
-            try:
-                with database.connection_context(), client(app, master.url) as c:
-                    reload_mod.reload(tracker, c, page_size=10)
-            except Exception as exc:  # noqa: BLE001 - the test looks at it
-                self.error = exc
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-        wait_until(self.held.is_set, tries=500, pause=0.02, what="the reload to be held")
-
-    def release(self):
-        self.gate.set()
-        self.thread.join(30)
-        assert self.error is None and not self.thread.is_alive()
-
-
-def edit_form(web, app, item_id):
-    """The edit form's values as a browser would post them."""
-    page = soup(web.get(url(app, "tikisync.item_edit", item_id=item_id)))
-    form = page.find("form", method="post")
-    data = {i["name"]: i.get("value", "") for i in form.find_all("input") if i.get("name")}
-    for select in form.find_all("select"):
-        chosen = select.find("option", selected=True) or select.find("option")
-        data[select["name"]] = chosen["value"] if chosen else ""
-    return data
-
-
 @pytest.fixture
 def web(busy_app, clone):
     """A test client signed in as an editor."""
@@ -95,6 +50,12 @@ def web(busy_app, clone):
     return web
 
 
+def held_reload(app, master, tracker):
+    """A reload that writes item 1, held by the master in the middle of its pages."""
+    master.items[1]["fields"]["title"] = "changed on the master"
+    return HeldReload(app, master, tracker)
+
+
 def item_of(remote_id):
     with database.connection_context():
         return Item.get(Item.remote_id == remote_id)
@@ -103,8 +64,8 @@ def item_of(remote_id):
 def test_an_edit_during_a_reload_waits_for_it_and_is_saved(busy_app, clone, web):
     master, tracker = clone
     mine = item_of(2)
-    data = dict(edit_form(web, busy_app, mine.id), v_title="Edited during the reload")
-    held = HeldReload(busy_app, master, tracker)
+    data = dict(item_form(web, busy_app, mine.id), v_title="Edited during the reload")
+    held = held_reload(busy_app, master, tracker)
     threading.Timer(0.3, held.gate.set).start()  # the reload goes on while the edit waits
     response = web.post(url(busy_app, "tikisync.item_edit", item_id=mine.id), data=data)
     held.release()
@@ -117,8 +78,8 @@ def test_an_edit_during_a_reload_waits_for_it_and_is_saved(busy_app, clone, web)
 def test_an_edit_while_the_reload_outlasts_the_wait_is_refused_clearly(busy_app, clone, web):
     master, tracker = clone
     mine = item_of(2)
-    data = dict(edit_form(web, busy_app, mine.id), v_title="Not lost")
-    held = HeldReload(busy_app, master, tracker)
+    data = dict(item_form(web, busy_app, mine.id), v_title="Not lost")
+    held = held_reload(busy_app, master, tracker)
     try:
         response = web.post(url(busy_app, "tikisync.item_edit", item_id=mine.id), data=data)
     finally:
@@ -136,7 +97,7 @@ def test_an_edit_while_the_reload_outlasts_the_wait_is_refused_clearly(busy_app,
 def test_the_command_line_says_the_database_is_busy_in_one_line(busy_app, clone):
     master, tracker = clone
     mine = item_of(2)
-    held = HeldReload(busy_app, master, tracker)
+    held = held_reload(busy_app, master, tracker)
     try:
         result = busy_app.test_cli_runner().invoke(
             args=["tikisync", "item", "set", str(mine.id), "--set", "title=From the CLI"])

@@ -231,8 +231,9 @@ class FakeMaster:
     def url(self):
         return self.origin + self.base_path
 
-    def start(self):
-        self.server = _Server(("127.0.0.1", 0), handler_for(self))
+    def start(self, port=0):
+        """Serve (again, after stop(), on the same `port` when given: a master back up)."""
+        self.server = _Server(("127.0.0.1", port), handler_for(self))
         self.server.daemon_threads = True
         if self.tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
