@@ -29,11 +29,14 @@ def user_create():
     form = UserForm()
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(form.username.data, form.role.data, form.password.data)
+            with write_transaction():
+                user = accounts.create_user(form.username.data, form.role.data,
+                                            form.password.data)
+                audit.record("user.create", current_user().username, user=user.username,
+                             role=user.role)
         except accounts.AuthError as exc:
             form.username.errors = [str(exc)[:1].upper() + str(exc)[1:] + "."]
         else:
-            audit.record("user.create", current_user().username, user=user.username, role=user.role)
             notify(f"User {user.username} added as {user.role}.", "success")
             return redirect(url_for("tikisync.users"), 303)
     return _users_page(form)
@@ -93,9 +96,10 @@ def token_create():
     form = _token_form()
     if form.validate_on_submit():
         user = User.get(User.username == form.username.data)
-        token = accounts.create_token(user, form.label.data)
-        audit.record("token.create", current_user().username, user=user.username,
-                     label=form.label.data or "")
+        with write_transaction():
+            token = accounts.create_token(user, form.label.data)
+            audit.record("token.create", current_user().username, user=user.username,
+                         label=form.label.data or "")
         return _tokens_page(_token_form(), new_token=token)
     return _tokens_page(form)
 

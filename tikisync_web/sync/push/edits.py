@@ -153,10 +153,11 @@ def _new_conflict(ctx, item, current, current_status):
 def _settle(ctx, item, current, status):
     """Nothing to send: the master already holds our values; align the baseline."""
     base_hash = content_hash(current, status)
-    Baseline.update(values=current, status=status, hash=base_hash,
-                    theirs=None, theirs_status=None).where(
-        Baseline.id == item.baseline.id).execute()
-    Item.update(base_hash=base_hash).where(Item.id == item.id).execute()
+    with write_transaction():  # the base and its hash on the item move together
+        Baseline.update(values=current, status=status, hash=base_hash,
+                        theirs=None, theirs_status=None).where(
+            Baseline.id == item.baseline.id).execute()
+        Item.update(base_hash=base_hash).where(Item.id == item.id).execute()
     ctx.skip(item.id, "unchanged")
 
 
