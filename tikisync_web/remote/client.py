@@ -13,7 +13,6 @@ import functools
 from collections.abc import Iterable, Iterator
 from urllib.parse import urlencode
 
-from ..fields import normalize_raw
 from . import errors as e
 from . import exportfmt, shapes
 from .idset import IdSet
@@ -23,37 +22,6 @@ from .urls import normalize_base
 
 GENERATIONS = ("auto", "A", "B")
 MAX_ID_FILTER = 200  # ids sent as a filter; beyond this only the client filters (URL length)
-
-
-_EXACT = 2 ** 53  # shapes.to_int goes through a float: beyond this it would round
-
-
-_SHAPE = frozenset(("itemId", "status", "fields", "lastModif", "created"))
-
-
-def _fast_item(raw):
-    """shapes.item for the usual well-formed row (int id, text status, text values, int
-    stamps), reusing the decoded objects; None for anything else, which shapes.item then
-    reads (and may refuse)."""
-    if type(raw) is not dict:
-        return None
-    item_id, values, status = raw.get("itemId"), raw.get("fields"), raw.get("status")
-    modified, created = raw.get("lastModif"), raw.get("created")
-    if type(item_id) is not int or not 0 < item_id < _EXACT or type(values) is not dict or \
-            type(status) is not str or not status or \
-            not (modified is None or (type(modified) is int and -_EXACT < modified < _EXACT)) or \
-            not (created is None or (type(created) is int and -_EXACT < created < _EXACT)):
-        return None
-    for value in values.values():
-        if type(value) is not str:
-            values = {perm: v if type(v) is str else normalize_raw(v)
-                      for perm, v in values.items()}
-            break
-    if raw.keys() == _SHAPE:
-        raw["fields"] = values
-        return raw
-    return {"itemId": item_id, "status": status, "fields": values, "lastModif": modified,
-            "created": created}
 
 
 def form_pairs(params: dict) -> list[tuple[str, str]]:
@@ -288,7 +256,7 @@ class TikiClient:
                 raise e.BadShape(f"{url}: `result` is null instead of a list of items", url=url)
             items = []
             for row in result:
-                item = _fast_item(row)
+                item = shapes.fast_item(row)
                 items.append(item if item is not None else shapes.item(row, url))
             return items
 

@@ -178,3 +178,34 @@ def feedback(answer: object) -> str:
         for key in ("feedback", "message", "error", "errortitle"):
             collect(answer.get(key), 0)
     return short("; ".join(dict.fromkeys(found)), 200)
+
+
+_EXACT = 2 ** 53  # to_int goes through a float: beyond this it would round
+
+
+_SHAPE = frozenset(("itemId", "status", "fields", "lastModif", "created"))
+
+
+def fast_item(raw):
+    """item() for the usual well-formed row (int id, text status, text values, int
+    stamps), reusing the decoded objects; None for anything else, which item() then
+    reads (and may refuse)."""
+    if type(raw) is not dict:
+        return None
+    item_id, values, status = raw.get("itemId"), raw.get("fields"), raw.get("status")
+    modified, created = raw.get("lastModif"), raw.get("created")
+    if type(item_id) is not int or not 0 < item_id < _EXACT or type(values) is not dict or \
+            type(status) is not str or not status or \
+            not (modified is None or (type(modified) is int and -_EXACT < modified < _EXACT)) or \
+            not (created is None or (type(created) is int and -_EXACT < created < _EXACT)):
+        return None
+    for value in values.values():
+        if type(value) is not str:
+            values = {perm: v if type(v) is str else normalize_raw(v)
+                      for perm, v in values.items()}
+            break
+    if raw.keys() == _SHAPE:
+        raw["fields"] = values
+        return raw
+    return {"itemId": item_id, "status": status, "fields": values, "lastModif": modified,
+            "created": created}
