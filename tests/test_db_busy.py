@@ -18,9 +18,11 @@ BUSY = "the database is busy (a reload is running); try again in a moment"
 
 
 @pytest.fixture
-def busy_app(db_url, tmp_path):
-    """An app whose writes wait at most 1 s for the database (10 s by default)."""
-    app = make_app(db_url, tmp_path, TIKISYNC_DB_BUSY_TIMEOUT=1)
+def busy_app(request, db_url, tmp_path):
+    """An app whose writes wait at most 1 s for the database (10 s by default; a test may
+    ask for another wait with indirect parametrization)."""
+    wait = getattr(request, "param", 1)
+    app = make_app(db_url, tmp_path, TIKISYNC_DB_BUSY_TIMEOUT=wait)
     yield app
     finish_app()
 
@@ -61,6 +63,7 @@ def item_of(remote_id):
         return Item.get(Item.remote_id == remote_id)
 
 
+@pytest.mark.parametrize("busy_app", [10], indirect=True)  # the default wait
 def test_an_edit_during_a_reload_waits_for_it_and_is_saved(busy_app, clone, web):
     master, tracker = clone
     mine = item_of(2)

@@ -91,8 +91,8 @@ def test_clock_step_between_a_lost_insert_and_its_retry(app, db, make_master, ho
     for n in range(ran):
         pair = _pair(app, make_master, how, "BA"[n % 2])
         item_svc.create_item(pair.tracker(), {"title": f"once {n}"}, username="t")
-        pair.master.faults.arm(("500_applied", "cut_before", "stall", "truncated")[n % 4],
-                               on="insert_item", stall=1.2)
+        pair.strike(("500_applied", "cut_before", "stall", "truncated")[n % 4],
+                    on="insert_item")
         first = pair.push()
         pair.calm()
         _step(pair, how)

@@ -28,8 +28,8 @@ from tikisync_web.views.common import SESSION_KEY
 
 FIELDS = DEFAULT_FIELDS + [{"fieldId": 6, "name": "Due", "permName": "due", "type": "f",
                             "options": '{"datetime":"d"}'}]
-TIMEOUT = 0.5  # the client's timeout in these suites; a stall lasts longer
-STALL = 1.2
+TIMEOUT = 10  # the client's timeout in these suites: a loaded machine is no fault...
+STALL_TIMEOUT, STALL = 1, 2.5  # ...but while a stall is played, a stall outlasts it
 
 
 @dataclass(frozen=True)
@@ -131,10 +131,17 @@ class Pair:
     def arm(self, fault, at):
         """Play `fault` from the `at`-th API request on (counted from now)."""
         self.master.faults.clear()
-        self.master.faults.arm(fault.kind, at=range(at, at + fault.repeat), stall=STALL)
+        self.strike(fault.kind, at=range(at, at + fault.repeat))
+
+    def strike(self, kind, **where):
+        """Arm one fault (fake_faults.Faults.arm); a stall comes with a short client timeout."""
+        if kind == "stall":
+            self.app.config["TIKISYNC_HTTP_TIMEOUT"] = STALL_TIMEOUT
+        self.master.faults.arm(kind, stall=STALL, **where)
 
     def calm(self):
         self.master.faults.clear()
+        self.app.config["TIKISYNC_HTTP_TIMEOUT"] = TIMEOUT
 
     def down(self):
         """Stop the master; `up()` brings it back on the same port."""
