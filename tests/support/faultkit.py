@@ -51,8 +51,8 @@ FAULTS = {
     "truncated JSON": Fault("truncated", 1, ("invalid or truncated JSON",)),
     "malformed JSON": Fault("malformed", 1, ("invalid or truncated JSON",)),
     "200 HTML page": Fault("html", 1, ("HTML page instead of JSON",)),
-    "result not a list": Fault("not_list", 1, ("`result`", "instead of a list",
-                                                "instead of an object", "not a list")),
+    "result not a list": Fault("not_list", 1, ("not a list", "not an object",
+                                                "instead of an object", "`result`")),
     "stall past the client timeout": Fault("stall", 1, ("did not answer within",)),
 }
 DOWN_WORDS = ("connection refused",)
