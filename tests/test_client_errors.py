@@ -238,3 +238,31 @@ def test_redirect_to_another_scheme_is_refused(fake_master):
             pytest.raises(errors.RedirectRefused) as caught:
         c.list_trackers()
     assert "not an http(s) URL" in str(caught.value) and len(fake_master.requests) == 1
+
+
+def test_a_read_cut_mid_body_is_retried(fake_master, gen):
+    fake_master.faults.arm("cut_mid", on="list_trackers")
+    with make_client(fake_master, gen) as c:
+        assert [t["name"] for t in c.list_trackers()] == ["SyncDemo"]
+    assert fake_master.faults.seen["list_trackers"] == 2
+
+
+def test_a_read_cut_mid_body_every_time_says_so(fake_master, gen):
+    fake_master.faults.arm("cut_mid", on="list_items", at=(1, 2, 3))
+    with make_client(fake_master, gen, retries=2) as c, \
+            pytest.raises(errors.ConnectionFailed) as caught:
+        list(c.iter_items(1))
+    message = str(caught.value)
+    assert "cut in the middle of the answer" in message and "CA_BUNDLE" not in message
+    assert not caught.value.maybe_written and message.count("\n") == 0
+
+
+def test_a_write_cut_mid_body_may_have_been_applied(fake_master, gen):
+    fake_master.faults.arm("cut_mid", on="insert_item")
+    with make_client(fake_master, gen) as c, pytest.raises(errors.ConnectionFailed) as caught:
+        c.insert_item(1, "o", {"title": "cut"})
+    message = str(caught.value)
+    assert caught.value.maybe_written and "may have been applied" in message
+    assert "cut in the middle of the answer" in message and "CA_BUNDLE" not in message
+    assert fake_master.faults.seen["insert_item"] == 1  # never sent twice
+    assert [i["fields"]["title"] for i in fake_master.items.values()][-1] == "cut"

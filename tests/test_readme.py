@@ -22,6 +22,7 @@ TYPES = {  # the README's type column -> (the setting's type, a value to set, wh
     "boolean": (settings.boolean, None, None),  # the opposite of the default, below
     "whole number": (settings.whole, "7", 7),
     "seconds": (settings.seconds, "2.5", 2.5),
+    "seconds, 0 or more": (settings.pause, "0.25", 0.25),
     "list of origins": (settings.origins, "'self', https://portal.example.org",
                         ["'self'", "https://portal.example.org"]),
     "`thread`, `inline` or `worker`": (settings.runner, "worker", "worker"),

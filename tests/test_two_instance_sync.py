@@ -1,5 +1,6 @@
 """Two real tikisync-web processes: a master and a clone, each with its own database, talking
 over real HTTP. The clone is driven through its command line (each call is a new process)."""
+import json
 import re
 import socket
 import threading
@@ -216,8 +217,9 @@ def test_lost_insert_reply_creates_the_item_exactly_once(servers):
         local = clone.cli("clone", url, tracker, as_json=True)["tracker"]
         clone.cli("reload", local, as_json=True)
         new = clone.cli("item", "add", local, "--set", "title=Exactly once", as_json=True)["id"]
-        result = clone.cli("push", local, as_json=True, check=False)
-        assert proxy.dropped == 1
+        done = clone.cli("push", local, "--json", check=False)
+        result = json.loads(done.stdout)  # printed even when an item failed (exit 1)
+        assert proxy.dropped == 1 and done.returncode == (1 if result["failed"] else 0)
         if result["failed"]:  # the reply was lost and the item not found yet: retry
             result = clone.cli("push", local, as_json=True)
         assert [p["id"] for p in result["pushed"]] == [new]
@@ -250,7 +252,9 @@ def test_master_validation_failure_and_failure_mid_batch(pair):
     bad = clone.cli("item", "add", local, "--set", "title=bad", "--set", "priority=high",
                     as_json=True)["id"]
     ok2 = clone.cli("item", "add", local, "--set", "title=ok two", as_json=True)["id"]
-    result = clone.cli("push", local, "--new", as_json=True, check=False)
+    done = clone.cli("push", local, "--new", "--json", check=False)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1  # part failed: exit 1...
+    result = json.loads(done.stdout)  # ...with the JSON all the same
     assert [f["id"] for f in result["failed"]] == [bad], result
     assert sorted(p["id"] for p in result["pushed"]) == sorted([ok1, ok2])
     kept = clone.cli("item", "show", bad, as_json=True)

@@ -8,6 +8,7 @@ import peewee as pw
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import throttle
+from .db import write_transaction
 from .models import ROLES, ApiToken, User
 
 MIN_PASSWORD = 8
@@ -40,9 +41,11 @@ def create_user(username, role, password):
         raise AuthError(f"role must be one of {', '.join(ROLES)}")
     if len(password or "") < MIN_PASSWORD:
         raise AuthError(f"the password needs at least {MIN_PASSWORD} characters")
-    if User.select().where(User.username == username).exists():
-        raise AuthError(f"user {username!r} already exists")
-    return User.create(username=username, role=role, password_hash=hash_password(password))
+    password_hash = hash_password(password)  # slow: before the transaction
+    with write_transaction():
+        if User.select().where(User.username == username).exists():
+            raise AuthError(f"user {username!r} already exists")
+        return User.create(username=username, role=role, password_hash=password_hash)
 
 
 def authenticate(username, password):

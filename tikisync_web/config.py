@@ -41,6 +41,17 @@ def seconds(value):
     return int(number) if number.is_integer() else number
 
 
+def pause(value):
+    """Seconds that may be 0 (no pause at all)."""
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ValueError("a number of seconds") from None
+    if number < 0:
+        raise ValueError("a number of seconds, 0 or more")
+    return int(number) if number.is_integer() else number
+
+
 def boolean(value):
     if isinstance(value, bool):
         return value
@@ -85,6 +96,8 @@ SETTINGS = {
     "TIKISYNC_LOAD_ASSETS": (True, boolean),  # False when the host already loads htmx 2
     "TIKISYNC_PAGE_SIZE": (50, whole),  # items per list page
     "TIKISYNC_HTTP_TIMEOUT": (30, seconds),  # every request to a master
+    "TIKISYNC_HTTP_BACKOFF": (0.5, pause),  # before a read's first retry (then doubled)
+    "TIKISYNC_DB_BUSY_TIMEOUT": (10, seconds),  # a write waits this long for a reload's lock
     "TIKISYNC_CA_BUNDLE": (None, text),  # a CA file for masters with a private CA
     "TIKISYNC_POLL_SECONDS": (1, seconds),  # progress widgets poll this often
     "TIKISYNC_JOB_RUNNER": ("thread", runner),  # thread | inline | worker

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import peewee as pw
 
 from . import audit, crypto
+from .db import write_transaction
 from .models import AllowedOrigin, Credential, now
 from .remote import auth as rauth
 from .remote import urls
@@ -66,6 +67,7 @@ class RemoteConfig:
         config = app.config
         values = {"key": crypto.key_material(config),
                   "timeout": float(config.get("TIKISYNC_HTTP_TIMEOUT") or 30),
+                  "backoff": float(config.get("TIKISYNC_HTTP_BACKOFF", 0.5) or 0),
                   "ca_bundle": config.get("TIKISYNC_CA_BUNDLE") or None}
         values.update(overrides)
         return cls(**values)
@@ -212,12 +214,13 @@ def add(config=None, actor="", **values):
     key = _config(config).key
     clean["secret"] = crypto.encrypt(clean["secret"], key)
     try:
-        cred = Credential.create(**clean)
+        with write_transaction():
+            cred = Credential.create(**clean)
+            audit.record("credential.create", actor, identifier=cred.identifier, url=cred.url,
+                         method=cred.method)
     except pw.IntegrityError:
         raise CredentialInvalid({"identifier": "a credential with this name already exists"}) \
             from None
-    audit.record("credential.create", actor, identifier=cred.identifier, url=cred.url,
-                 method=cred.method)
     return cred
 
 
@@ -230,15 +233,17 @@ def update(cred, config=None, actor="", **values):
     else:
         del clean["secret"]
     clean["updated"] = now()
-    Credential.update(**clean).where(Credential.id == cred.id).execute()
-    audit.record("credential.update", actor, identifier=clean["identifier"], url=clean["url"],
-                 method=clean["method"], secret_changed=changed_secret)
+    with write_transaction():
+        Credential.update(**clean).where(Credential.id == cred.id).execute()
+        audit.record("credential.update", actor, identifier=clean["identifier"],
+                     url=clean["url"], method=clean["method"], secret_changed=changed_secret)
     return Credential.get_by_id(cred.id)
 
 
 def delete(cred, actor=""):
-    audit.record("credential.delete", actor, identifier=cred.identifier, url=cred.url)
-    cred.delete_instance()
+    with write_transaction():
+        audit.record("credential.delete", actor, identifier=cred.identifier, url=cred.url)
+        cred.delete_instance()
 
 
 # --- outbound policy -----------------------------------------------------------------------
@@ -258,10 +263,11 @@ def add_origin(text, actor=""):
     except urls.UrlError as exc:
         raise CredentialInvalid({"origin": str(exc)}) from None
     try:
-        AllowedOrigin.create(origin=origin)
+        with write_transaction():
+            AllowedOrigin.create(origin=origin)
+            audit.record("origin.allow", actor, origin=origin)
     except pw.IntegrityError:
         raise CredentialInvalid({"origin": f"{origin} is already allowed"}) from None
-    audit.record("origin.allow", actor, origin=origin)
     return origin
 
 
@@ -271,9 +277,10 @@ def remove_origin(text, actor=""):
         origin = normalize_origin(text)
     except urls.UrlError:
         origin = (text or "").strip()
-    removed = AllowedOrigin.delete().where(AllowedOrigin.origin == origin).execute()
-    if removed:
-        audit.record("origin.remove", actor, origin=origin)
+    with write_transaction():
+        removed = AllowedOrigin.delete().where(AllowedOrigin.origin == origin).execute()
+        if removed:
+            audit.record("origin.remove", actor, origin=origin)
     return bool(removed)
 
 

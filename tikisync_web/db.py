@@ -4,6 +4,7 @@
 writes and the pages' reads do not block each other; MariaDB gets `mariadb=True`
 (JSON columns need it); PostgreSQL goes through psycopg 3.
 """
+import contextlib
 import os
 from urllib.parse import urlsplit
 
@@ -51,22 +52,31 @@ class ConfigError(RuntimeError):
     """The database URL cannot be used; the message says how to fix it."""
 
 
-def open_database(url):
-    """Build (without connecting) the peewee Database for a db_url."""
+BUSY_TIMEOUT = 10  # seconds a write waits for another transaction (a reload) to end
+BUSY_MESSAGE = "the database is busy (a reload is running); try again in a moment"
+
+
+def open_database(url, busy_timeout=BUSY_TIMEOUT):
+    """Build (without connecting) the peewee Database for a db_url. A write waits up to
+    `busy_timeout` seconds for a lock another transaction holds (SQLite's single writer,
+    a row on the server databases), then fails with an error `is_busy` recognises."""
     scheme = urlsplit(url).scheme
     params = {}
+    wait = max(0.0, float(busy_timeout if busy_timeout is not None else BUSY_TIMEOUT))
     if scheme.startswith("sqlite"):
-        params["pragmas"] = SQLITE_PRAGMAS
-        params["timeout"] = 10
+        params["pragmas"] = dict(SQLITE_PRAGMAS, busy_timeout=int(wait * 1000))
+        params["timeout"] = wait
         path = db_url.parse(url).get("database")
         if path and path != ":memory:" and not path.startswith("file:"):
             _create_private(path)
     elif scheme in ("postgres", "postgresql"):
         url = "psycopg3" + url[len(scheme):]
+        params["options"] = f"-c lock_timeout={int(wait * 1000)}"
     elif scheme == "mysql" and "mariadb=" not in url:
         url += ("&" if "?" in url else "?") + "mariadb=true"
     if scheme in ("mysql",):
         params["charset"] = "utf8mb4"
+        params["init_command"] = f"SET SESSION innodb_lock_wait_timeout = {max(1, round(wait))}"
         if urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1") and "ssl" not in url:
             # PyMySQL builds a TLS context (~30 ms) on every connection, and we connect once
             # per request; on loopback there is nothing to protect.
@@ -80,29 +90,61 @@ def open_database(url):
         ) from None
 
 
-def bind(url):
+def bind(url, busy_timeout=None):
     """Point the proxy at the database named by `url` (once per process, or again in tests)."""
     current = database.obj
-    if current is not None and getattr(current, "_tikisync_url", None) == url:
+    key = (url, BUSY_TIMEOUT if busy_timeout is None else float(busy_timeout))
+    if current is not None and getattr(current, "_tikisync_key", None) == key:
         return current
     if current is not None and not current.is_closed():
         current.close()
-    db = open_database(url)
-    db._tikisync_url = url
+    db = open_database(url, busy_timeout)
+    db._tikisync_url, db._tikisync_key = url, key
     database.initialize(db)
     return db
 
 
-def write_transaction():
-    """database.atomic(), taking SQLite's write lock at BEGIN (BEGIN IMMEDIATE).
+class DatabaseBusy(peewee.OperationalError):
+    """A write waited the busy timeout for another transaction (a reload) and gave up; nothing
+    was written, and trying again later works."""
 
-    A deferred transaction that reads first and writes later fails at once with "database is
-    locked" (SQLITE_BUSY_SNAPSHOT, no busy wait) when another connection commits in between,
-    e.g. the job's progress reporter; taking the lock first waits for it instead.
+    def __init__(self, message=BUSY_MESSAGE):
+        super().__init__(message)
+
+
+_BUSY_WORDS = ("database is locked", "database table is locked", "lock timeout",
+               "lock wait timeout", "deadlock")
+
+
+def is_busy(exc):
+    """True for an error that only says another transaction held what a write needed."""
+    return isinstance(exc, DatabaseBusy) or (
+        isinstance(exc, peewee.OperationalError)
+        and any(word in str(exc).lower() for word in _BUSY_WORDS))
+
+
+@contextlib.contextmanager
+def write_transaction():
+    """A transaction that writes: database.atomic(), taking SQLite's write lock at BEGIN
+    (BEGIN IMMEDIATE); a lock not obtained within the busy timeout is DatabaseBusy.
+
+    A deferred transaction that reads first and writes later cannot wait for the lock: it
+    fails at once with "database is locked" (SQLite will not upgrade a read snapshot another
+    writer has moved past, and does not wait at all while one writes), e.g. any edit while a
+    reload runs; taking the lock first waits for the writer instead. Every transaction that
+    writes goes through here.
     """
     if isinstance(database.obj, peewee.SqliteDatabase) and database.transaction_depth() == 0:
-        return database.atomic("IMMEDIATE")
-    return database.atomic()
+        atomic = database.atomic("IMMEDIATE")
+    else:
+        atomic = database.atomic()
+    try:
+        with atomic:
+            yield
+    except peewee.OperationalError as exc:
+        if is_busy(exc) and not isinstance(exc, DatabaseBusy):
+            raise DatabaseBusy() from exc
+        raise
 
 
 def is_sqlite():

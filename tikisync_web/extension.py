@@ -42,7 +42,7 @@ class TikiSync:
         from . import jobs  # registers the job handlers too
 
         jobs.configure(stale_seconds=config["TIKISYNC_JOB_STALE_SECONDS"])
-        db.bind(config["TIKISYNC_DATABASE"])
+        db.bind(config["TIKISYNC_DATABASE"], config["TIKISYNC_DB_BUSY_TIMEOUT"])
         if config["TIKISYNC_AUTO_UPGRADE"]:
             migrations.upgrade()
 

@@ -4,7 +4,7 @@ import time
 import peewee as pw
 
 from . import audit
-from .db import database
+from .db import database, write_transaction
 from .fields import clean_item, field_type
 from .models import STATUSES, Baseline, Field, Item, User
 from .values import STATUS_KEY, content_hash
@@ -123,7 +123,7 @@ def create_item(tracker, submitted, status="o", username="", fields=None):
     _check_status(status)
     values = _validate(fields, submitted, partial=False)
     stamp = int(time.time())
-    with database.atomic():
+    with write_transaction():
         item = Item.create(
             tracker=tracker, status=status, values=values, search_text=search_text(values),
             hash=content_hash(values, status),
@@ -156,7 +156,7 @@ def update_item(item, submitted, status=None, username="", partial=True, fields=
     row = {"values": merged, "search_text": search_text(merged),
            "modified": next_modified(item.modified), "hash": content_hash(merged, new_status),
            "modified_by": username, "status": new_status}
-    with database.atomic():
+    with write_transaction():
         materialize(item)  # a synchronized item keeps the base it is leaving
         Item.update(**row).where(Item.id == item.id).execute()
         audit.record(action, username, tracker=item.tracker_id, item_id=item.id, fields=changed)
@@ -165,7 +165,7 @@ def update_item(item, submitted, status=None, username="", partial=True, fields=
 
 
 def delete_item(item, username=""):
-    with database.atomic():
+    with write_transaction():
         audit.record("item.delete", username, tracker=item.tracker_id, item_id=item.id,
                      remote_id=item.remote_id, values=item.values)
         item.delete_instance()

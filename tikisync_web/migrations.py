@@ -106,6 +106,10 @@ def _sign_in_guards(db, migrator):
     add_columns_if_missing(db, migrator, m.User, "session_generation")
 
 
+def _check_clock(db, migrator):
+    add_columns_if_missing(db, migrator, m.Tracker, "checked_at")
+
+
 def _q(db, name):
     return db.quote[0] + name + db.quote[-1]
 
@@ -117,6 +121,7 @@ MIGRATIONS = [
     (4, "content hashes and the master's conflicting values", _three_way),
     (5, "base hash on the item; baseline rows only where the base differs", _optional_baselines),
     (6, "sign-in throttle; session generation of each user", _sign_in_guards),
+    (7, "our clock at the last check of the master (its clock's steps)", _check_clock),
 ]
 LATEST = MIGRATIONS[-1][0]
 

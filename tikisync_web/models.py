@@ -74,6 +74,7 @@ class Tracker(BaseModel):
     last_reload_at = pw.BigIntegerField(null=True)  # our clock
     remote_clock_at_reload = pw.BigIntegerField(null=True)  # the master's clock (HTTP Date)
     remote_clock_at_check = pw.BigIntegerField(null=True)  # master's clock at the last change check
+    checked_at = pw.BigIntegerField(null=True)  # our clock at that check (its clock's drift)
 
     @property
     def is_clone(self):

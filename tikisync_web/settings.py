@@ -1,4 +1,5 @@
 """Site settings stored in the database (Tiki's preferences)."""
+from .db import write_transaction
 from .models import Setting
 
 REMOTE_SYNC = "tracker_remote_sync"
@@ -11,9 +12,10 @@ def get(key):
 
 
 def put(key, value):
-    updated = Setting.update(value=value).where(Setting.key == key).execute()
-    if not updated and not Setting.select().where(Setting.key == key).exists():
-        Setting.create(key=key, value=value)
+    with write_transaction():
+        updated = Setting.update(value=value).where(Setting.key == key).execute()
+        if not updated and not Setting.select().where(Setting.key == key).exists():
+            Setting.create(key=key, value=value)
 
 
 def sync_enabled():

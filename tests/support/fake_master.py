@@ -7,6 +7,8 @@
     master.items[4]                                 # {"itemId", "trackerId", "status", "fields"…}
     master.requests                                 # every request received (see Recorded)
     master.settings.max_records_cap = 20            # switches, see Settings
+    master.faults.arm("cut_mid", on="insert_item")  # faults on chosen requests, and a
+                                                    # hook: tests/support/fake_faults.py
     master.stop()
 
 Serves, under ANY path prefix (so `/tiki` and `/tiki-other` both answer; `url` uses
@@ -40,6 +42,7 @@ from http.server import ThreadingHTTPServer
 
 import pytest
 
+from tests.support.fake_faults import Faults
 from tests.support.fake_master_http import (
     ApiError,
     LoseReply,
@@ -121,6 +124,9 @@ class Settings:
     categories_need_parent: bool = False  # Tiki 9-23: no parentId -> 409
     limited_users: set = field(default_factory=set)  # accounts without tracker-admin rights
     clock: int = None  # fixed Unix time for Date headers and lastModif
+    clock_offset: int = 0  # seconds added to the real time (a master whose clock is off)
+    empty_dates_now: bool = False  # Tiki 24+: an empty date (f, j) is read as "now"
+    reject_updates: str = None  # updates answer 200 with this feedback and change nothing
 
 
 class _Server(ThreadingHTTPServer):
@@ -164,12 +170,15 @@ class FakeMaster:
         for entry in (items if items is not None else DEFAULT_ITEMS):
             status, values = entry if isinstance(entry, tuple) else ("o", entry)
             self.add_item(tracker["trackerId"], values, status=status)
+        self.faults = Faults()
         self.server = None
 
     # --- data --------------------------------------------------------------------------------
 
     def now(self):
-        return self.settings.clock if self.settings.clock is not None else int(time.time())
+        if self.settings.clock is not None:
+            return self.settings.clock
+        return int(time.time()) + self.settings.clock_offset
 
     def add_tracker(self, tracker, fields=()):
         tracker = dict(tracker)
@@ -197,6 +206,10 @@ class FakeMaster:
                 "created": stamp, "lastModif": stamp}
             return item_id
 
+    def delete_item(self, item_id):
+        with self.lock:
+            return self.items.pop(int(item_id), None)
+
     def tracker_items(self, tracker_id):
         return [i for i in self.items.values() if i["trackerId"] == int(tracker_id)]
 
@@ -218,8 +231,9 @@ class FakeMaster:
     def url(self):
         return self.origin + self.base_path
 
-    def start(self):
-        self.server = _Server(("127.0.0.1", 0), handler_for(self))
+    def start(self, port=0):
+        """Serve (again, after stop(), on the same `port` when given: a master back up)."""
+        self.server = _Server(("127.0.0.1", port), handler_for(self))
         self.server.daemon_threads = True
         if self.tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -252,8 +266,14 @@ class FakeMaster:
         return self.settings.empty if value in ("", None) else value
 
     def _item_json(self, item):
+        values = item["fields"]
+        if self.settings.empty_dates_now:
+            dates = {f["permName"] for f in self.fields[item["trackerId"]]
+                     if f["type"] in ("f", "j")}
+            values = {p: str(self.now()) if p in dates and v in ("", None) else v
+                      for p, v in values.items()}
         row = {"itemId": self._id(item["itemId"]), "status": item["status"],
-               "fields": {p: self._empty(v) for p, v in item["fields"].items()} or []}
+               "fields": {p: self._empty(v) for p, v in values.items()} or []}
         if self.settings.with_times:
             row["lastModif"], row["created"] = item["lastModif"], item["created"]
         return row
@@ -382,6 +402,9 @@ class FakeMaster:
         item = self.items.get(item_id)
         if item is None or item["trackerId"] != tracker_id:
             raise ApiError(404, "Not found")
+        if self.settings.reject_updates is not None:  # Tiki 18+: 200, errors as feedback
+            return {"extra": "refresh", "feedback": [
+                {"type": "error", "message": self.settings.reject_updates}]}
         with self.lock:
             item["fields"].update(self._values_from(tracker_id, params))
             if params.get("status"):

@@ -9,6 +9,8 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from tests.support.fake_faults import play_after, play_before
+
 
 @dataclass
 class Recorded:
@@ -185,7 +187,7 @@ class TikiHandler(BaseHTTPRequestHandler):
         master, s = self.master, self.master.settings
         with master.lock:
             master.api_count += 1
-            number = master.api_count
+            number = self._number = master.api_count
         if s.delay:
             time.sleep(s.delay)
         if number in s.fail_requests:
@@ -206,6 +208,12 @@ class TikiHandler(BaseHTTPRequestHandler):
             if route is None:
                 self._error(404, "Route not found")
                 return
+        faults = self.master.faults
+        action = route[1] if route is not None else params.get("action")
+        fault = faults.take(action)
+        faults.call_hook("before", action, self._number)
+        if play_before(self, fault):
+            return
         try:
             payload = self.master.dispatch(gen, record, params, route)
         except ApiError as exc:
@@ -213,6 +221,10 @@ class TikiHandler(BaseHTTPRequestHandler):
             return
         except LoseReply:
             self.close_connection = True
+            return
+        faults.call_hook("applied", action, self._number)
+        if fault is not None:
+            play_after(self, fault, payload)
             return
         is_version = route is not None and route[1] == "version"
         # Tiki 24.1 sends route=version's JSON as text/html (tiki-examples/14).

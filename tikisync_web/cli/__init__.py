@@ -15,6 +15,7 @@ class Group(AppGroup):
     """Turns expected failures into one line on stderr and exit status 1."""
 
     def invoke(self, ctx):
+        from ..db import BUSY_MESSAGE, is_busy
         from ..items import ItemInvalid
 
         try:
@@ -23,6 +24,8 @@ class Group(AppGroup):
             raise click.ClickException(
                 "; ".join(f"{perm} {err}" for perm, err in exc.errors.items())) from None
         except pw.DatabaseError as exc:
+            if is_busy(exc):
+                raise click.ClickException(BUSY_MESSAGE) from None
             raise click.ClickException(f"database error: {str(exc).splitlines()[0]}") from None
 
 
@@ -44,6 +47,13 @@ def emit(value):
 
 def fail(message):
     raise click.ClickException(message)
+
+
+def partly_failed(message):
+    """End a command that did part of its work (its output is printed already): one line on
+    stderr and exit status 1 (CLI.md)."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
 
 
 def main(argv=None):

@@ -9,6 +9,7 @@ from flask import current_app
 
 from .. import credentials, jobs, settings
 from ..db import database
+from ..fields import field_type
 from ..jobs import handlers
 from ..models import Item, Tracker
 from ..remote.errors import RemoteError
@@ -17,7 +18,7 @@ from ..sync import push as push_mod
 from ..sync import resolve as resolve_mod
 from ..sync import schema
 from ..sync import status as status_mod
-from . import emit, fail, tikisync
+from . import emit, fail, partly_failed, tikisync
 
 
 def _context():
@@ -75,8 +76,16 @@ def clone(url, remote_tracker_id, dry_run, as_json):
     report = plan.report(tracker_id)
     if as_json:
         emit(report)
-        return
-    click.echo(("would create" if dry_run else f"created tracker {tracker_id}") +
+    else:
+        _print_clone(plan, report, dry_run)
+    if report["failed"]:
+        partly_failed("the master's data for " + ", ".join(f["perm"] for f in report["failed"])
+                      + " could not be read: see the reasons; `tikisync refresh-fields` "
+                      "tries again")
+
+
+def _print_clone(plan, report, dry_run):
+    click.echo(("would create" if dry_run else f"created tracker {report['tracker']}") +
                f" “{plan.name}”: {len(report['kept'])} fields kept, "
                f"{len(report['transformed'])} transformed, {len(report['skipped'])} skipped")
     for t in report["transformed"]:
@@ -100,6 +109,9 @@ def refresh_fields(tracker_id, as_json):
             click.echo(f"  {change['perm']}: {', '.join(change['changed'])}")
         for kept in result.get("skipped", []):
             click.echo(f"  {kept['perm']} left as it is: {kept['reason']}")
+    if result["failed"]:
+        partly_failed("the master's data for " + ", ".join(f["perm"] for f in result["failed"])
+                      + " could not be read: those fields were left as they are")
 
 
 @tikisync.command("drift")
@@ -137,16 +149,24 @@ def adopt(tracker_id, perms, as_json):
                         for p in plans if p.action != "skipped"],
               "skipped": [{"perm": p.perm, "type": p.remote_type, "reason": p.reason}
                           for p in plans if p.action == "skipped"],
-              "unknown": sorted(set(perms) - {p.perm for p in plans})}
+              "unknown": sorted(set(perms) - {p.perm for p in plans}),
+              # asked for and not added, for a reason other than a type that is never cloned
+              "failed": [{"perm": p.perm, "reason": p.reason} for p in plans
+                         if p.problem or (p.action == "skipped" and
+                                          field_type(p.remote_type).policy != "skip")]}
     if as_json:
         emit(result)
-        return
-    for row in result["added"]:
-        click.echo(f"added {row['perm']} as type {row['type']} (type {row['from']} on the master)")
-    for row in result["skipped"]:
-        click.echo(f"not added {row['perm']} ({row['type']}): {row['reason']}")
-    for perm in result["unknown"]:
-        click.echo(f"not added {perm}: not a field added on the master since the clone")
+    else:
+        for row in result["added"]:
+            click.echo(f"added {row['perm']} as type {row['type']} "
+                       f"(type {row['from']} on the master)")
+        for row in result["skipped"]:
+            click.echo(f"not added {row['perm']} ({row['type']}): {row['reason']}")
+        for perm in result["unknown"]:
+            click.echo(f"not added {perm}: not a field added on the master since the clone")
+    missed = [f["perm"] for f in result["failed"]] + result["unknown"]
+    if missed:
+        partly_failed("not adopted: " + ", ".join(missed))
 
 
 class _TerminalProgress:
@@ -260,7 +280,15 @@ def push(tracker_id, new, modified, item_ids, force, dry_run, as_json):
         result = _finished(job)
     if as_json:
         emit(result)
-        return
+    else:
+        _print_push(result)
+    if result["failed"]:
+        partly_failed(f"{len(result['failed'])} of "
+                      f"{len(result['failed']) + len(result['pushed'])} items failed "
+                      "(each with its reason above); push again once it is fixed")
+
+
+def _print_push(result):
     for entry in result.get("plan", []):
         click.echo(f"would push {entry['kind']} item {entry['id']}: "
                    f"{', '.join(entry['fields']) or 'status'}")
@@ -270,8 +298,6 @@ def push(tracker_id, new, modified, item_ids, force, dry_run, as_json):
         click.echo(f"FAILED item {row['id']}: {row['error']}")
     for row in result["skipped"]:
         click.echo(f"skipped item {row['id']}: {row['reason']}")
-    if result["failed"]:
-        sys.exit(1)
 
 
 @tikisync.command("resolve")

@@ -8,6 +8,7 @@ import functools
 from types import SimpleNamespace
 
 from .. import credentials, settings
+from ..db import DatabaseBusy
 from ..models import Tracker
 from ..remote.errors import RemoteError
 from ..sync import push, reload, schema, status
@@ -36,6 +37,8 @@ def expected_failures(handler):
         try:
             return handler(job, progress, context)
         except (RemoteError, ReloadError) as exc:
+            raise runner.JobFailed(str(exc)) from exc
+        except DatabaseBusy as exc:
             raise runner.JobFailed(str(exc)) from exc
 
     return run

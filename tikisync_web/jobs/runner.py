@@ -21,7 +21,7 @@ import traceback
 
 import peewee as pw
 
-from ..db import database
+from ..db import database, is_busy, write_transaction
 from ..models import Job
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,8 @@ def configure(stale_seconds=None):
         STALE_SECONDS = float(stale_seconds)
 
 
-CONTEXT_KEYS = ("TIKISYNC_HTTP_TIMEOUT", "TIKISYNC_CA_BUNDLE", "TIKISYNC_SECRET_KEY", "SECRET_KEY")
+CONTEXT_KEYS = ("TIKISYNC_HTTP_TIMEOUT", "TIKISYNC_HTTP_BACKOFF", "TIKISYNC_CA_BUNDLE",
+                "TIKISYNC_SECRET_KEY", "SECRET_KEY")
 
 
 def context_from(config):
@@ -104,13 +105,36 @@ class Progress:
         self.changed = True
 
 
+def _gone_from_this_host(worker):
+    """True when `worker` (host:pid:thread, see worker_name) is a process of this host that
+    no longer runs (killed, crashed): its job can be taken over at once. A name given with
+    `tikisync worker --name`, or another host's, is judged by its heartbeat only."""
+    host, _, rest = (worker or "").partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # another user's process: alive
+        return False
+    try:  # a zombie (killed, its parent has not collected it yet) runs no more either
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rpartition(")")[2].split()[:1] == ["Z"]
+    except OSError:
+        return False
+
+
 def reap_stale(now=None):
-    """Mark running jobs whose heartbeat stopped as interrupted, and release their lock."""
+    """Mark running jobs whose heartbeat stopped, or whose process on this host is gone, as
+    interrupted, and release their lock."""
     now = now or time.time()
     limit = now - STALE_SECONDS
-    stale = Job.select(Job.id).where(
-        (Job.state == "running") & ((Job.heartbeat < limit) | Job.heartbeat.is_null()))
-    ids = [j.id for j in stale if j.id not in LIVE]
+    running = Job.select(Job.id, Job.worker, Job.heartbeat).where(Job.state == "running")
+    ids = [j.id for j in running if j.id not in LIVE and (
+        j.heartbeat is None or j.heartbeat < limit or _gone_from_this_host(j.worker))]
     # A thread-runner job queued by a process that has since stopped will never start.
     orphan = Job.select(Job.id).where(Job.state == "queued", Job.runner == "thread",
                                       Job.created < limit)
@@ -130,7 +154,7 @@ def enqueue(kind, tracker=None, params=None, username="", runner="thread", messa
     reap_stale()
     key = f"tracker:{tracker.id if hasattr(tracker, 'id') else tracker}" if tracker else None
     try:
-        with database.atomic():
+        with write_transaction():
             return Job.create(kind=kind, tracker=tracker, params=params or {}, username=username,
                               runner=runner, lock_key=key, message=message)
     except pw.IntegrityError:
@@ -207,9 +231,20 @@ def run(job_id, context=None):
             LIVE.pop(job.id, None)
     if database.in_transaction():
         database.rollback()
-    _write(progress, {"state": outcome["state"], "error": outcome["error"][:5000],
-                      "result": outcome["result"], "finished": time.time(), "lock_key": None})
+    _finish(progress, {"state": outcome["state"], "error": outcome["error"][:5000],
+                       "result": outcome["result"], "finished": time.time(), "lock_key": None})
     return Job.get_by_id(job.id)
+
+
+def _finish(progress, values, attempts=10):
+    """The job's last write; while another transaction (a reload of another tracker on
+    SQLite) holds the database past the busy timeout, it is tried again rather than lost."""
+    for attempt in range(attempts):
+        try:
+            return _write(progress, values)
+        except pw.OperationalError as exc:
+            if not is_busy(exc) or attempt + 1 == attempts:
+                raise
 
 
 def start(job, app=None, context=None):

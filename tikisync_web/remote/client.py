@@ -13,7 +13,6 @@ import functools
 from collections.abc import Iterable, Iterator
 from urllib.parse import urlencode
 
-from ..fields import normalize_raw
 from . import errors as e
 from . import exportfmt, shapes
 from .idset import IdSet
@@ -23,37 +22,6 @@ from .urls import normalize_base
 
 GENERATIONS = ("auto", "A", "B")
 MAX_ID_FILTER = 200  # ids sent as a filter; beyond this only the client filters (URL length)
-
-
-_EXACT = 2 ** 53  # shapes.to_int goes through a float: beyond this it would round
-
-
-_SHAPE = frozenset(("itemId", "status", "fields", "lastModif", "created"))
-
-
-def _fast_item(raw):
-    """shapes.item for the usual well-formed row (int id, text status, text values, int
-    stamps), reusing the decoded objects; None for anything else, which shapes.item then
-    reads (and may refuse)."""
-    if type(raw) is not dict:
-        return None
-    item_id, values, status = raw.get("itemId"), raw.get("fields"), raw.get("status")
-    modified, created = raw.get("lastModif"), raw.get("created")
-    if type(item_id) is not int or not 0 < item_id < _EXACT or type(values) is not dict or \
-            type(status) is not str or not status or \
-            not (modified is None or (type(modified) is int and -_EXACT < modified < _EXACT)) or \
-            not (created is None or (type(created) is int and -_EXACT < created < _EXACT)):
-        return None
-    for value in values.values():
-        if type(value) is not str:
-            values = {perm: v if type(v) is str else normalize_raw(v)
-                      for perm, v in values.items()}
-            break
-    if raw.keys() == _SHAPE:
-        raw["fields"] = values
-        return raw
-    return {"itemId": item_id, "status": status, "fields": values, "lastModif": modified,
-            "created": created}
 
 
 def form_pairs(params: dict) -> list[tuple[str, str]]:
@@ -93,6 +61,7 @@ class TikiClient:
         self._fixed = None if generation == "auto" else generation
         self._generation = self._fixed
         self.version = None  # what route=version said, when asked
+        self.filters_ids = None  # False once the master showed it ignores an itemId filter
         self.transport = Transport(self.base_url, auth=auth, session=session, timeout=timeout,
                                    verify=verify, retries=retries, backoff=backoff,
                                    outbound=outbound)
@@ -127,6 +96,7 @@ class TikiClient:
                           timeout=t.timeout, verify=t.verify, retries=t.retries,
                           backoff=t.backoff, outbound=t.outbound)
         twin.version = self.version
+        twin.filters_ids = self.filters_ids
         return twin
 
     @property
@@ -221,20 +191,49 @@ class TikiClient:
 
     def iter_items(self, tracker_id: int, *, status: str | None = None,
                    modified_since: int | None = None, item_ids: Iterable[int] | None = None,
-                   page_size: int = 1000, fmt: str = "raw") -> Iterator[dict]:
+                   page_size: int = 1000, fmt: str = "raw", strict: bool = False
+                   ) -> Iterator[dict]:
         """Every item (normalised, see remote.shapes.item), page by page, each once."""
         for page in self.iter_item_pages(tracker_id, status=status, modified_since=modified_since,
-                                         item_ids=item_ids, page_size=page_size, fmt=fmt):
+                                         item_ids=item_ids, page_size=page_size, fmt=fmt,
+                                         strict=strict):
             yield from page
+
+    def read_items(self, tracker_id: int, item_ids: Iterable[int],
+                   modified_since: int | None = None) -> dict[int, dict]:
+        """{itemId: item} of `item_ids` as the master holds them now.
+
+        A master that filters list_items by itemId (ours) is asked for exactly those and no
+        modifiedSince: the answer does not depend on its clock. A Tiki has no such filter: the
+        first page shows it (a row not asked for), and from then on the items modified since
+        `modified_since` are read (all of them when None) and those asked for kept, so an id
+        missing from the answer is one that did not change since then."""
+        wanted = sorted({int(i) for i in item_ids})
+        found = {}
+        if self.filters_ids is not False:
+            try:
+                for start in range(0, len(wanted), MAX_ID_FILTER):
+                    chunk = wanted[start:start + MAX_ID_FILTER]
+                    found.update((item["itemId"], item) for item in self.iter_items(
+                        tracker_id, item_ids=chunk, page_size=len(chunk), strict=True))
+                return found
+            except _Unfiltered:
+                self.filters_ids = False
+        rest = set(wanted) - found.keys()
+        if rest:
+            found.update((item["itemId"], item) for item in self.iter_items(
+                tracker_id, item_ids=rest, modified_since=modified_since))
+        return found
 
     def iter_item_pages(self, tracker_id: int, *, status: str | None = None,
                         modified_since: int | None = None,
                         item_ids: Iterable[int] | None = None, page_size: int = 1000,
                         fmt: str = "raw", ahead: int = 1,
-                        seen: IdSet | None = None) -> Iterator[list[dict]]:
+                        seen: IdSet | None = None, strict: bool = False) -> Iterator[list[dict]]:
         """The items of iter_items as one list per page (never an empty one); `ahead`: pages
         asked for at once (see paging.page_lists), each thread with a fork of this client
-        (one at a time when it cannot fork); `seen`: an IdSet that receives every item id."""
+        (one at a time when it cannot fork); `seen`: an IdSet that receives every item id;
+        `strict`: a row outside `item_ids` raises _Unfiltered (see read_items)."""
         tracker_id = int(tracker_id)
         wanted = None if item_ids is None else {int(i) for i in item_ids}
         params = {}
@@ -257,7 +256,7 @@ class TikiClient:
                 raise e.BadShape(f"{url}: `result` is null instead of a list of items", url=url)
             items = []
             for row in result:
-                item = _fast_item(row)
+                item = shapes.fast_item(row)
                 items.append(item if item is not None else shapes.item(row, url))
             return items
 
@@ -268,9 +267,9 @@ class TikiClient:
         seen = IdSet() if seen is None else seen
         # Without an equivalent client for each thread, pages come one at a time.
         return self._item_pages(fetch, wanted, page_size, ahead, seen,
-                                fetcher if self.can_fork else None)
+                                fetcher if self.can_fork else None, strict)
 
-    def _item_pages(self, fetch, wanted, page_size, ahead, seen, fetcher):
+    def _item_pages(self, fetch, wanted, page_size, ahead, seen, fetcher, strict=False):
         pages = page_lists(fetch, _item_id, page_size, seen, ahead, self.base_url, fetcher)
         if wanted is None:
             yield from pages  # (holds no page while the next one is fetched)
@@ -284,6 +283,9 @@ class TikiClient:
                 if item["itemId"] in remaining:
                     remaining.discard(item["itemId"])
                     kept.append(item)
+                elif strict and item["itemId"] not in wanted:
+                    pages.close()
+                    raise _Unfiltered()
             if kept:
                 yield kept
             if not remaining:
@@ -295,9 +297,16 @@ class TikiClient:
         params = {"status": status or None, "fields": dict(fields)}
         answer, url = self._write("tracker", "insert_item", f"trackers/{tracker_id}/items",
                                   {"trackerId": tracker_id, **params}, params)
-        item_id = shapes.to_int(answer.get("itemId")) if isinstance(answer, dict) else None
+        if not isinstance(answer, dict):
+            error = e.BadShape(f"{url} answered the insert with a {type(answer).__name__} "
+                               "instead of an object, so whether the item was created cannot "
+                               "be told: the next push looks for it before inserting again",
+                               url=url)
+            error.maybe_written = True
+            raise error
+        item_id = shapes.to_int(answer.get("itemId"))
         if not item_id or item_id < 0:
-            shown = answer.get("itemId") if isinstance(answer, dict) else type(answer).__name__
+            shown = answer.get("itemId")
             raise e.MissingItemId(
                 f"{url} answered the insert without an item id (itemId={shown!r}), so it must be "
                 "taken as not created. Tiki 19-23 only creates items over tiki-ajax_services.php "
@@ -325,6 +334,9 @@ class TikiClient:
             result = shapes.item(answer, url)
             if is_blank_status(answer.get("status")):
                 result["status"] = None
+            message = shapes.feedback(answer)
+            if message:
+                result["message"] = message  # what a 200 that rejected the change says
         return result
 
     def list_users(self, group_ids: Iterable[int] | None = None,
@@ -361,6 +373,10 @@ class TikiClient:
                                  f"trackers/{tracker_id}/fields/{field_id}",
                                  {"trackerId": tracker_id, "fieldId": field_id}, {}, post_b=True)
         return shapes.field(answer, url)
+
+
+class _Unfiltered(Exception):
+    """The master answered an itemId filter with other items: it has no such filter."""
 
 
 def _item_id(row):

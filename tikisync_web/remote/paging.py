@@ -2,8 +2,11 @@
 
 A large maxRecords first; a short page may be the master's cap, so one more page of that size
 is asked for and, if it is full, that size is kept; rows are de-duplicated by key; a master
-that ignores `offset` is detected (a later page brings nothing new) and reported instead of
-looped on forever.
+that ignores `offset` is detected (a later page brings nothing new, and the first page asked
+for again holds the same rows) and reported instead of looped on forever. A page that brings
+nothing new while the first page has changed is a list that moved under the reader (items
+edited or added meanwhile: a push's own updates enter its modifiedSince window): paging goes
+on, and the de-duplication keeps each row once.
 """
 from __future__ import annotations
 
@@ -45,13 +48,15 @@ def page_lists(fetch: Fetch, key: Callable[[dict], Hashable], page_size: int, se
                 ended = True
                 return
             fresh = _fresh(rows, key, seen)
-            rows = None  # no page is kept here while the next one is waited for
-            if offset and not fresh:
+            if offset and not fresh and _same_as_first(fetch, rows, key, size):
                 raise e.OffsetIgnored(
                     f"{base_url} answered the page at offset {offset} with items it "
                     "had already sent: it ignores `offset`, so its list cannot be read "
                     "completely; fix the master (a Tiki does honour offset)",
                     url=base_url)
+            # Otherwise a page of rows already seen means the list moved under us (items
+            # edited or added meanwhile came before this offset): read on from here.
+            rows = None  # no page is kept here while the next one is waited for
             if fresh:
                 yield fresh
                 fresh = None
@@ -68,6 +73,15 @@ def page_lists(fetch: Fetch, key: Callable[[dict], Hashable], page_size: int, se
     finally:
         if early is not None:
             early.close(wait=ended)
+
+
+def _same_as_first(fetch, rows, key, size):
+    """True when the first page, asked for again now, holds the same rows as `rows` (a page
+    further on that brought nothing new): the master ignores `offset`. A list that only moved
+    (rows edited, added or removed meanwhile, the order of a master without ORDER BY) gives
+    other rows at the start than further on."""
+    first = fetch(0, size)
+    return {key(row) for row in first} == {key(row) for row in rows}
 
 
 def _fresh(rows, key, seen):

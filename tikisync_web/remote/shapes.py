@@ -7,7 +7,7 @@ shape is a BadShape error, never an empty result (W15).
 from __future__ import annotations
 
 from ..fields import is_empty, normalize_raw, parse_options
-from .errors import BadShape
+from .errors import BadShape, short
 
 
 def to_int(value: object, default: int | None = None) -> int | None:
@@ -150,3 +150,62 @@ def field(answer: object, url: str) -> dict:
     return {"fieldId": to_int(raw.get("fieldId")), "permName": str(raw["permName"]),
             "name": str(raw.get("name") or ""), "type": str(raw.get("type") or ""),
             "options": parse_options(raw.get("options"))}
+
+
+_MESSAGE_KEYS = ("message", "mes", "error", "errortitle", "title")
+
+
+def feedback(answer: object) -> str:
+    """The messages a 200 answer carries (Tiki 18+ puts a rejected change's errors in
+    `feedback`), as one line; "" when there are none."""
+    found = []
+
+    def collect(value, depth):
+        if depth > 3 or len(found) >= 5:
+            return
+        if isinstance(value, str):
+            if value.strip():
+                found.append(value)
+        elif isinstance(value, list):
+            for entry in value:
+                collect(entry, depth + 1)
+        elif isinstance(value, dict):
+            for key in _MESSAGE_KEYS:
+                if key in value:
+                    collect(value[key], depth + 1)
+
+    if isinstance(answer, dict):
+        for key in ("feedback", "message", "error", "errortitle"):
+            collect(answer.get(key), 0)
+    return short("; ".join(dict.fromkeys(found)), 200)
+
+
+_EXACT = 2 ** 53  # to_int goes through a float: beyond this it would round
+
+
+_SHAPE = frozenset(("itemId", "status", "fields", "lastModif", "created"))
+
+
+def fast_item(raw):
+    """item() for the usual well-formed row (int id, text status, text values, int
+    stamps), reusing the decoded objects; None for anything else, which item() then
+    reads (and may refuse)."""
+    if type(raw) is not dict:
+        return None
+    item_id, values, status = raw.get("itemId"), raw.get("fields"), raw.get("status")
+    modified, created = raw.get("lastModif"), raw.get("created")
+    if type(item_id) is not int or not 0 < item_id < _EXACT or type(values) is not dict or \
+            type(status) is not str or not status or \
+            not (modified is None or (type(modified) is int and -_EXACT < modified < _EXACT)) or \
+            not (created is None or (type(created) is int and -_EXACT < created < _EXACT)):
+        return None
+    for value in values.values():
+        if type(value) is not str:
+            values = {perm: v if type(v) is str else normalize_raw(v)
+                      for perm, v in values.items()}
+            break
+    if raw.keys() == _SHAPE:
+        raw["fields"] = values
+        return raw
+    return {"itemId": item_id, "status": status, "fields": values, "lastModif": modified,
+            "created": created}

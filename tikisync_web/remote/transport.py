@@ -96,6 +96,13 @@ def _reason(exc):
     return e.short(text, 160)
 
 
+def _read_timeout(exc):
+    """True for a read timeout that requests reports as a connection error (one that struck
+    while the body was being read)."""
+    inner = exc.args[0] if exc.args else None
+    return isinstance(inner, u3.ReadTimeoutError)
+
+
 def _connect_failed(exc):
     """True when the request never reached the master (so a write was not applied)."""
     inner = exc.args[0] if exc.args else None
@@ -199,43 +206,58 @@ class Transport:
         try:
             response = self.session.request(
                 method, url, data=data, headers=headers, timeout=self.timeout,
-                verify=self.verify, allow_redirects=False, auth=_NoNetrc())
-        except requests.exceptions.SSLError as exc:
-            raise self._error(e.TlsError, f"the certificate of {origin} could not be verified "
-                              f"({_reason(exc)}): if the master uses a private certificate "
-                              "authority, set TIKISYNC_CA_BUNDLE to its CA file", url=url) from None
-        except requests.exceptions.ConnectTimeout:
-            error = self._error(e.Timeout, f"could not connect to {origin} within "
-                                f"{self.timeout} s: check the URL and the network", url=url)
-            error._retry = True
-            raise error from None
-        except requests.exceptions.Timeout:
-            note = ("; the write may have been applied: check the master before trying again"
-                    if not read else ": the master may be overloaded; try again later or "
-                    "raise TIKISYNC_HTTP_TIMEOUT")
-            raise self._error(e.Timeout, f"{origin} did not answer within {self.timeout} s"
-                              + note, url=url, maybe_written=not read) from None
-        except requests.exceptions.ConnectionError as exc:
-            maybe = not read and not _connect_failed(exc)
-            note = ("; the write may have been applied: check the master before trying again"
-                    if maybe else ": check the URL, that the master runs, and that this "
-                    "server may reach it")
-            error = self._error(e.ConnectionFailed, f"no answer from {origin} ({_reason(exc)})"
-                                + note, url=url, maybe_written=maybe)
-            error._retry = read
-            raise error from None
-        except OSError as exc:  # e.g. a CA bundle path that does not exist
+                verify=self.verify, allow_redirects=False, auth=_NoNetrc(), stream=True)
+            # The body is read here, so a connection cut in its middle is judged like any
+            # other network failure (and never taken for a set-up problem).
+            response.content  # noqa: B018
+        except requests.exceptions.RequestException as exc:
+            raise self._network_error(exc, origin, url, read) from None
+        except OSError as exc:  # not requests' own: e.g. a CA bundle path that does not exist
             raise self._error(e.TlsError, f"cannot prepare the request to {origin} ({exc}): "
                               "check TIKISYNC_CA_BUNDLE", url=url) from None
-        except requests.exceptions.RequestException as exc:
-            raise self._error(e.RemoteError, f"request to {origin} failed ({_reason(exc)})",
-                              url=url) from None
         server_time = _server_time(response)
         if server_time is not None:
             self.last_server_time = server_time
         log.debug("%s %s -> %s in %d ms", method, self.scrub(url), response.status_code,
                   (time.monotonic() - started) * 1000)
         return response
+
+    def _network_error(self, exc, origin, url, read):
+        """The RemoteError for a request that got no complete answer. A read says so and is
+        retried; a write that may have reached the master is "maybe written"."""
+        written = "; the write may have been applied: check the master before trying again"
+        if isinstance(exc, requests.exceptions.SSLError):
+            return self._error(e.TlsError, f"the certificate of {origin} could not be verified "
+                               f"({_reason(exc)}): if the master uses a private certificate "
+                               "authority, set TIKISYNC_CA_BUNDLE to its CA file", url=url)
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            error = self._error(e.Timeout, f"could not connect to {origin} within "
+                                f"{self.timeout} s: check the URL and the network", url=url)
+            error._retry = True
+            return error
+        if isinstance(exc, requests.exceptions.Timeout) or _read_timeout(exc):
+            note = written if not read else (": the master may be overloaded; try again later "
+                                             "or raise TIKISYNC_HTTP_TIMEOUT")
+            return self._error(e.Timeout, f"{origin} did not answer within {self.timeout} s"
+                               + note, url=url, maybe_written=not read)
+        if isinstance(exc, (requests.exceptions.ChunkedEncodingError,
+                            requests.exceptions.ContentDecodingError)):
+            note = written if not read else ": try again; if it persists, a proxy or the " \
+                "master cuts its answers"
+            error = self._error(e.ConnectionFailed, f"the connection to {origin} was cut in the "
+                                "middle of the answer" + note, url=url, maybe_written=not read)
+            error._retry = read
+            return error
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            maybe = not read and not _connect_failed(exc)
+            note = written if maybe else (": check the URL, that the master runs, and that "
+                                          "this server may reach it")
+            error = self._error(e.ConnectionFailed, f"no answer from {origin} ({_reason(exc)})"
+                                + note, url=url, maybe_written=maybe)
+            error._retry = read
+            return error
+        return self._error(e.RemoteError, f"request to {origin} failed ({_reason(exc)})",
+                           url=url)
 
     # --- answers -----------------------------------------------------------------------------
 

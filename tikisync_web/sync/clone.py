@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 
 from .. import audit
-from ..db import database
+from ..db import write_transaction
 from ..fields import PERM_NAME, field_type
 from ..models import Field, Tracker
 from ..remote.client import TikiClient
@@ -75,6 +75,9 @@ class ClonePlan:
                             for f in self.fields if f.action == "transformed"],
             "skipped": [{"perm": f.perm, "type": f.remote_type, "reason": f.reason}
                         for f in self.fields if f.action == "skipped"],
+            # fields whose data could not be read from the master (refresh-fields retries)
+            "failed": [{"perm": f.perm, "reason": f.problem}
+                       for f in self.fields if f.problem],
         }
 
     def digest(self) -> str:
@@ -83,7 +86,7 @@ class ClonePlan:
 
         body = json.dumps([self.remote_tracker_id, self.name, self.description,
                            [vars(f) for f in self.fields]], sort_keys=True, default=str)
-        return hashlib.sha1(body.encode("utf-8")).hexdigest()
+        return hashlib.sha1(body.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 # --- options as the master wrote them --------------------------------------------------------
@@ -308,7 +311,7 @@ def _field_row(tracker, fp, position):
 def create_clone(plan: ClonePlan, source_url: str, protocol: str | None = None, credential=None,
                  username: str = "") -> Tracker:
     """Create the local tracker and its fields from a plan, in one transaction."""
-    with database.atomic():
+    with write_transaction():
         tracker = Tracker.create(
             name=plan.name, description=plan.description, source_url=source_url.rstrip("/"),
             remote_tracker_id=plan.remote_tracker_id, protocol=protocol, credential=credential,

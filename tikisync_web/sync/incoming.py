@@ -66,7 +66,8 @@ def digest(values: dict[str, str], status: str | None) -> str:
     if "" in values.values():
         values = {perm: value for perm, value in values.items() if value != ""}
     try:
-        return _sha1(_dumps([status or "o", values], option=_SORTED)).hexdigest()
+        return _sha1(_dumps([status or "o", values], option=_SORTED),
+                     usedforsecurity=False).hexdigest()
     except TypeError:
         return content_hash(values, status)
 

@@ -222,24 +222,38 @@ class _Reload:
         bulk.insert_rows(Baseline, ["item"] + base_fields, new_bases)
         self.counts["kept_local_modified"] += len(merges)
 
-    def deletions(self):
-        """Items the master no longer has: gone here too, unless edited here."""
+    def deletions(self, client, rid):
+        """Items the master no longer has: gone here too, unless edited here.
+
+        "Not listed in this pass" is not "deleted": items deleted on the master while the
+        pages were read move the rest of its list back, so offset paging can pass over live
+        items. Each candidate is asked for again by id (client.read_items); those the master
+        still has are stored as they are now, and only the others go."""
         if self.first:
             return  # every synchronized item here came in with this reload
         i = bulk.columns(Item, "i")
         page = (f"SELECT {i.id}, {i.remote_id} FROM {i} WHERE {i.tracker} = {bulk.param()} "
                 f"AND {i.remote_id} IS NOT NULL AND {i.id} > {bulk.param()} "
                 f"ORDER BY {i.id} LIMIT 5000")
-        last = 0
+        last, unseen = 0, {}
         while True:
             rows = bulk.select(page, [self.tracker.id, last])
             if not rows:
-                return
+                break
             last = rows[-1][0]
             seen = self.seen
-            unseen = [item_id for item_id, remote_id in rows if remote_id not in seen]
-            if unseen:
-                self._gone(unseen)
+            unseen.update((remote_id, item_id) for item_id, remote_id in rows
+                          if remote_id not in seen)
+        if not unseen:
+            return
+        alive = client.read_items(rid, unseen)
+        if alive:
+            found = list(alive.values())
+            for start in range(0, len(found), BATCH):
+                self.apply(found[start:start + BATCH])
+        gone = sorted(item_id for remote_id, item_id in unseen.items() if remote_id not in alive)
+        for start in range(0, len(gone), 5000):
+            self._gone(gone[start:start + 5000])
 
     def _gone(self, item_ids):
         """Local items the master did not list: dropped, or kept as "deleted on master"."""
@@ -310,6 +324,7 @@ def reload(tracker: Tracker, client: TikiClient, progress=None, username: str = 
         raise ReloadError(f"tracker {tracker.id} is local: it has no source to reload from")
     rid = tracker.remote_tracker_id
     progress.step(0, "Reading the field definitions")
+    checked_at = int(time.time())
     export, remote_fields = client.export_fields(rid)
     clock = client.last_server_time
     schema_drift = drift(tracker, export)
@@ -336,14 +351,15 @@ def reload(tracker: Tracker, client: TikiClient, progress=None, username: str = 
                                   f"Stored {work.counts['fetched']} of {total or '?'} items")
                 del page  # not held while the next one is waited for
         progress.step(work.counts["fetched"], "Removing items deleted on the master")
-        work.deletions()
+        work.deletions(client, rid)
         counts = work.counts
         counts["kept_local_new"] = Item.select().where(
             Item.tracker == tracker, Item.remote_id.is_null()).count()
         counts["items"] = Item.select().where(Item.tracker == tracker).count()
         counts["drift"] = schema_drift
         Tracker.update(last_reload_at=stamp, remote_clock_at_reload=clock,
-                       remote_clock_at_check=clock).where(Tracker.id == tracker.id).execute()
+                       remote_clock_at_check=clock, checked_at=checked_at).where(
+            Tracker.id == tracker.id).execute()
         audit.record("tracker.reload", username, tracker=tracker,
                      **{k: v for k, v in counts.items() if k != "drift"},
                      drift=any(schema_drift.values()))

@@ -7,7 +7,7 @@ item equal to the master's; keeping mine everywhere is "overwrite the master".
 from __future__ import annotations
 
 from .. import audit
-from ..db import database
+from ..db import write_transaction
 from ..items import materialize, next_modified
 from ..models import Baseline, Field, Item, ItemHistory
 from ..values import STATUS_KEY, content_hash, norm
@@ -56,7 +56,7 @@ def resolve(item: Item, choices: dict, username: str = "", all_mine: bool = Fals
     theirs = dict(base.theirs if base.theirs is not None else base.values)
     theirs_status = base.theirs_status or base.status
     mine, mine_status = dict(item.values or {}), item.status
-    with database.atomic():
+    with write_transaction():
         for perm, verdict in verdicts.items():
             choice = choices.get(perm, "theirs" if verdict == "remote" else "mine")
             if isinstance(choice, (tuple, list)):
@@ -88,7 +88,7 @@ def resolve(item: Item, choices: dict, username: str = "", all_mine: bool = Fals
 def _resolve_deleted(item, base, username, all_mine, all_theirs, choices):
     """Deleted on the master, edited here: re-create it there (mine) or drop it (theirs)."""
     if all_mine:
-        with database.atomic():
+        with write_transaction():
             base.delete_instance()
             Item.update(remote_id=None, base_hash=None, remote_modified=None).where(
                 Item.id == item.id).execute()
@@ -96,7 +96,7 @@ def _resolve_deleted(item, base, username, all_mine, all_theirs, choices):
                          deleted_on_master="recreate")
         return Item.get_by_id(item.id)
     if all_theirs:
-        with database.atomic():
+        with write_transaction():
             audit.record("item.resolve", username, tracker=item.tracker_id, item_id=item.id,
                          deleted_on_master="deleted here", values=item.values)
             item.delete_instance(recursive=True)
@@ -117,7 +117,7 @@ def restore(entry: ItemHistory, username: str = "") -> Item:
     """Put an overwritten value back into the local item (it then shows as a local change)."""
     item = Item.get_by_id(entry.item_id)  # as stored now (entry.item may be an older copy)
     is_status = _is_status(entry, item)
-    with database.atomic():
+    with write_transaction():
         materialize(item)  # a synchronized item keeps the base it is leaving
         values, status = dict(item.values or {}), item.status
         current = status if is_status else values.get(entry.perm_name, "")

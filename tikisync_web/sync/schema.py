@@ -8,7 +8,7 @@ options, flags of existing fields) and extended with fields the master added sin
 from __future__ import annotations
 
 from .. import audit
-from ..db import database
+from ..db import write_transaction
 from ..fields import field_type
 from ..models import Field, Tracker
 from ..remote import exportfmt
@@ -51,7 +51,7 @@ def refresh_fields(tracker: Tracker, client: TikiClient, username: str = "") -> 
     remote = {f["permName"]: f for f in parsed if f["permName"] in local}
     plans = [plan_field(client, f) for f in remote.values()]  # remote calls before the writes
     changes, skipped, adopted = [], [], {}
-    with database.atomic():
+    with write_transaction():
         for fp in plans:
             mine = local[fp.perm]
             if fp.action == "skipped" or fp.problem:
@@ -69,7 +69,9 @@ def refresh_fields(tracker: Tracker, client: TikiClient, username: str = "") -> 
         _store_schema(tracker, adopted)
         audit.record("tracker.refresh_fields", username, tracker=tracker, changes=changes,
                      skipped=skipped)
-    return {"changed": changes, "skipped": skipped, "drift": drift(tracker, text)}
+    failed = [{"perm": fp.perm, "reason": fp.reason or fp.problem} for fp in plans if fp.problem]
+    return {"changed": changes, "skipped": skipped, "failed": failed,
+            "drift": drift(tracker, text)}
 
 
 def adopt_fields(tracker: Tracker, client: TikiClient, perms: list[str],
@@ -91,7 +93,7 @@ def adopt_fields(tracker: Tracker, client: TikiClient, perms: list[str],
         else:
             plans.append(plan_field(client, remote))
     by_perm = {f["permName"]: f for f in wanted}
-    with database.atomic():
+    with write_transaction():
         last = max([f.position for f in tracker.fields] or [0])
         for fp in plans:
             if fp.action == "skipped":

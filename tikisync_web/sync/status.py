@@ -7,12 +7,13 @@ decided by comparing values with each item's baseline, field by field.
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from typing import NamedTuple
 
 import peewee as pw
 
-from ..db import database
+from ..db import write_transaction
 from ..items import materialize
 from ..models import Baseline, Item, Tracker
 from ..remote import exportfmt
@@ -22,6 +23,30 @@ from . import bulk
 from .incoming import prefetch, project, synced_perms
 
 MARGIN = 120  # seconds taken off the master's clock: requests in flight, clocks in seconds
+
+
+def window_start(remote_clock: int | None, local_at: int | None, master_now: int | None,
+                 margin: int = MARGIN) -> int | None:
+    """The `modifiedSince` that shows every change made on the master since its clock read
+    `remote_clock` (our clock then read `local_at`), whatever its clock did meanwhile: the
+    margin, widened by however far the master's clock now (`master_now`) is behind where it
+    would be had it run on with ours (a step back; our own clock stepping forward only widens
+    it more). None, to read everything, when there is no clock to start from."""
+    if remote_clock is None:
+        return None
+    start = remote_clock - margin
+    if master_now is not None:
+        elapsed = max(0, int(time.time()) - local_at) if local_at else 0
+        behind = remote_clock + elapsed - master_now
+        if behind > 0:
+            start -= behind
+    return max(0, int(start))
+
+
+def tracker_window(tracker: Tracker, master_now: int | None) -> int | None:
+    """window_start from the tracker's last check (or reload) of its master."""
+    since = tracker.remote_clock_at_check or tracker.remote_clock_at_reload
+    return window_start(since, tracker.checked_at or tracker.last_reload_at, master_now)
 
 
 def perms_of(tracker: Tracker) -> list[str]:
@@ -78,22 +103,24 @@ class _Known(NamedTuple):
     theirs_status: str | None
 
 
-def check_remote(tracker: Tracker, client: TikiClient, margin: int = MARGIN) -> dict:
+def check_remote(tracker: Tracker, client: TikiClient) -> dict:
     """Record what changed on the master since the last check, without downloading it all.
 
-    Remote items modified since (the master's clock at the previous check - margin) are
-    compared with their baselines; where the master holds something else, the baseline keeps
-    it as "theirs" (the sync tab judges it; the next reload takes it). Returns counts.
+    Remote items modified since the previous check (tracker_window: the master's clock then,
+    less a margin, and less however far its clock has gone back since) are compared with
+    their baselines; where the master holds something else, the baseline keeps it as "theirs"
+    (the sync tab judges it; the next reload takes it). Returns counts.
     """
     tracker = type(tracker).get_by_id(tracker.id)  # the caller's copy may predate a reload
-    since = tracker.remote_clock_at_check or tracker.remote_clock_at_reload
-    if since is None:
+    if (tracker.remote_clock_at_check or tracker.remote_clock_at_reload) is None:
         raise ValueError(f"tracker {tracker.id} was never reloaded: reload it first")
+    checked_at = int(time.time())
     export, remote_fields = client.export_fields(tracker.remote_tracker_id)
     clock = client.last_server_time
     synced = synced_perms(tracker, remote_fields)
     seen = changed = 0
-    items = client.iter_items(tracker.remote_tracker_id, modified_since=max(0, since - margin))
+    items = client.iter_items(tracker.remote_tracker_id,
+                              modified_since=tracker_window(tracker, clock))
     for page in prefetch(items, 1000):
         seen += len(page)
         ids = [r["itemId"] for r in page]
@@ -121,13 +148,13 @@ def check_remote(tracker: Tracker, client: TikiClient, margin: int = MARGIN) -> 
                 rows_needed.append((row.item_id, theirs, status, stamp))
             else:
                 updates.append((theirs, status, stamp, row.base_id))
-        with database.atomic():
+        with write_transaction():
             for item_id, theirs, status, stamp in rows_needed:
                 # The item was its own base: keep that base in a row beside what they hold.
                 row = materialize(Item.get_by_id(item_id))
                 updates.append((theirs, status, stamp, row.id))
             bulk.update_rows(Baseline, ["theirs", "theirs_status", "remote_modified"], updates)
-    type(tracker).update(remote_clock_at_check=clock).where(
+    type(tracker).update(remote_clock_at_check=clock, checked_at=checked_at).where(
         type(tracker).id == tracker.id).execute()
     return {"checked": seen, "changed_on_master": changed}
 

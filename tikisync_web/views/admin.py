@@ -2,7 +2,7 @@
 from flask import redirect, render_template, request, url_for
 
 from .. import accounts, audit, settings
-from ..db import database
+from ..db import write_transaction
 from ..forms.accounts import SettingsForm, TokenForm, UserEditForm, UserForm
 from ..forms.common import ConfirmForm, options_of
 from ..models import ApiToken, User
@@ -29,11 +29,14 @@ def user_create():
     form = UserForm()
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(form.username.data, form.role.data, form.password.data)
+            with write_transaction():
+                user = accounts.create_user(form.username.data, form.role.data,
+                                            form.password.data)
+                audit.record("user.create", current_user().username, user=user.username,
+                             role=user.role)
         except accounts.AuthError as exc:
             form.username.errors = [str(exc)[:1].upper() + str(exc)[1:] + "."]
         else:
-            audit.record("user.create", current_user().username, user=user.username, role=user.role)
             notify(f"User {user.username} added as {user.role}.", "success")
             return redirect(url_for("tikisync.users"), 303)
     return _users_page(form)
@@ -50,15 +53,16 @@ def user_edit(user_id):
         if user.id == me.id and (form.role.data != "admin" or not form.active.data):
             form.role.errors = ["You cannot remove your own admin role or deactivate yourself."]
         else:
-            with database.atomic():
+            with write_transaction():
                 User.update(role=form.role.data, active=form.active.data).where(
                     User.id == user.id).execute()
                 if form.password.data:
                     accounts.set_password(user.id, form.password.data)  # ends their sessions
+                audit.record("user.update", me.username, user=user.username,
+                             role=form.role.data, active=form.active.data,
+                             password=bool(form.password.data))
             if form.password.data and user.id == me.id:
                 login(User.get_by_id(me.id))  # ... but the one making the change stays in
-            audit.record("user.update", me.username, user=user.username, role=form.role.data,
-                         active=form.active.data, password=bool(form.password.data))
             notify(f"User {user.username} saved.", "success")
             return redirect(url_for("tikisync.users"), 303)
     return render_template("tikisync/admin_user.html", user=user, form=form), form_status()
@@ -94,9 +98,10 @@ def token_create():
     form = _token_form()
     if form.validate_on_submit():
         user = User.get(User.username == form.username.data)
-        token = accounts.create_token(user, form.label.data)
-        audit.record("token.create", current_user().username, user=user.username,
-                     label=form.label.data or "")
+        with write_transaction():
+            token = accounts.create_token(user, form.label.data)
+            audit.record("token.create", current_user().username, user=user.username,
+                         label=form.label.data or "")
         return _tokens_page(_token_form(), new_token=token)
     return _tokens_page(form)
 
@@ -106,9 +111,10 @@ def token_create():
 def token_revoke(token_id):
     """Revoke an API token at once."""
     token = get_or_404(ApiToken, token_id, "token")
-    audit.record("token.revoke", current_user().username, user=token.user.username,
-                 label=token.label)
-    token.delete_instance()
+    with write_transaction():
+        audit.record("token.revoke", current_user().username, user=token.user.username,
+                     label=token.label)
+        token.delete_instance()
     notify("Token revoked; clients using it are refused from now on.", "success")
     return redirect(url_for("tikisync.tokens"), 303)
 

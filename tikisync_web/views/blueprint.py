@@ -1,6 +1,7 @@
 """The UI blueprint and its hooks; every hook is scoped to it (STYLE rule 7)."""
 import json
 
+import peewee as pw
 from flask import (
     Blueprint,
     abort,
@@ -18,7 +19,7 @@ from wtforms.validators import ValidationError
 from .. import browser_policy as policy
 from .. import fields as ft
 from .. import settings
-from ..db import database
+from ..db import BUSY_MESSAGE, database, is_busy
 from ..models import MAX_ID
 from ..resources import folder
 from .common import current_user, host_loader, htmx, load_user
@@ -165,6 +166,14 @@ def _active_job(tracker):
 def _error_page(status, title, message):
     body = render_template("tikisync/error.html", status=status, title=title, message=message)
     return body, status
+
+
+@bp.errorhandler(pw.OperationalError)
+def _database_error(error):
+    if not is_busy(error):
+        raise error
+    return _error_page(503, "Try again in a moment", BUSY_MESSAGE[:1].upper() +
+                       BUSY_MESSAGE[1:] + ". Nothing was changed.")
 
 
 @bp.errorhandler(CSRFError)

@@ -3,7 +3,7 @@ import peewee as pw
 from flask import redirect, render_template, request, url_for
 
 from .. import audit
-from ..db import database
+from ..db import write_transaction
 from ..forms.common import ConfirmForm
 from ..forms.trackers import FieldForm, derive_perm_name
 from ..models import Field, Item, Tracker
@@ -36,16 +36,8 @@ def field_new(tracker_id):
     if form.validate_on_submit():
         perm = form.perm_name.data or derive_perm_name(form.name.data)
         if _unique_perm(tracker, perm):
-            last = Field.select(pw.fn.MAX(Field.position)).where(Field.tracker == tracker).scalar()
-            field = Field.create(
-                tracker=tracker, perm_name=perm, name=form.name.data.strip(), type=form.type.data,
-                options=form.options(), position=(last or 0) + 10, mandatory=form.mandatory.data,
-                description=form.description.data or "",
-                flags={"isMain": "n" if tracker.fields.count() else "y", "isTblVisible": "y",
-                       "isSearchable": "y", "isPublic": "y", "isHidden": "n"},
-            )
-            audit.record("field.create", current_user().username, tracker=tracker,
-                         perm=field.perm_name, type=field.type)
+            with write_transaction():
+                field = _create_field(tracker, perm, form)
             notify(f"Field “{field.name}” added.", "success")
             return redirect(url_for("tikisync.fields", tracker_id=tracker.id), 303)
         form.perm_name.errors = [f"This tracker already has a field named {perm!r}."]
@@ -65,7 +57,7 @@ def field_edit(field_id):
     if form.validate_on_submit():
         perm = form.perm_name.data or field.perm_name
         if _unique_perm(tracker, perm, exclude=field):
-            with database.atomic():
+            with write_transaction():
                 if perm != field.perm_name:
                     _rename_values(tracker, field.perm_name, perm)
                 Field.update(
@@ -79,6 +71,20 @@ def field_edit(field_id):
         form.perm_name.errors = [f"This tracker already has a field named {perm!r}."]
     return render_template("tikisync/field_form.html", form=form, tracker=tracker,
                            field=field), form_status()
+
+
+def _create_field(tracker, perm, form):
+    last = Field.select(pw.fn.MAX(Field.position)).where(Field.tracker == tracker).scalar()
+    field = Field.create(
+        tracker=tracker, perm_name=perm, name=form.name.data.strip(), type=form.type.data,
+        options=form.options(), position=(last or 0) + 10, mandatory=form.mandatory.data,
+        description=form.description.data or "",
+        flags={"isMain": "n" if tracker.fields.count() else "y", "isTblVisible": "y",
+               "isSearchable": "y", "isPublic": "y", "isHidden": "n"},
+    )
+    audit.record("field.create", current_user().username, tracker=tracker,
+                 perm=field.perm_name, type=field.type)
+    return field
 
 
 def _rename_values(tracker, old, new):
@@ -101,7 +107,7 @@ def field_move(field_id):
     other = index - 1 if request.form.get("direction") == "up" else index + 1
     if 0 <= other < len(ordered):
         ordered[index], ordered[other] = ordered[other], ordered[index]
-        with database.atomic():
+        with write_transaction():
             for position, item in enumerate(ordered, start=1):
                 Field.update(position=position * 10).where(Field.id == item.id).execute()
     if request.headers.get("HX-Request") == "true":
@@ -119,9 +125,10 @@ def field_delete(field_id):
     field = get_or_404(Field, field_id, "field")
     form = ConfirmForm()
     if form.validate_on_submit():
-        audit.record("field.delete", current_user().username, tracker=field.tracker_id,
-                     perm=field.perm_name, type=field.type)
-        field.delete_instance()
+        with write_transaction():
+            audit.record("field.delete", current_user().username, tracker=field.tracker_id,
+                         perm=field.perm_name, type=field.type)
+            field.delete_instance()
         notify(f"Field “{field.name}” deleted.", "success")
         return redirect(url_for("tikisync.fields", tracker_id=field.tracker_id), 303)
     return render_template(

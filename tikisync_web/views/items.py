@@ -2,6 +2,7 @@
 from flask import redirect, render_template, request, url_for
 
 from .. import items as svc
+from ..db import BUSY_MESSAGE, DatabaseBusy
 from ..forms.common import ConfirmForm
 from ..forms.items import (
     attach_errors,
@@ -73,6 +74,7 @@ def item_new(tracker_id):
     tracker = get_or_404(Tracker, tracker_id, "tracker")
     fields = tracker.ordered_fields()
     form = _form_for(tracker, fields)
+    busy = False
     if form.validate_on_submit():
         try:
             item = svc.create_item(tracker, form_to_submitted(form, fields),
@@ -80,14 +82,14 @@ def item_new(tracker_id):
                                    fields=fields)
         except svc.ItemInvalid as exc:
             attach_errors(form, exc.errors)
+        except DatabaseBusy:
+            busy = True
         else:
             notify(f"Item #{item.id} added.", "success")
             if request.form.get("then") == "another":
                 return redirect(url_for("tikisync.item_new", tracker_id=tracker.id), 303)
             return redirect(url_for("tikisync.items", tracker_id=tracker.id), 303)
-    show_unknown_choices(form, fields)
-    return render_template("tikisync/item_form.html", form=form, tracker=tracker, fields=fields,
-                           item=None), form_status()
+    return _item_form(form, tracker, fields, None, busy)
 
 
 @bp.route("/items/<int:item_id>", endpoint="item")
@@ -110,6 +112,7 @@ def item_edit(item_id):
     form = _form_for(tracker, fields)
     if request.method == "GET":
         raw_to_form(form, fields, row.values, row.status)
+    busy = False
     if form.validate_on_submit():
         try:
             submitted = form_to_submitted(form, fields, stored=row.values or {})
@@ -118,13 +121,22 @@ def item_edit(item_id):
                                       fields=fields)
         except svc.ItemInvalid as exc:
             attach_errors(form, exc.errors)
+        except DatabaseBusy:
+            busy = True
         else:
             notify(f"Item #{row.id} saved." if changed else f"Item #{row.id}: nothing changed.",
                    "success")
             return redirect(url_for("tikisync.item", item_id=row.id), 303)
+    return _item_form(form, tracker, fields, row, busy)
+
+
+def _item_form(form, tracker, fields, item, busy):
+    """The add or edit form again: with its errors (422), or with the user's values and the
+    news that the database was busy (503: nothing was saved, trying again will work)."""
     show_unknown_choices(form, fields)
-    return render_template("tikisync/item_form.html", form=form, tracker=tracker, fields=fields,
-                           item=row), form_status()
+    body = render_template("tikisync/item_form.html", form=form, tracker=tracker,
+                           fields=fields, item=item, busy=BUSY_MESSAGE if busy else None)
+    return body, 503 if busy else form_status()
 
 
 @bp.route("/items/<int:item_id>/delete", methods=["GET", "POST"], endpoint="item_delete")

@@ -113,7 +113,7 @@ def _requested_plan(tracker):
 
 def plan_digest(plan):
     body = json.dumps(plan.as_dict(), sort_keys=True, default=str)
-    return hashlib.sha1(body.encode("utf-8")).hexdigest()
+    return hashlib.sha1(body.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 @bp.route("/trackers/<int:tracker_id>/push", endpoint="push_preview")

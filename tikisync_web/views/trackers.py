@@ -2,6 +2,7 @@
 from flask import redirect, render_template, url_for
 
 from .. import audit
+from ..db import write_transaction
 from ..forms.common import ConfirmForm
 from ..forms.trackers import TrackerForm
 from ..models import Item, Tracker, now
@@ -15,9 +16,11 @@ def tracker_new():
     """Create a local tracker."""
     form = TrackerForm()
     if form.validate_on_submit():
-        tracker = Tracker.create(name=form.name.data.strip(),
-                                 description=form.description.data or "")
-        audit.record("tracker.create", current_user().username, tracker=tracker, name=tracker.name)
+        with write_transaction():
+            tracker = Tracker.create(name=form.name.data.strip(),
+                                     description=form.description.data or "")
+            audit.record("tracker.create", current_user().username, tracker=tracker,
+                         name=tracker.name)
         notify(f"Tracker “{tracker.name}” created. Add its fields now.", "success")
         return redirect(url_for("tikisync.fields", tracker_id=tracker.id), 303)
     return render_template("tikisync/tracker_form.html", form=form, tracker=None), form_status()
@@ -30,10 +33,11 @@ def tracker_edit(tracker_id):
     tracker = get_or_404(Tracker, tracker_id, "tracker")
     form = TrackerForm(obj=tracker)
     if form.validate_on_submit():
-        Tracker.update(name=form.name.data.strip(), description=form.description.data or "",
-                       modified=now()).where(Tracker.id == tracker.id).execute()
-        audit.record("tracker.update", current_user().username, tracker=tracker,
-                     name=form.name.data.strip())
+        with write_transaction():
+            Tracker.update(name=form.name.data.strip(), description=form.description.data or "",
+                           modified=now()).where(Tracker.id == tracker.id).execute()
+            audit.record("tracker.update", current_user().username, tracker=tracker,
+                         name=form.name.data.strip())
         notify("Tracker saved.", "success")
         return redirect(url_for("tikisync.items", tracker_id=tracker.id), 303)
     return render_template("tikisync/tracker_form.html", form=form,
@@ -47,9 +51,11 @@ def tracker_delete(tracker_id):
     tracker = get_or_404(Tracker, tracker_id, "tracker")
     form = ConfirmForm()
     if form.validate_on_submit():
-        count = Item.select().where(Item.tracker == tracker).count()
-        audit.record("tracker.delete", current_user().username, name=tracker.name, items=count)
-        tracker.delete_instance(recursive=True)
+        with write_transaction():
+            count = Item.select().where(Item.tracker == tracker).count()
+            audit.record("tracker.delete", current_user().username, name=tracker.name,
+                         items=count)
+            tracker.delete_instance(recursive=True)
         notify(f"Tracker “{tracker.name}” and its {count} items were deleted.", "success")
         return redirect(url_for("tikisync.dashboard"), 303)
     count = Item.select().where(Item.tracker == tracker).count()

@@ -14,13 +14,13 @@ from ...models import Tracker
 from ...remote.client import TikiClient
 from ...values import canonical
 from ..incoming import synced_perms
-from ..status import MARGIN
+from ..status import window_start
 
 
 def payload_hash(status: str | None, fields: dict) -> str:
     """The hash a PushIntent keeps of what it sends."""
     body = json.dumps([status, canonical(fields)], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha1(body.encode("utf-8")).hexdigest()
+    return hashlib.sha1(body.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 def _new_result() -> dict:
@@ -59,12 +59,16 @@ class PushContext:
         return self.tracker.remote_tracker_id
 
     # --- reading the master ---------------------------------------------------------------
-    def fetch(self, remote_ids: list[int], since: int | None) -> dict[int, dict]:
-        """{remote id: item} among `remote_ids` modified since `since` (all of them on our own
-        master, which filters by id)."""
-        window = None if since is None else max(0, since - MARGIN)
-        return {item["itemId"]: item for item in
-                self.client.iter_items(self.rid, item_ids=remote_ids, modified_since=window)}
+    def fetch(self, remote_ids: list[int], window: int | None) -> dict[int, dict]:
+        """{remote id: item} of `remote_ids` as the master holds them now (client.read_items):
+        exactly those on a master that filters by id (ours), whatever its clock; on a Tiki,
+        those modified since `window` (status.window_start), the others being unchanged."""
+        return self.client.read_items(self.rid, remote_ids, modified_since=window)
+
+    def window(self, remote_clock: int | None, local_at: int | None) -> int | None:
+        """The modifiedSince covering every change since the master's clock read
+        `remote_clock` (ours `local_at`), widened if its clock has gone back since."""
+        return window_start(remote_clock, local_at, self.clock())
 
     def clock(self) -> int | None:
         """The master's clock at its last answer."""

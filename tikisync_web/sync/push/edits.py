@@ -22,6 +22,7 @@ from ...remote import errors as remote_errors
 from ...values import STATUS_KEY, content_hash, get, norm
 from .. import bulk
 from ..incoming import project
+from ..status import tracker_window
 from .context import PushContext, payload_hash
 
 
@@ -36,10 +37,12 @@ class Edit(NamedTuple):
 
 
 class Batch(NamedTuple):
-    """A batch sent: its edits, the futures of their updates, the master's clock before."""
+    """A batch sent: its edits, the futures of their updates, the master's clock before and
+    ours at that moment."""
     edits: list[Edit]
     futures: list[Any]
     clock: int | None
+    started: int
 
 
 def start(ctx: PushContext, entries: list[dict], force: bool = False) -> Batch | None:
@@ -50,9 +53,11 @@ def start(ctx: PushContext, entries: list[dict], force: bool = False) -> Batch |
         return None
     items = {i.id: i for i in Item.select(Item, Baseline).join(Baseline)
              .where(Item.id.in_([e["id"] for e in entries]))}
-    since = ctx.tracker.remote_clock_at_check or ctx.tracker.remote_clock_at_reload
-    before = ctx.fetch([i.remote_id for i in items.values()], since)
-    clock = ctx.clock()
+    # What the master holds now, whatever its clock did since the last check (read by id on
+    # our own master; on a Tiki, a window widened when its clock went back).
+    before = ctx.fetch([i.remote_id for i in items.values()],
+                       tracker_window(ctx.tracker, ctx.clock()))
+    clock, started = ctx.clock(), int(time.time())
     ready = []
     for entry in entries:
         item = items.get(entry["id"])
@@ -69,15 +74,15 @@ def start(ctx: PushContext, entries: list[dict], force: bool = False) -> Batch |
          payload_hash(e.status, e.send), now, clock, "pending")
         for e in ready])  # written ahead of the updates
     futures = [ctx.send_update(e.item.remote_id, e.status, e.send) for e in ready]
-    return Batch(ready, futures, clock)
+    return Batch(ready, futures, clock, started)
 
 
 def finish(ctx: PushContext, batch: Batch) -> None:
     """Wait for a batch's updates, re-read what the master took, record the outcomes."""
-    written = []
+    written, answers = [], {}
     for edit, future in zip(batch.edits, batch.futures, strict=True):
         try:
-            future.result()
+            answers[edit.item.id] = future.result()
         except remote_errors.NotFound:
             Baseline.update(deleted_on_master=True).where(
                 Baseline.id == edit.item.baseline.id).execute()
@@ -90,11 +95,27 @@ def finish(ctx: PushContext, batch: Batch) -> None:
         ctx.step()
     if not written:
         return
-    after = ctx.fetch([e.item.remote_id for e in written], batch.clock)
+    after = ctx.fetch([e.item.remote_id for e in written],
+                      ctx.window(batch.clock, batch.started))
     outcomes = _Outcomes(ctx)
     for edit in written:
-        _record(ctx, edit, after.get(edit.item.remote_id), outcomes)
+        _record(ctx, edit, after.get(edit.item.remote_id), outcomes,
+                _rejection(edit, answers.get(edit.item.id)))
     outcomes.write()
+
+
+def _rejection(edit, answer):
+    """None when the update's answer carries the values sent; else why the master did not
+    take them, as it said (Tiki 18+ answers 200 to a rejected change, W4)."""
+    answer = answer or {}
+    values = answer.get("fields") or {}
+    if edit.send and all(get(values, p) == norm(v) for p, v in edit.send.items()):
+        return None
+    if not edit.send and edit.status and answer.get("status") == edit.status:
+        return None
+    message = answer.get("message")
+    return "the master rejected it" + (f" ({message})" if message else
+                                       " (it answered without the values sent)")
 
 
 def _prepare(ctx, item, fresh, entry, force):
@@ -132,19 +153,23 @@ def _new_conflict(ctx, item, current, current_status):
 def _settle(ctx, item, current, status):
     """Nothing to send: the master already holds our values; align the baseline."""
     base_hash = content_hash(current, status)
-    Baseline.update(values=current, status=status, hash=base_hash,
-                    theirs=None, theirs_status=None).where(
-        Baseline.id == item.baseline.id).execute()
-    Item.update(base_hash=base_hash).where(Item.id == item.id).execute()
+    with write_transaction():  # the base and its hash on the item move together
+        Baseline.update(values=current, status=status, hash=base_hash,
+                        theirs=None, theirs_status=None).where(
+            Baseline.id == item.baseline.id).execute()
+        Item.update(base_hash=base_hash).where(Item.id == item.id).execute()
     ctx.skip(item.id, "unchanged")
 
 
-def _record(ctx, edit, fresh, outcomes):
+def _record(ctx, edit, fresh, outcomes, rejection=None):
     """The item and its baseline become what the master holds (but what it did not take,
-    which stays here as a local change); the rows go to `outcomes`."""
+    which stays here as a local change); the rows go to `outcomes`. `rejection`: what the
+    update's answer said when it did not carry the values sent."""
     item, send, status = edit.item, edit.send, edit.status
     theirs = project(fresh["fields"], ctx.synced) if fresh else None
     if theirs is None:
+        if rejection:  # absent from what changed since the update: it did not change
+            return ctx.fail(item, f"{rejection}; kept here as a local change")
         return ctx.fail(item, "the item could not be read back from the master after the "
                               "update; reload to see what it holds")
     remote_status = fresh.get("status") or item.status
@@ -172,7 +197,9 @@ def _record(ctx, edit, fresh, outcomes):
         "remote_id": item.remote_id, "fields": sorted(send), "status": status,
         "mismatch": mismatch}))
     if mismatch:
-        outcomes.failed.append((item, "the master did not take " + _names(mismatch) +
+        outcomes.failed.append((item, f"{rejection}: it did not take {_names(mismatch)} "
+                                "(kept here as a local change)" if rejection else
+                                "the master did not take " + _names(mismatch) +
                                 " (it answered success but holds other values; kept here)"))
     else:
         outcomes.pushed.append({"id": item.id, "remote_id": item.remote_id, "kind": "edit",

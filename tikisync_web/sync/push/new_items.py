@@ -16,9 +16,6 @@ from ..incoming import project
 from ..status import MARGIN
 from .context import PushContext, payload_hash
 
-LOST_REPLY = (remote_errors.Timeout, remote_errors.ConnectionFailed, remote_errors.NotJson,
-              remote_errors.ServerError)
-
 
 def push_new(ctx: PushContext, entry: dict) -> None:
     """Insert one new item on the master (or adopt the one a lost reply created)."""
@@ -33,34 +30,67 @@ def push_new(ctx: PushContext, entry: dict) -> None:
                                          PushIntent.outcome == "pending")
                .order_by(PushIntent.id.desc()).first())
     if pending is not None:
-        found = find_intended(ctx, item, pending)
+        found = _earlier_insert(ctx, item, pending)
         if found is not None:
             return adopt(ctx, item, pending, found, adopted=True)
+        _finish(pending, "failed")  # not on the master: that attempt never created it
     intent = PushIntent.create(item=item, kind="new", payload={"status": item.status,
                                "fields": send}, payload_hash=payload_hash(item.status, send),
                                remote_clock=ctx.clock())
     try:
         answer = ctx.client.insert_item(ctx.rid, item.status, send)
-    except LOST_REPLY as exc:
-        found = find_intended(ctx, item, intent)
-        if found is not None:
-            return adopt(ctx, item, intent, found, adopted=True)
-        return ctx.fail(item, f"{exc} — the master did not confirm the insert; the next "
-                              "push looks for the item there before inserting again")
     except remote_errors.RemoteError as exc:
-        PushIntent.update(outcome="failed", finished=int(time.time())).where(
-            PushIntent.id == intent.id).execute()
+        if exc.maybe_written:
+            return _lost_reply(ctx, item, intent, exc)
+        _finish(intent, "failed")
         return ctx.fail(item, str(exc))
-    after = ctx.fetch([answer["itemId"]], intent.remote_clock).get(answer["itemId"], answer)
-    adopt(ctx, item, intent, after, adopted=False)
+    remote_id = answer["itemId"]
+    # The master confirmed the item: whatever happens next, the next push adopts this one.
+    PushIntent.update(remote_id=remote_id).where(PushIntent.id == intent.id).execute()
+    try:
+        after = ctx.fetch([remote_id], ctx.window(intent.remote_clock, intent.started))
+    except remote_errors.RemoteError as exc:
+        return ctx.fail(item, f"created on the master as item {remote_id}, but it could not be "
+                              f"read back ({exc}); the next push adopts it")
+    adopt(ctx, item, intent, after.get(remote_id, answer), adopted=False)
+
+
+def _finish(intent: PushIntent, outcome: str) -> None:
+    PushIntent.update(outcome=outcome, finished=int(time.time())).where(
+        PushIntent.id == intent.id).execute()
+
+
+def _earlier_insert(ctx: PushContext, item: Item, intent: PushIntent) -> dict | None:
+    """The item an earlier attempt created: the one it was told about, or else the one
+    find_intended recognises. A remote failure here ends this item's push (nothing sent)."""
+    if intent.remote_id is not None:
+        return ctx.fetch([intent.remote_id], None).get(intent.remote_id)
+    return find_intended(ctx, item, intent)
+
+
+def _lost_reply(ctx, item, intent, exc):
+    """The insert may have been applied: adopt what it created, or say it may exist."""
+    note = "the master did not confirm the insert; the next push looks for the item there " \
+           "before inserting again"
+    try:
+        found = find_intended(ctx, item, intent)
+    except remote_errors.RemoteError as again:
+        return ctx.fail(item, f"{exc} — {note} (looking for it now failed too: {again})")
+    if found is not None:
+        return adopt(ctx, item, intent, found, adopted=True)
+    return ctx.fail(item, f"{exc} — {note}")
 
 
 def find_intended(ctx: PushContext, item: Item, intent: PushIntent) -> dict | None:
-    """The item a lost reply created: same values and status, not yet known here."""
+    """The item a lost reply created: the values that were sent and the status, not yet
+    known here, created after the intent (as far as the master's clock can tell).
+
+    Only the fields sent are compared: the master fills others by itself (a Tiki 24+ reads
+    an empty date as "now"). The window starts before the master's clock at the intent, and
+    earlier still when that clock has gone back since."""
     want = canonical(intent.payload.get("fields", {}))
     status = intent.payload.get("status")
-    clock = intent.remote_clock
-    window = None if clock is None else max(0, clock - MARGIN)
+    window = ctx.window(intent.remote_clock, intent.started)
     # Remote items known here before the intent, or edited here, are not ours to adopt.
     known = (Item.select(Item.remote_id)
              .where(Item.tracker == ctx.tracker, Item.remote_id.is_null(False),
@@ -73,9 +103,10 @@ def find_intended(ctx: PushContext, item: Item, intent: PushIntent) -> dict | No
         if remote["itemId"] in mapped:
             continue
         created = remote.get("created")
-        if created and clock and created < clock - MARGIN:
+        if created and window is not None and created < window:
             continue  # older than the intent
-        if canonical(project(remote["fields"], ctx.synced)) != want or \
+        theirs = canonical(project(remote["fields"], ctx.synced))
+        if any(theirs.get(p) != v for p, v in want.items()) or \
                 (status and remote.get("status") not in (None, status)):
             continue
         if best is None or remote["itemId"] > best["itemId"]:

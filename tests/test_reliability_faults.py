@@ -1,0 +1,126 @@
+"""The fault matrix: clone, reload, push new, push edit and resolve, each run through the UI
+against a fake master over loopback HTTP that fails at the k-th request it receives (a 500,
+a reply lost after the write was applied, a connection cut before or in the middle of the
+answer, truncated or malformed JSON, a 200 HTML page, a result that is not a list, a stall
+past the client's timeout) or is down. For every case: nothing lost on either side, nothing
+duplicated, no 500, every failure one line that names the cause, and a retry that converges
+in one step (master and clone equal afterwards).
+
+Quick profile (make test): each fault once per operation, at a request chosen for it.
+Thorough (make reliability): at every request the operation makes, over both protocol
+generations.
+"""
+import pytest
+
+from tests.support.faultkit import DOWN_WORDS, FAULTS, Pair, clear
+from tests.support.report import cases, record, thorough
+from tests.support.scenarios import OPERATIONS, WRITES, Scenario, actions
+
+pytestmark = pytest.mark.reliability
+
+def positions(op, fault, actions):
+    """The requests to strike (1-based). Quick: one, chosen so that faults about lost replies
+    strike a write where the operation writes, and the others a read; thorough: every one."""
+    if thorough():
+        return list(range(1, len(actions) + 1))
+    writes = [n for n, a in enumerate(actions, start=1) if a in WRITES]
+    reads = [n for n, a in enumerate(actions, start=1) if a not in WRITES]
+    names = list(FAULTS)
+    if writes and FAULTS[fault].kind not in ("500", "html"):
+        return [writes[names.index(fault) % len(writes)]]
+    return [reads[(names.index(fault) * 2 + 1) % len(reads)]]
+
+
+def _case(pair, op, strike):
+    """Run one case: prepare, the attempt under the fault, the retry; returns the row."""
+    scenario = Scenario(op, pair)
+    scenario.prepare()
+    words = strike()
+    first = scenario.run()
+    pair.calm()
+    if pair.master.server is None:
+        pair.up()
+    row = {"lost": 0, "duplicated": 0, "errors_500": first.errors_500, "unclear": 0,
+           "notes": []}
+    if not first.ok:
+        unclear = [m for m in first.messages if not clear(m, words)]
+        row["unclear"] += len(unclear)
+        row["notes"] += [f"unclear: {m}" for m in unclear]
+        half = scenario.intact()
+        row["lost"] += len(half)
+        row["notes"] += half
+    row["duplicated"] += len(pair.duplicates()) if op != "clone" else 0
+    # The retry: the same operation again (a clone that succeeded is not made twice).
+    retry = scenario.run() if op != "clone" or not first.ok else first
+    row["errors_500"] += retry.errors_500 if retry is not first else 0
+    if not retry.ok:
+        row["lost"] += 1
+        row["notes"].append(f"the retry did not converge: {retry.messages}")
+    problems = scenario.converged()
+    row["lost"] += len(problems)
+    row["notes"] += problems
+    if op != "clone":
+        dups = pair.duplicates()
+        row["duplicated"] += len(dups)
+        row["notes"] += [f"duplicated on the master: {d}" for d in dups]
+    return row
+
+
+def _add(total, row):
+    for key in ("lost", "duplicated", "errors_500", "unclear"):
+        total[key] += row[key]
+    total["notes"] += row["notes"]
+
+
+@pytest.fixture
+def make_pair(app, db, make_master):
+    def make(gen="B", cloned=True):
+        return Pair.make(app, make_master, gen=gen, cloned=cloned)
+    return make
+
+
+def _pair_for(make_pair, op, gen):
+    return make_pair(gen, cloned=op != "clone")
+
+
+@pytest.mark.parametrize("op", OPERATIONS)
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_fault_during_operation(make_pair, op, fault):
+    gens = ("B", "A") if thorough() else ("B",)
+    total = {"lost": 0, "duplicated": 0, "errors_500": 0, "unclear": 0, "notes": []}
+    ran = 0
+    for gen in gens:
+        sequence = actions(op, gen, lambda g: _pair_for(make_pair, op, g))
+        for at in positions(op, fault, sequence):
+            pair = _pair_for(make_pair, op, gen)
+
+            def strike(pair=pair, at=at):
+                pair.arm(FAULTS[fault], at)
+                return FAULTS[fault].words
+
+            _add(total, _case(pair, op, strike))
+            ran += 1
+    record("fault", f"{fault} during {op}", ran, lost=total["lost"],
+           duplicated=total["duplicated"], errors_500=total["errors_500"],
+           unclear=total["unclear"])
+    assert (total["lost"], total["duplicated"], total["errors_500"], total["unclear"]) == \
+        (0, 0, 0, 0), total["notes"]
+
+
+@pytest.mark.parametrize("op", OPERATIONS)
+def test_master_down_during_operation(make_pair, op):
+    ran = cases(1, 2)
+    total = {"lost": 0, "duplicated": 0, "errors_500": 0, "unclear": 0, "notes": []}
+    for n in range(ran):
+        pair = _pair_for(make_pair, op, "AB"[n % 2] if n else "B")
+
+        def strike(pair=pair):
+            pair.down()
+            return DOWN_WORDS
+
+        _add(total, _case(pair, op, strike))
+    record("fault", f"master down during {op}", ran, lost=total["lost"],
+           duplicated=total["duplicated"], errors_500=total["errors_500"],
+           unclear=total["unclear"])
+    assert (total["lost"], total["duplicated"], total["errors_500"], total["unclear"]) == \
+        (0, 0, 0, 0), total["notes"]
