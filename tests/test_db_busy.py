@@ -5,14 +5,13 @@ import threading
 
 import pytest
 
-from tests.support.apps import finish_app, make_app, make_user
+from tests.support.apps import finish_app, make_app, make_user, session_of
 from tests.support.faultkit import HeldReload, item_form
 from tests.support.pages import soup, url
 from tests.support.sync import client, connect, make_clone
 from tikisync_web.db import database
 from tikisync_web.models import Item, User
 from tikisync_web.sync import reload as reload_mod
-from tikisync_web.views.common import SESSION_KEY
 
 BUSY = "the database is busy (a reload is running); try again in a moment"
 
@@ -48,7 +47,7 @@ def web(busy_app, clone):
     with database.connection_context():
         editor = User.get(User.username == "editor")
     with web.session_transaction() as sess:
-        sess[SESSION_KEY] = editor.id
+        sess.update(session_of(editor))
     return web
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from tests.support.apps import make_user
+from tests.support.apps import make_user, session_of
 from tests.support.fake_master import DEFAULT_FIELDS
 from tests.support.pages import soup, url
 from tests.support.sync import client, connect, make_clone
@@ -24,7 +24,6 @@ from tikisync_web.db import database
 from tikisync_web.fields import normalize_raw
 from tikisync_web.models import Field, Item, Job, Tracker, User
 from tikisync_web.sync import reload as reload_mod
-from tikisync_web.views.common import SESSION_KEY
 
 FIELDS = DEFAULT_FIELDS + [{"fieldId": 6, "name": "Due", "permName": "due", "type": "f",
                             "options": '{"datetime":"d"}'}]
@@ -83,7 +82,7 @@ def admin_client(app):
         admin = User.get_or_none(User.username == "admin") or make_user("admin", "admin")
     web = app.test_client()
     with web.session_transaction() as sess:
-        sess[SESSION_KEY] = admin.id
+        sess.update(session_of(admin))
     return web
 
 
