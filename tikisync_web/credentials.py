@@ -67,6 +67,8 @@ class RemoteConfig:
         values = {"key": crypto.key_material(config),
                   "timeout": float(config.get("TIKISYNC_HTTP_TIMEOUT") or 30),
                   "ca_bundle": config.get("TIKISYNC_CA_BUNDLE") or None}
+        if config.get("TIKISYNC_HTTP_BACKOFF") not in (None, ""):
+            values["backoff"] = float(config["TIKISYNC_HTTP_BACKOFF"])
         values.update(overrides)
         return cls(**values)
 

@@ -36,6 +36,22 @@ class TikiSync:
         config.setdefault("TIKISYNC_JOB_RUNNER", "thread")  # thread | inline | worker
         config.setdefault("TIKISYNC_JOB_STALE_SECONDS", 60)  # no heartbeat this long: interrupted
         config.setdefault("TIKISYNC_FRAME_ANCESTORS", "'self'")  # CSP frame-ancestors allow-list
+        # Schedules (jobs/scheduler.py): who runs them, how often it looks, retries, notices.
+        config.setdefault("TIKISYNC_SCHEDULER", "auto")  # auto | thread | off
+        config.setdefault("TIKISYNC_SCHEDULER_TICK", 15)  # seconds between looks for due runs
+        config.setdefault("TIKISYNC_SCHEDULE_RETRY", 60)  # first wait after a failed run
+        config.setdefault("TIKISYNC_SCHEDULE_RETRY_MAX", 3600)  # longest wait between retries
+        config.setdefault("TIKISYNC_SCHEDULE_PAUSE_AFTER", 5)  # failed runs in a row: pause
+        config.setdefault("TIKISYNC_PUBLIC_URL", None)  # the site's root, for links in notices
+        config.setdefault("TIKISYNC_SMTP_HOST", None)  # no host: no email
+        config.setdefault("TIKISYNC_SMTP_PORT", None)  # 25, or 465 with TIKISYNC_SMTP_SSL
+        config.setdefault("TIKISYNC_SMTP_USER", None)
+        config.setdefault("TIKISYNC_SMTP_PASSWORD", None)
+        config.setdefault("TIKISYNC_SMTP_FROM", None)  # default tikisync@<this host>
+        config.setdefault("TIKISYNC_SMTP_STARTTLS", False)
+        config.setdefault("TIKISYNC_SMTP_SSL", False)
+        config.setdefault("TIKISYNC_SMTP_TIMEOUT", 10)
+        config.setdefault("TIKISYNC_WEBHOOK_URL", None)  # notices as JSON POSTs (allow-listed)
         if not app.secret_key:
             # TIKISYNC_SECRET_KEY alone is not enough: sessions and CSRF tokens are signed with
             # the app's own key, and every page would fail at its first request.

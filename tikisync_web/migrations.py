@@ -101,6 +101,11 @@ def _optional_baselines(db, migrator):
         f'{_q(db, base)} b WHERE b.{_q(db, "item_id")} = {_q(db, item)}.{_q(db, "id")})')
 
 
+def _schedules(db, migrator):
+    add_columns_if_missing(db, migrator, m.User, "email")
+    db.create_tables([m.Schedule], safe=True)
+
+
 def _q(db, name):
     return db.quote[0] + name + db.quote[-1]
 
@@ -111,6 +116,7 @@ MIGRATIONS = [
     (3, "one active job per tracker (job lock key)", _job_locks),
     (4, "content hashes and the master's conflicting values", _three_way),
     (5, "base hash on the item; baseline rows only where the base differs", _optional_baselines),
+    (10, "schedules of cloned trackers; an email address per user", _schedules),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -10,6 +10,7 @@ from .. import fields as ft
 from .. import settings
 from ..db import database
 from ..extension import ROOT
+from ..jobs import scheduler
 from .common import current_user, htmx, load_user
 
 bp = Blueprint(
@@ -26,6 +27,9 @@ MESSAGES_KEY = "tikisync_messages"
 def _open():
     # Close at teardown only what we opened: a host (or a test) may hold the connection.
     g.tikisync_opened_db = database.connect(reuse_if_open=True)
+    # The web process runs the schedules itself on the standalone default; the thread starts
+    # with the first request, never at import (jobs/scheduler.py).
+    scheduler.ensure_started(current_app._get_current_object(), request.url_root)
     load_user()
     if request.method in UNSAFE and request.endpoint != "tikisync.static":
         _check_csrf()
