@@ -28,7 +28,8 @@ def user_create():
     form = UserForm()
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(form.username.data, form.role.data, form.password.data)
+            user = accounts.create_user(form.username.data, form.role.data, form.password.data,
+                                        email=form.email.data)
         except accounts.AuthError as exc:
             form.username.errors = [str(exc)[:1].upper() + str(exc)[1:] + "."]
         else:
@@ -49,12 +50,14 @@ def user_edit(user_id):
         if user.id == me.id and (form.role.data != "admin" or not form.active.data):
             form.role.errors = ["You cannot remove your own admin role or deactivate yourself."]
         else:
-            changes = {"role": form.role.data, "active": form.active.data}
+            changes = {"role": form.role.data, "active": form.active.data,
+                       "email": (form.email.data or "").strip()}
             if form.password.data:
                 changes["password_hash"] = accounts.hash_password(form.password.data)
             User.update(**changes).where(User.id == user.id).execute()
             audit.record("user.update", me.username, user=user.username, role=form.role.data,
-                         active=form.active.data, password=bool(form.password.data))
+                         active=form.active.data, password=bool(form.password.data),
+                         email=changes["email"])
             notify(f"User {user.username} saved.", "success")
             return redirect(url_for("tikisync.users"), 303)
     return render_template("tikisync/admin_user.html", user=user, form=form), form_status()
