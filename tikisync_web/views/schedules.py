@@ -38,11 +38,15 @@ def in_words(stamp):
     seconds = int(stamp) - schedules.now()
     if seconds <= 0:
         return "now"
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            n = seconds // size
+    if seconds < 60:
+        return "in less than a minute"
+    # Rounded to the nearest unit: a run due in 899 s reads "in 15 minutes".
+    for unit, size, below in (("minute", 60, 90 * 60), ("hour", 3600, 48 * 3600),
+                              ("day", 86400, None)):
+        if below is None or seconds < below:
+            n = max(1, round(seconds / size))
             return f"in {n} {unit}{'s' if n > 1 else ''}"
-    return "in less than a minute"
+    return ""  # pragma: no cover - the last unit has no bound
 
 
 @bp.context_processor
