@@ -104,9 +104,12 @@ def test_run_now_makes_the_run_due_and_the_status_polls_until_it_is_done(app, cl
     status_url = url(app, "tikisync.schedule_status", tracker_id=clone.id)
     due = soup(client.get(status_url)).find(id=f"schedule-status-{clone.id}")
     assert due["data-schedule-state"] == "due" and due["hx-get"] == status_url
+    assert "HX-Trigger" not in client.get(status_url, headers={"HX-Request": "true"}).headers
     [job] = look(app)
     assert job.state == "done"
-    done = soup(client.get(status_url)).find(id=f"schedule-status-{clone.id}")
+    last = client.get(status_url, headers={"HX-Request": "true"})
+    assert "tikisync:job-finished" in last.headers["HX-Trigger"]  # the sync lists refresh
+    done = soup(last).find(id=f"schedule-status-{clone.id}")
     assert done["data-schedule-state"] == "waiting" and not done.has_attr("hx-get")
     assert "Last reload just now: done — 3 items read" in text(done)
     assert "(in 2 hours)" in text(done)

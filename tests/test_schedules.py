@@ -221,3 +221,21 @@ def test_saving_a_schedule_keeps_what_was_not_given(app, db, fake_master, clock)
     assert Schedule.get_by_id(row.id).reload_every == 3600  # nothing saved
     assert schedules.save(tracker, reload_every=None, check_every=None) is None
     assert Schedule.select().count() == 0
+
+
+def test_only_the_newest_scheduled_runs_are_kept(app, db, fake_master, clock, monkeypatch):
+    from tikisync_web.jobs import scheduled
+
+    monkeypatch.setattr(scheduled, "JOB_HISTORY", 3)
+    tracker = synced_clone(app, fake_master)
+    manual = jobs.run(jobs.enqueue("check", tracker=tracker, runner="inline").id)
+    schedules.save(tracker, check_every="5m")
+    taken = []
+    for _ in range(6):
+        clock.advance(5 * MINUTE)
+        taken += look(app)
+    left = [j.id for j in Job.select().where(Job.kind == "auto-check").order_by(Job.id)]
+    # Pruned when a run ends, before its own row is final: the newest three that had ended
+    # then, and the last run itself.
+    assert left == [j.id for j in taken[-4:]]
+    assert Job.get_or_none(Job.id == manual.id) is not None  # other jobs are left alone

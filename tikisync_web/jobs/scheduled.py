@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from .. import notify
 from ..db import database
-from ..models import Schedule, Tracker
+from ..models import Job, Schedule, Tracker
 from ..notify import messages
 from ..remote.errors import RemoteError
 from ..sync import push, reload, status
@@ -28,6 +28,8 @@ from . import handlers, runner, schedules
 
 log = logging.getLogger(__name__)
 EXPECTED = (RemoteError, ReloadError, runner.JobFailed)
+KINDS = ("auto-reload", "auto-check")
+JOB_HISTORY = 100  # finished scheduled runs kept per tracker (their job pages)
 
 
 @dataclass
@@ -58,8 +60,8 @@ def _kind(job):
     return job.kind.split("-", 1)[-1]
 
 
-@runner.handler("auto-reload")
-@runner.handler("auto-check")
+@runner.handler(KINDS[0])
+@runner.handler(KINDS[1])
 def scheduled_run(job, progress, context):
     schedule_id = (job.params or {}).get("schedule")
     try:
@@ -115,6 +117,19 @@ def _finish(schedule_id, job, changes):
     return row if done else None
 
 
+def prune(tracker_id, keep=None):
+    """Delete the finished scheduled runs of a tracker but the newest `keep` (a check every five
+    minutes would otherwise add 288 job rows a day)."""
+    keep = JOB_HISTORY if keep is None else keep
+    ended = (Job.select(Job.id).where(Job.tracker == tracker_id, Job.kind.in_(KINDS),
+                                      Job.lock_key.is_null())
+             .order_by(Job.id.desc()))
+    oldest_kept = ended.offset(keep - 1).limit(1).scalar()
+    if oldest_kept is not None:
+        Job.delete().where(Job.tracker == tracker_id, Job.kind.in_(KINDS),
+                           Job.lock_key.is_null(), Job.id < oldest_kept).execute()
+
+
 def record_success(schedule_id, job, result, context):
     at = schedules.now()
     failed = (result.get("push") or {}).get("failed", [])
@@ -125,6 +140,7 @@ def record_success(schedule_id, job, result, context):
         "told_failed": [f["id"] for f in failed]})
     if row is None:
         return
+    prune(row.tracker_id)
     tracker = Tracker.get_by_id(row.tracker_id)
     told_conflicts, told_failed = set(row.told_conflicts or []), set(row.told_failed or [])
     notices = []

@@ -1,12 +1,14 @@
 """A cloned tracker's schedule: its form on the sync tab, pause, resume, "run now", and the
 status widget the dashboard and the sync tab show (it polls itself while a run is due)."""
 from flask import abort, current_app, g, redirect, render_template, url_for
+from flask_htmx import make_response as hx_make_response
 
 from ..forms.schedules import ScheduleForm
 from ..jobs import scheduler, schedules
 from ..models import Schedule
 from .blueprint import bp, get_or_404, notify
 from .common import current_user, htmx, render_page, require
+from .jobs import FINISH_EVENTS
 from .sync_tab import sync_context, sync_tracker
 
 SCHEDULE_FRAGMENTS = {"schedule": "tikisync/_schedule.html"}
@@ -17,6 +19,19 @@ def _schedule_of(tracker):
     if "tikisync_schedules" not in g:
         g.tikisync_schedules = {row.tracker_id: row for row in Schedule.select()}
     return g.tikisync_schedules.get(getattr(tracker, "id", tracker))
+
+
+def state_of(tracker):
+    """none | paused | running | due | waiting: what the status widget shows (and whether it
+    polls: while due or running)."""
+    row = _schedule_of(tracker)
+    if row is None:
+        return "none"
+    if row.paused:
+        return "paused"
+    if row.job_id is not None:
+        return "running"
+    return "due" if row.next_run is not None and row.next_run <= schedules.now() else "waiting"
 
 
 def who_runs():
@@ -52,6 +67,7 @@ def in_words(stamp):
 @bp.context_processor
 def _schedule_globals():
     return {"tikisync_schedule_of": _schedule_of, "tikisync_schedule_form": ScheduleForm.of,
+            "tikisync_schedule_state": state_of,
             "tikisync_now": schedules.now, "tikisync_schedule_runner": who_runs}
 
 
@@ -142,7 +158,11 @@ def schedule_status(tracker_id):
     from ..models import Tracker
 
     tracker = get_or_404(Tracker, tracker_id, "tracker")
-    response = current_app.make_response(
-        render_template("tikisync/_schedule_status.html", tracker=tracker))
+    body = render_template("tikisync/_schedule_status.html", tracker=tracker)
+    if htmx and state_of(tracker) not in ("due", "running"):
+        # The widget's last answer: the sync tab's lists refresh on this event, as after a job.
+        response = hx_make_response(body, trigger=FINISH_EVENTS)
+    else:
+        response = current_app.make_response(body)
     response.headers["Cache-Control"] = "no-store"
     return response
