@@ -179,3 +179,24 @@ def test_mail_over_starttls_with_a_login(app, db, admins, make_smtp_server, fake
     assert len(smtp.messages) == 1
     error = schedules.for_tracker(tracker).notice_error
     assert error.startswith("email: the SMTP server 127.0.0.1") and "wrong" not in error
+
+
+def test_a_tracker_name_with_a_line_break_still_makes_a_one_line_subject(app, noticed,
+                                                                         fake_master, clock):
+    from tikisync_web.models import Tracker
+
+    smtp, hooks = noticed
+    tracker = synced_clone(app, fake_master)
+    Tracker.update(name="Sync\r\nBcc: everyone@example.org").where(
+        Tracker.id == tracker.id).execute()
+    schedules.save(tracker, check_every="5m")
+    conflict(1, fake_master, "Ours", "Theirs")
+    clock.advance(300)
+    [job] = look(app)
+    assert job.state == "done"
+    [mail] = smtp.messages
+    assert mail.message["Subject"].strip() == ("[tikisync] Sync Bcc: everyone@example.org: 1 new "
+                                       "conflict waits for a person")
+    assert mail.message["Bcc"] is None and sorted(mail.recipients) == [
+        "ann@example.org", "bob@example.org"]
+    assert len(hooks.bodies) == 1

@@ -32,6 +32,9 @@ def deliver(notice, context, webhook_url=""):
             mail.send(notice, to, smtp)
         except mail.MailError as exc:
             problems.append(f"email: {exc}")
+        except Exception as exc:  # noqa: BLE001 - a notice never fails the run it tells about
+            log.exception("notice %r not built or sent", notice.event)
+            problems.append(f"email: {type(exc).__name__}: {exc}")
     url = (webhook_url or context.get("TIKISYNC_WEBHOOK_URL") or "").strip()
     if url:
         try:
@@ -39,6 +42,9 @@ def deliver(notice, context, webhook_url=""):
                          ca_bundle=context.get("TIKISYNC_CA_BUNDLE"))
         except webhook.WebhookError as exc:
             problems.append(f"webhook: {exc}")
+        except Exception as exc:  # noqa: BLE001 - as above
+            log.exception("notice %r not posted", notice.event)
+            problems.append(f"webhook: {type(exc).__name__}: {exc}")
     for problem in problems:
         log.warning("notice %r about tracker %s not delivered: %s", notice.event,
                     notice.tracker_id, problem)

@@ -52,8 +52,10 @@ def _notice(event, tracker, subject, lines, counts, at, context):
              f"See the synchronization tab of tracker {tracker.id}.")
     text = "\n\n".join([*lines, where]) + "\n"
     source = f"{tracker.source_url} (tracker {tracker.remote_tracker_id})"
+    # One line whatever the tracker's name holds (a name comes from the master).
+    subject = " ".join(f"[tikisync] {tracker.name}: {subject}".split())
     return Notice(event=event, tracker_id=tracker.id, tracker_name=tracker.name, source=source,
-                  subject=f"[tikisync] {tracker.name}: {subject}", text=text, link=link,
+                  subject=subject, text=text, link=link,
                   counts=counts, at=at)
 
 
