@@ -76,3 +76,40 @@ def test_a_schedule_set_on_the_sync_tab_shows_on_the_dashboard_and_runs(page, li
     look_at(page, "dashboard-after-run")
     with database.connection_context():
         assert Item.select().where(Item.tracker == tracker.id).count() == 3
+
+
+def test_a_paused_schedule_says_why_and_resuming_it_runs_it(page, live_server, users,
+                                                             make_master):
+    from tikisync_web.jobs import schedules
+    from tikisync_web.models import Schedule
+
+    master = make_master()
+    with database.connection_context():
+        connect(live_server.app, master)
+        tracker = make_clone(live_server.app, master)
+        row = schedules.save(tracker, reload_every="30m", check_every="5m")
+        # As five failed runs against a master that was down leave it (tests/test_schedules.py).
+        Schedule.update(
+            paused=True, failures=5, last_outcome="failed", last_kind="reload",
+            last_run=schedules.now() - 120,
+            last_message="no answer from http://127.0.0.1:9 (connection refused)",
+            paused_reason="5 runs in a row failed; the last one said: no answer from "
+                          "http://127.0.0.1:9 (connection refused)",
+            notice_error="email: the SMTP server mail.example.org:25 did not take the message "
+                         "(timed out)").where(Schedule.id == row.id).execute()
+    sign_in(page, live_server, "admin", PASSWORD)
+    status = page.locator(f"#schedule-status-{tracker.id}")
+    expect(status).to_contain_text("Schedule paused. 5 runs in a row failed")
+    expect(status).to_contain_text(f"tikisync schedule resume {tracker.id}")
+    look_at(page, "dashboard-paused")
+    status.get_by_role("link", name="synchronization tab").click()
+    box = page.locator("#schedule")
+    expect(box).to_contain_text("The last notice could not be delivered")
+    look_at(page, "sync-tab-paused")
+    box.get_by_role("button", name="Resume").click()
+    expect(box).to_contain_text("Schedule resumed; its next run is due now.")
+    expect(box.locator("[data-schedule-state]")).to_have_attribute("data-schedule-state",
+                                                                   "waiting")
+    expect(box).to_contain_text("Last reload just now: done — 3 items read, 3 added")
+    expect(box).to_contain_text("Next check:")
+    look_at(page, "sync-tab-resumed")
