@@ -36,6 +36,9 @@ def test_set_list_pause_resume_remove(runner, clone, clock):
 
     assert cli(runner, "schedule", "pause", str(clone.id)).exit_code == 0
     assert json.loads(cli(runner, "schedule", "list", "--json").output)[0]["paused"] is True
+    clock.advance(7200)
+    assert cli(runner, "run-due").output == ("nothing was due; 1 paused schedule(s): see "
+                                             "`tikisync schedule list`\n")
     resumed = cli(runner, "schedule", "resume", str(clone.id))
     assert resumed.exit_code == 0 and f"next: reload at {schedules.iso(clock())}" in resumed.output
     assert cli(runner, "schedule", "remove", str(clone.id)).exit_code == 0

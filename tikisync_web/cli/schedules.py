@@ -6,7 +6,7 @@ from flask import current_app
 
 from .. import durations, settings
 from ..jobs import scheduler, schedules
-from ..models import Tracker
+from ..models import Schedule, Tracker
 from . import emit, fail, tikisync
 
 
@@ -112,8 +112,6 @@ def schedule_list(as_json):
     if as_json:
         emit(schedules.listing())
         return
-    from ..models import Schedule
-
     rows = list(Schedule.select().order_by(Schedule.tracker))
     for row in rows:
         click.echo(describe(row))
@@ -173,6 +171,8 @@ def run_due(as_json):
             click.echo(f"tracker {row['tracker']}: {row['kind']} {row['outcome']}: "
                        f"{row['message']}")
         if not ran:
-            click.echo("nothing was due")
+            paused = Schedule.select().where(Schedule.paused == True).count()  # noqa: E712
+            click.echo("nothing was due" + (f"; {paused} paused schedule(s): see `tikisync "
+                                            "schedule list`" if paused else ""))
     if any(row["outcome"] != "ok" for row in ran):
         sys.exit(1)
