@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HTMX := static/tikisync/htmx.min.js
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast reliability lint hooks bench install assets system-packages databases clean
+.PHONY: run test test-fast reliability lint hooks bench install assets dist system-packages databases clean
 
 run: install assets
 	$(VENV)/bin/tikisync init
@@ -53,6 +53,11 @@ $(HTMX): package.json package-lock.json
 	mkdir -p static/tikisync
 	cp node_modules/htmx.org/dist/htmx.min.js $(HTMX)
 
+# The sdist and the wheel (templates, static files and htmx inside) in dist/.
+dist: install assets
+	rm -rf build dist
+	$(PY) -m build --outdir dist .
+
 # Debian packages the test layers use: Chromium for Playwright (Playwright's own download
 # cannot work here) and libfaketime to run a clone with its clock an hour off.
 system-packages:
@@ -68,4 +73,4 @@ databases:
 	@sh .ci/databases.sh
 
 clean:
-	rm -rf $(VENV) node_modules $(HTMX) instance
+	rm -rf $(VENV) node_modules $(HTMX) instance build dist *.egg-info

@@ -29,6 +29,7 @@ MIN_ROLE = {
     "tikisync.static": None,
     "tikisync.login": None,
     "tikisync.logout": None,
+    "tikisync.cookie_check": None,  # the sign-in page asks it, before anyone signs in
     "tikisync.dashboard": "viewer",
     "tikisync.items": "viewer",
     "tikisync.item": "viewer",

@@ -5,12 +5,15 @@ import re
 import secrets
 import time
 
+import peewee as pw
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .models import ROLES, ApiToken, User
 
 MIN_PASSWORD = 8
 EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+")  # where notices go; the SMTP server judges the rest
+# The password hash of an account the host signs in: no password matches it.
+HOST_SIGNED_IN = "!host"
 
 
 class AuthError(ValueError):
@@ -53,6 +56,36 @@ def authenticate(username, password):
         return None
     if not check_password_hash(user.password_hash, password or ""):
         return None
+    return user
+
+
+def host_user(identity):
+    """The account of a person the host signed in: `identity` is what TikiSync.user_loader's
+    callback returned, (username, role) or None. Created on first sight without a password
+    of ours (they sign in through the host), and given the host's role each time."""
+    if identity is None:
+        return None
+    try:
+        username, role = identity
+    except (TypeError, ValueError):
+        raise TypeError(f"the user_loader returned {identity!r}; it returns (username, role) "
+                        "or None") from None
+    username = str(username or "").strip()
+    if role not in ROLES:
+        raise ValueError(f"the user_loader gave {username!r} the role {role!r}; roles are "
+                         f"{', '.join(ROLES)}")
+    if not username or len(username) > 100:
+        raise ValueError(f"the user_loader gave the username {username!r}; a username is 1 "
+                         "to 100 characters")
+    user = User.get_or_none(User.username == username)
+    if user is None:
+        try:
+            return User.create(username=username, role=role, password_hash=HOST_SIGNED_IN)
+        except pw.IntegrityError:  # created meanwhile by a parallel request
+            user = User.get(User.username == username)
+    if user.role != role:
+        User.update(role=role).where(User.id == user.id).execute()
+        user.role = role
     return user
 
 

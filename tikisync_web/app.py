@@ -6,16 +6,9 @@ from typing import Any
 
 from flask import Flask
 
+from . import config as settings
+from .browser_policy import FramingSessionInterface
 from .extension import TikiSync
-
-ENV_KEYS = ("TIKISYNC_DATABASE", "TIKISYNC_SECRET_KEY", "TIKISYNC_FRAME_ANCESTORS",
-            "TIKISYNC_JOB_RUNNER", "TIKISYNC_CA_BUNDLE", "TIKISYNC_HTTP_TIMEOUT",
-            "TIKISYNC_HTTP_BACKOFF", "TIKISYNC_JOB_STALE_SECONDS", "TIKISYNC_POLL_SECONDS",
-            "TIKISYNC_SCHEDULER", "TIKISYNC_SCHEDULER_TICK", "TIKISYNC_SCHEDULE_RETRY",
-            "TIKISYNC_SCHEDULE_RETRY_MAX", "TIKISYNC_SCHEDULE_PAUSE_AFTER", "TIKISYNC_PUBLIC_URL",
-            "TIKISYNC_SMTP_HOST", "TIKISYNC_SMTP_PORT", "TIKISYNC_SMTP_USER",
-            "TIKISYNC_SMTP_PASSWORD", "TIKISYNC_SMTP_FROM", "TIKISYNC_SMTP_STARTTLS",
-            "TIKISYNC_SMTP_SSL", "TIKISYNC_SMTP_TIMEOUT", "TIKISYNC_WEBHOOK_URL")
 
 
 def _instance_secret(instance_path: str) -> str:
@@ -31,21 +24,22 @@ def _instance_secret(instance_path: str) -> str:
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the standalone app; `config` overrides the environment."""
-    app = Flask(__name__, static_folder=None, instance_path=os.environ.get(
-        "TIKISYNC_INSTANCE", os.path.join(os.getcwd(), "instance")))
+    """Build the standalone app; `config` overrides the environment, which gives every
+    TIKISYNC_* setting (config.SETTINGS), typed."""
+    app = Flask(__name__, static_folder=None, instance_path=os.path.abspath(os.environ.get(
+        "TIKISYNC_INSTANCE") or os.path.join(os.getcwd(), "instance")))
     app.config.from_prefixed_env()  # FLASK_TIKISYNC_DATABASE=... and friends
-    for key in ENV_KEYS:
-        if os.environ.get(key):
-            app.config[key] = os.environ[key]
+    app.config.update(settings.from_environ(os.environ))
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)  # a form left open all day still posts
     app.config.update(config or {})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = app.config.get("TIKISYNC_SECRET_KEY") or _instance_secret(
             app.instance_path)
-    if app.config.get("TIKISYNC_BEHIND_PROXY"):
+    if settings.typed("TIKISYNC_BEHIND_PROXY", app.config.get("TIKISYNC_BEHIND_PROXY", False)):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
+    # The session cookie's attributes follow the request: cross-site frames on https only.
+    app.session_interface = FramingSessionInterface()
     TikiSync(app)
     return app

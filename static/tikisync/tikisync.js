@@ -16,6 +16,14 @@
     }
   }, true);
 
+  // Tell the server when our page is inside a frame: over plain http, browsers send no
+  // Sec-Fetch-Dest, and the server's "open in a new tab" advice depends on it.
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (window.top !== window.self) {
+      event.detail.headers["X-Tikisync-Framed"] = "1";
+    }
+  });
+
   // <input type="checkbox" data-tikisync-select-all>: checks or clears every box of its table.
   document.addEventListener("change", function (event) {
     var box = event.target;

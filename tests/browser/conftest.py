@@ -44,7 +44,11 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": CHROMIUM,
         "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"],
+                 "--disable-component-update", "--disable-sync",
+                 # Sites other than 127.0.0.1 on loopback (portal.test, sync.test, …): a
+                 # cookie's site, http vs https and framing across sites behave as on a real
+                 # intranet, where 127.0.0.1 and localhost hide the differences.
+                 "--host-resolver-rules=MAP *.test 127.0.0.1", "--no-proxy-server"],
     }
 
 

@@ -7,12 +7,16 @@ from werkzeug.serving import make_server
 
 
 class LiveServer:
-    """The app served by werkzeug in a thread, on a free loopback port."""
+    """The app served by werkzeug in a thread, on a free loopback port; over https with
+    `tls=(certificate, key)`, and known to the browser as `name` (the browser conftest maps
+    the *.test names to 127.0.0.1)."""
 
-    def __init__(self, app):
+    def __init__(self, app, tls=None, name="127.0.0.1"):
         self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.server = make_server("127.0.0.1", 0, app, threaded=True,
+                                  ssl_context=tuple(map(str, tls)) if tls else None)
+        self.port = self.server.server_port
+        self.url = f"{'https' if tls else 'http'}://{name}:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -1,22 +1,31 @@
 """The UI blueprint and its hooks; every hook is scoped to it (STYLE rule 7)."""
 import json
-import os
 
-from flask import Blueprint, current_app, g, render_template, request, session
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    make_response,
+    render_template,
+    request,
+    session,
+)
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
+from .. import browser_policy as policy
 from .. import fields as ft
 from .. import settings
 from ..db import database
-from ..extension import ROOT
 from ..jobs import scheduler
-from .common import current_user, htmx, load_user
+from ..resources import folder
+from .common import current_user, host_loader, htmx, load_user
 
 bp = Blueprint(
     "tikisync", __name__,
-    template_folder=os.path.join(ROOT, "templates"),
-    static_folder=os.path.join(ROOT, "static"),
+    template_folder=folder("templates"),
+    static_folder=folder("static"),
     static_url_path="/static",
 )
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
@@ -31,20 +40,39 @@ def _open():
     # with the first request, never at import (jobs/scheduler.py).
     scheduler.ensure_started(current_app._get_current_object(), request.url_root)
     load_user()
-    if request.method in UNSAFE and request.endpoint != "tikisync.static":
+    if request.endpoint == "tikisync.static":
+        return None
+    if request.method in UNSAFE:
         _check_csrf()
+    elif reason := policy.frame_will_refuse_cookie():
+        return _cookie_refused(reason, 200)
+    return None
 
 
 def _check_csrf():
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
         raise CSRFError("This request came from another site and was refused.")
+    if origin := policy.foreign_origin():
+        raise CSRFError(f"This request came from {origin}, not from this site "
+                        f"({request.host}), and was refused. Behind a reverse proxy, pass the "
+                        "Host header on, or set TIKISYNC_BEHIND_PROXY.")
     if not current_app.config.get("WTF_CSRF_ENABLED", True):
         return
     token = request.form.get("csrf_token") or request.headers.get("X-CSRFToken")
     try:
         validate_csrf(token)
     except ValidationError:
+        if reason := policy.refused_cookie_reason():
+            abort(_cookie_refused(reason, 400))
         raise CSRFError("The form has expired or did not come from this site.") from None
+
+
+def _cookie_refused(reason, status):
+    """The page that says why this browser keeps no session cookie here and offers the same
+    page in a new tab, instead of a sign-in form that can only fail."""
+    target = request.script_root + request.full_path.rstrip("?")
+    body = render_template("tikisync/cookie_refused.html", reason=reason, target=target)
+    return make_response(body, status)
 
 
 @bp.teardown_request
@@ -58,8 +86,8 @@ def _headers(response):
     if response.mimetype == "text/html":
         response.vary.add("HX-Request")
         response.vary.add("HX-Target")
-        ancestors = current_app.config["TIKISYNC_FRAME_ANCESTORS"]
-        response.headers.setdefault("Content-Security-Policy", f"frame-ancestors {ancestors}")
+        response.headers.setdefault("Content-Security-Policy",
+                                    policy.content_security_policy(current_app.config))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response
 
@@ -85,6 +113,7 @@ def _template_globals():
         "tikisync_messages": _pop_messages,
         "tikisync_sync_enabled": settings.sync_enabled,
         "current_user": current_user(),
+        "tikisync_host_signs_in": host_loader() is not None,
         "htmx": htmx,
         "field_type": ft.field_type,
         "field_display": ft.display,

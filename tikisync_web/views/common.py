@@ -1,11 +1,12 @@
 """What every view uses: the signed-in user, role checks, full page vs fragment rendering."""
 import functools
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_htmx import HTMX
 from flask_htmx import make_response as hx_make_response
 
+from .. import accounts
 from ..models import User
 
 # Reads request headers only; it is never init_app'ed, so the host app is left untouched.
@@ -13,10 +14,35 @@ htmx = HTMX()
 SESSION_KEY = "tikisync_user_id"
 
 
+def host_loader():
+    """The host's user loader (TikiSync.user_loader), or None when we sign people in."""
+    return getattr(current_app.extensions.get("tikisync"), "host_user_loader", None)
+
+
 def load_user():
-    user_id = session.get(SESSION_KEY)
-    user = User.get_or_none(User.id == user_id) if user_id else None
+    loader = host_loader()
+    if loader is not None:
+        user = accounts.host_user(loader())
+    else:
+        user_id = session.get(SESSION_KEY)
+        user = User.get_or_none(User.id == user_id) if user_id else None
     g.tikisync_user = user if user is not None and user.active else None
+    # A host-signed-in person whose account an admin disabled here: refused, not sent to
+    # the host's sign-in page (which would send them straight back).
+    g.tikisync_disabled = loader is not None and user is not None and not user.active
+
+
+def login_url(next_url=None):
+    """Where an anonymous visitor signs in: our page, or the host's (TikiSync.login_view)."""
+    if host_loader() is None:
+        return url_for("tikisync.login", next=next_url)
+    view = current_app.extensions["tikisync"].login_view
+    if not view:
+        abort(403, "Sign in to the site first.")
+    target = view if "/" in view else url_for(view)
+    if next_url:
+        target += ("&" if "?" in target else "?") + urlencode({"next": next_url})
+    return target
 
 
 def current_user():
@@ -51,10 +77,12 @@ def require(role="viewer"):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             user = current_user()
+            if user is None and g.get("tikisync_disabled"):
+                abort(403, "Your account is disabled here; ask an administrator.")
             if user is None:
                 # script_root too: under a WSGI script root, full_path alone leads elsewhere.
                 here = request.script_root + request.full_path.rstrip("?")
-                target = url_for("tikisync.login", next=here)
+                target = login_url(here)
                 if htmx:
                     return hx_make_response("", 401, location=target)
                 return redirect(target, 303 if request.method != "GET" else 302)
