@@ -5,3 +5,4 @@ they read them or not.
 """
 signum  # signal handler signature (cli/sync.py)
 frame  # signal handler signature (cli/sync.py)
+file  # click.ClickException.show(file=None) signature (cli/schedules.py)

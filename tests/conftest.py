@@ -14,6 +14,8 @@ pytest_plugins = [
     "tests.support.fake_master",  # make_master, fake_master: a fake Tiki over loopback HTTP
     "tests.support.master_api",  # master: our master's API with Tiki-speaking clients
     "tests.support.instances",  # instances, module_instances: real server processes
+    "tests.support.schedules",  # clock: the schedules' clock, moved by the test
+    "tests.support.receivers",  # smtp_server, hook_receiver: where notices arrive, on loopback
 ]
 
 # TIKISYNC_SKIP_BROWSER=1 (a local opt-out) leaves the browser layer out of collection, so

@@ -94,8 +94,13 @@ def test_progress_widget_polls_until_done_then_triggers(app, client, auth, track
     RELEASE.clear()
     job = jobs.enqueue("test-wait", tracker=tracker, runner="thread")
     jobs.start(job, app=app)
-    wait_until(lambda: Job.get_by_id(job.id).state == "running", tries=100, pause=0.02,
-               what="the job to start")
+    # Running is written when the job is claimed, a moment before the handler reports its
+    # figures: wait for those, or a loaded machine asks in between and sees "0 of ?".
+    def reported():
+        live = jobs.snapshot(Job.get_by_id(job.id))
+        return (live.state, live.done, live.total) == ("running", 4, 10)
+
+    wait_until(reported, tries=200, pause=0.02, what="the job to start and report 4 of 10")
     response = client.get(url(app, "tikisync.job_progress", job_id=job.id),
                           headers={"HX-Request": "true"})
     widget = soup(response).find(id=f"job-{job.id}")

@@ -26,6 +26,7 @@ TYPES = {  # the README's type column -> (the setting's type, a value to set, wh
     "list of origins": (settings.origins, "'self', https://portal.example.org",
                         ["'self'", "https://portal.example.org"]),
     "`thread`, `inline` or `worker`": (settings.runner, "worker", "worker"),
+    "`auto`, `thread` or `off`": (settings.scheduler_mode, "off", "off"),
 }
 UNTYPED_DEFAULTS = ("TIKISYNC_DATABASE", "TIKISYNC_SECRET_KEY")  # computed, described in words
 

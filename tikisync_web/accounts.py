@@ -1,6 +1,7 @@
 """Users, passwords and API tokens; no Flask here, so the CLI and the master share it."""
 import functools
 import hashlib
+import re
 import secrets
 import time
 
@@ -12,6 +13,7 @@ from .db import write_transaction
 from .models import ROLES, ApiToken, User
 
 MIN_PASSWORD = 8
+EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+")  # where notices go; the SMTP server judges the rest
 # The password hash of an account the host signs in: no password matches it.
 HOST_SIGNED_IN = "!host"
 
@@ -33,8 +35,17 @@ def hash_password(password):
     return generate_password_hash(password)
 
 
-def create_user(username, role, password):
+def check_email(email):
+    """The address, trimmed ("" for none); AuthError when it cannot be one."""
+    email = (email or "").strip()
+    if email and (len(email) > 254 or not EMAIL.fullmatch(email)):
+        raise AuthError(f"{email!r} is not an email address (name@example.org)")
+    return email
+
+
+def create_user(username, role, password, email=""):
     username = (username or "").strip()
+    email = check_email(email)
     if not username or len(username) > 100 or any(c.isspace() for c in username):
         raise AuthError("a username is 1 to 100 characters without spaces")
     if role not in ROLES:
@@ -45,7 +56,8 @@ def create_user(username, role, password):
     with write_transaction():
         if User.select().where(User.username == username).exists():
             raise AuthError(f"user {username!r} already exists")
-        return User.create(username=username, role=role, password_hash=password_hash)
+        return User.create(username=username, role=role, password_hash=password_hash,
+                           email=email)
 
 
 def authenticate(username, password):

@@ -11,6 +11,7 @@ KEYWORDS = {"self": "'self'", "'self'": "'self'", "none": "'none'", "'none'": "'
 SOURCE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:(?://)?)?(?:\*\.)?[a-z0-9.-]*(?::(?:\d+|\*))?/?$",
                     re.IGNORECASE)
 RUNNERS = ("thread", "inline", "worker")
+SCHEDULERS = ("auto", "thread", "off")
 
 
 class SettingError(RuntimeError):
@@ -87,6 +88,13 @@ def origins(value):
     return found
 
 
+def scheduler_mode(value):
+    word = str(value).strip().lower()
+    if word not in SCHEDULERS:
+        raise ValueError(" or ".join(SCHEDULERS))
+    return word
+
+
 # key: (default, type). The database default depends on the instance folder (init_app).
 SETTINGS = {
     "TIKISYNC_DATABASE": (None, text),  # a peewee db_url
@@ -104,6 +112,22 @@ SETTINGS = {
     "TIKISYNC_JOB_STALE_SECONDS": (60, whole),  # no heartbeat this long: interrupted
     "TIKISYNC_FRAME_ANCESTORS": (["'self'"], origins),  # CSP frame-ancestors allow-list
     "TIKISYNC_BEHIND_PROXY": (False, boolean),  # standalone: trust one proxy's X-Forwarded-*
+    # Schedules (jobs/scheduler.py): who runs them, how often it looks, retries, notices.
+    "TIKISYNC_SCHEDULER": ("auto", scheduler_mode),  # auto | thread | off
+    "TIKISYNC_SCHEDULER_TICK": (15, seconds),  # between two looks for due runs
+    "TIKISYNC_SCHEDULE_RETRY": (60, whole),  # seconds before retrying a failed run (doubled)
+    "TIKISYNC_SCHEDULE_RETRY_MAX": (3600, whole),  # the longest wait between two tries
+    "TIKISYNC_SCHEDULE_PAUSE_AFTER": (5, whole),  # failed runs in a row: the schedule pauses
+    "TIKISYNC_PUBLIC_URL": (None, text),  # the site's root URL, for links in notices
+    "TIKISYNC_SMTP_HOST": (None, text),  # the notices' mail server; none: no email
+    "TIKISYNC_SMTP_PORT": (None, whole),  # None: 25, or 465 with TIKISYNC_SMTP_SSL
+    "TIKISYNC_SMTP_USER": (None, text),
+    "TIKISYNC_SMTP_PASSWORD": (None, text),
+    "TIKISYNC_SMTP_FROM": (None, text),  # None: tikisync@<this host>
+    "TIKISYNC_SMTP_STARTTLS": (False, boolean),
+    "TIKISYNC_SMTP_SSL": (False, boolean),
+    "TIKISYNC_SMTP_TIMEOUT": (10, seconds),  # every exchange with the mail server and webhook
+    "TIKISYNC_WEBHOOK_URL": (None, text),  # notices also as JSON POSTs (an allowed origin)
 }
 # Read from the environment only, by the standalone app: where its instance folder is.
 ENVIRONMENT_ONLY = ("TIKISYNC_INSTANCE",)

@@ -69,6 +69,8 @@ class RemoteConfig:
                   "timeout": float(config.get("TIKISYNC_HTTP_TIMEOUT") or 30),
                   "backoff": float(config.get("TIKISYNC_HTTP_BACKOFF", 0.5) or 0),
                   "ca_bundle": config.get("TIKISYNC_CA_BUNDLE") or None}
+        if config.get("TIKISYNC_HTTP_BACKOFF") not in (None, ""):
+            values["backoff"] = float(config["TIKISYNC_HTTP_BACKOFF"])
         values.update(overrides)
         return cls(**values)
 

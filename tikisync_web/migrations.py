@@ -110,6 +110,11 @@ def _check_clock(db, migrator):
     add_columns_if_missing(db, migrator, m.Tracker, "checked_at")
 
 
+def _schedules(db, migrator):
+    add_columns_if_missing(db, migrator, m.User, "email")
+    db.create_tables([m.Schedule], safe=True)
+
+
 def _q(db, name):
     return db.quote[0] + name + db.quote[-1]
 
@@ -122,6 +127,7 @@ MIGRATIONS = [
     (5, "base hash on the item; baseline rows only where the base differs", _optional_baselines),
     (6, "sign-in throttle; session generation of each user", _sign_in_guards),
     (7, "our clock at the last check of the master (its clock's steps)", _check_clock),
+    (10, "schedules of cloned trackers; an email address per user", _schedules),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -24,6 +24,7 @@ class User(BaseModel):
     # Part of every session cookie of this user; signing out or a new password moves it on,
     # so a copied cookie stops working (views/common.py).
     session_generation = pw.IntegerField(default=0)
+    email = pw.CharField(max_length=254, default="")  # admins get the schedules' notices here
 
     def can(self, role):
         """True when this user's role is `role` or above (viewer < editor < admin)."""
@@ -239,6 +240,50 @@ class SignInThrottle(BaseModel):
         indexes = ((("scope", "subject"), True),)
 
 
+class Schedule(BaseModel):
+    """Unattended synchronization of one cloned tracker: what runs how often, and how it went.
+
+    `next_reload` / `next_check` are claimed with a conditional UPDATE (only the process that
+    moves the time on enqueues the run); `job` is the run in flight, cleared when its outcome
+    is recorded.
+    """
+
+    tracker = pw.ForeignKeyField(Tracker, unique=True, backref="schedules", on_delete="CASCADE")
+    reload_every = pw.IntegerField(null=True)  # seconds; null: no scheduled reload
+    check_every = pw.IntegerField(null=True)  # seconds; null: no scheduled check
+    auto_push = pw.CharField(max_length=4, default="off")  # off | safe
+    webhook_url = pw.CharField(max_length=1000, default="")  # empty: TIKISYNC_WEBHOOK_URL
+    paused = pw.BooleanField(default=False)
+    paused_reason = pw.TextField(default="")
+    next_reload = pw.BigIntegerField(null=True)  # Unix seconds, our clock
+    next_check = pw.BigIntegerField(null=True)
+    failures = pw.IntegerField(default=0)  # failed runs in a row
+    job = pw.ForeignKeyField(Job, null=True, on_delete="SET NULL")  # the run in flight
+    last_run = pw.BigIntegerField(null=True)  # when the last run ended
+    last_kind = pw.CharField(max_length=10, default="")  # reload | check
+    last_outcome = pw.CharField(max_length=12, default="")  # ok | failed | interrupted
+    last_message = pw.TextField(default="")
+    last_job = pw.IntegerField(null=True)
+    # Local ids already told about, so one conflict or failed item is announced once.
+    told_conflicts = pw.JSONField(default=list)
+    told_failed = pw.JSONField(default=list)
+    notice_error = pw.TextField(default="")  # why the last notice could not be delivered
+    created = pw.BigIntegerField(default=now)
+    updated = pw.BigIntegerField(default=now)
+
+    @property
+    def next_run(self):
+        times = [t for t in (self.next_reload, self.next_check) if t is not None]
+        return min(times) if times else None
+
+    @property
+    def next_kind(self):
+        if self.next_reload is not None and (self.next_check is None or
+                                             self.next_reload <= self.next_check):
+            return "reload"
+        return "check" if self.next_check is not None else None
+
+
 class Setting(BaseModel):
     key = pw.CharField(max_length=100, primary_key=True)
     value = pw.TextField(default="")
@@ -246,5 +291,5 @@ class Setting(BaseModel):
 
 ALL_MODELS = [
     User, ApiToken, Credential, AllowedOrigin, Tracker, Field, Item, Baseline, PushIntent,
-    ItemHistory, Job, AuditEvent, Setting, SignInThrottle,
+    ItemHistory, Job, AuditEvent, Setting, SignInThrottle, Schedule,
 ]

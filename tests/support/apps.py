@@ -9,6 +9,7 @@ from itsdangerous import URLSafeTimedSerializer
 from tests.support.pages import url
 from tikisync_web import accounts, create_app, jobs
 from tikisync_web.db import database
+from tikisync_web.jobs import scheduler
 
 PASSWORD = "correct horse battery"
 
@@ -55,7 +56,8 @@ def make_app(db_url, tmp_path, **config):
 
 
 def finish_app():
-    """After a test's app: its job threads end before its database goes."""
+    """After a test's app: its scheduler and job threads end before its database goes."""
+    scheduler.stop_all()
     jobs.wait_for_threads()
     if not database.is_closed():
         database.close()

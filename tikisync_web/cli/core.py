@@ -31,10 +31,11 @@ def user():
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--password", required=True, help="At least 8 characters.")
-def user_add(username, role, password):
+@click.option("--email", default="", help="Where an admin gets the schedules' notices.")
+def user_add(username, role, password, email):
     """Create an account."""
     try:
-        accounts.create_user(username, role, password)
+        accounts.create_user(username, role, password, email=email)
     except accounts.AuthError as exc:
         fail(str(exc))
     click.echo(f"user {username} added as {role}")

@@ -336,8 +336,18 @@ def resolve(item_id, mine, theirs, fields):
 @click.option("--name", default=None, help="Worker name shown on its jobs (default host:pid).")
 @click.option("--exit-when-idle", is_flag=True, help="Stop when no job is queued (for cron).")
 @click.option("--max-jobs", type=int, default=None, help="Stop after this many jobs.")
-def worker(poll, name, exit_when_idle, max_jobs):
-    """Run queued jobs (TIKISYNC_JOB_RUNNER=worker) until stopped with Ctrl-C or SIGTERM."""
+@click.option("--no-schedules", is_flag=True,
+              help="Only run queued jobs; leave the due scheduled runs to others.")
+def worker(poll, name, exit_when_idle, max_jobs, no_schedules):
+    """Run queued jobs (TIKISYNC_JOB_RUNNER=worker), and the due scheduled runs, until stopped
+    with Ctrl-C or SIGTERM (TIKISYNC_SCHEDULER=off also leaves the schedules alone)."""
+    from ..jobs import scheduler, schedules
+
+    app = current_app._get_current_object()
+    each_round = None
+    if not no_schedules and str(app.config.get("TIKISYNC_SCHEDULER")).lower() != "off":
+        def each_round():
+            schedules.run_due("worker", context=scheduler.context_for(app))
     stop = threading.Event()
 
     def finish(_signum, _frame):
@@ -347,5 +357,6 @@ def worker(poll, name, exit_when_idle, max_jobs):
     signal.signal(signal.SIGTERM, finish)
     signal.signal(signal.SIGINT, finish)
     ran = jobs.work(worker=name, poll=poll, exit_when_idle=exit_when_idle, stop=stop,
-                    context=_context(), max_jobs=max_jobs)
+                    context=scheduler.context_for(app), max_jobs=max_jobs,
+                    each_round=each_round)
     click.echo(f"worker stopped after {ran} job(s)", err=True)

@@ -4,7 +4,7 @@
 worker` processes); `handlers` are the jobs themselves, glue between the runner and sync/.
 Importing this package registers the handlers.
 """
-from . import handlers  # noqa: F401  (registers the job handlers)
+from . import handlers, scheduled  # noqa: F401  (register the job handlers)
 from .runner import (
                      HANDLERS,
                      LIVE,

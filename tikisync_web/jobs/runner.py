@@ -64,8 +64,15 @@ def configure(stale_seconds=None):
         STALE_SECONDS = float(stale_seconds)
 
 
-CONTEXT_KEYS = ("TIKISYNC_HTTP_TIMEOUT", "TIKISYNC_HTTP_BACKOFF", "TIKISYNC_CA_BUNDLE",
-                "TIKISYNC_SECRET_KEY", "SECRET_KEY")
+CONTEXT_KEYS = (
+    "TIKISYNC_HTTP_TIMEOUT", "TIKISYNC_HTTP_BACKOFF", "TIKISYNC_CA_BUNDLE", "TIKISYNC_SECRET_KEY",
+    "SECRET_KEY",
+    # schedules (jobs/scheduled.py) and their notices (notify/)
+    "TIKISYNC_SCHEDULE_RETRY", "TIKISYNC_SCHEDULE_RETRY_MAX", "TIKISYNC_SCHEDULE_PAUSE_AFTER",
+    "TIKISYNC_SMTP_HOST", "TIKISYNC_SMTP_PORT", "TIKISYNC_SMTP_USER", "TIKISYNC_SMTP_PASSWORD",
+    "TIKISYNC_SMTP_FROM", "TIKISYNC_SMTP_STARTTLS", "TIKISYNC_SMTP_SSL", "TIKISYNC_SMTP_TIMEOUT",
+    "TIKISYNC_WEBHOOK_URL",
+)
 
 
 def context_from(config):
@@ -286,14 +293,23 @@ def active_for(tracker):
     return Job.get_or_none(Job.lock_key == f"tracker:{tracker.id}")
 
 
-def work(worker=None, poll=1.0, exit_when_idle=False, stop=None, context=None, max_jobs=None):
-    """The `tikisync worker` loop: claim and run queued jobs until stopped."""
+def work(worker=None, poll=1.0, exit_when_idle=False, stop=None, context=None, max_jobs=None,
+         each_round=None):
+    """The `tikisync worker` loop: claim and run queued jobs until stopped. `each_round()` is
+    called before each claim (the CLI queues the due scheduled runs there)."""
     stop = stop or threading.Event()
     name = worker or worker_name()
     ran = 0
     while not stop.is_set():
         with database.connection_context():
             reap_stale()
+            if each_round is not None:
+                try:
+                    each_round()
+                except pw.DatabaseError:
+                    log.exception("the look at the schedules failed; trying again next round")
+                    if database.in_transaction():
+                        database.rollback()
             job = claim_next(name)
             if job is not None:
                 run(job.id, context)

@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     labels,
     login,
     resolve,
+    schedules,
     sync_tab,
     trackers,
 )

@@ -31,7 +31,7 @@ def user_create():
         try:
             with write_transaction():
                 user = accounts.create_user(form.username.data, form.role.data,
-                                            form.password.data)
+                                            form.password.data, email=form.email.data)
                 audit.record("user.create", current_user().username, user=user.username,
                              role=user.role)
         except accounts.AuthError as exc:
@@ -53,14 +53,15 @@ def user_edit(user_id):
         if user.id == me.id and (form.role.data != "admin" or not form.active.data):
             form.role.errors = ["You cannot remove your own admin role or deactivate yourself."]
         else:
+            email = (form.email.data or "").strip()
             with write_transaction():
-                User.update(role=form.role.data, active=form.active.data).where(
+                User.update(role=form.role.data, active=form.active.data, email=email).where(
                     User.id == user.id).execute()
                 if form.password.data:
                     accounts.set_password(user.id, form.password.data)  # ends their sessions
                 audit.record("user.update", me.username, user=user.username,
                              role=form.role.data, active=form.active.data,
-                             password=bool(form.password.data))
+                             password=bool(form.password.data), email=email)
             if form.password.data and user.id == me.id:
                 login(User.get_by_id(me.id))  # ... but the one making the change stays in
             notify(f"User {user.username} saved.", "success")

@@ -20,6 +20,7 @@ from .. import browser_policy as policy
 from .. import fields as ft
 from .. import settings
 from ..db import BUSY_MESSAGE, database, is_busy
+from ..jobs import scheduler
 from ..models import MAX_ID
 from ..resources import folder
 from .common import current_user, host_loader, htmx, load_user
@@ -60,6 +61,9 @@ MESSAGES_KEY = "tikisync_messages"
 def _open():
     # Close at teardown only what we opened: a host (or a test) may hold the connection.
     g.tikisync_opened_db = database.connect(reuse_if_open=True)
+    # The web process runs the schedules itself on the standalone default; the thread starts
+    # with the first request, never at import (jobs/scheduler.py).
+    scheduler.ensure_started(current_app._get_current_object(), request.url_root)
     load_user()
     if request.endpoint == "tikisync.static":
         return None

@@ -22,6 +22,8 @@ JOB_KINDS = {
     "meta": "Reload field definitions",
     "push": "Push to the master",
     "clone": "Clone",
+    "auto-reload": "Scheduled reload",  # jobs/scheduled.py
+    "auto-check": "Scheduled check",
 }
 
 

@@ -57,13 +57,19 @@ def _title(tracker):
 def sync(tracker_id):
     """Source, last reload, the running job, and the lists of local work to push."""
     tracker = sync_tracker(tracker_id)
+    return render_page(
+        "tikisync/sync.html", fragments={"sync-lists": "tikisync/_sync_lists.html"},
+        **sync_context(tracker))
+
+
+def sync_context(tracker):
+    """What sync.html shows of a tracker (its partials' forms may be added by their views)."""
     job = jobs.active_for(tracker)
     recent = (Job.select().where(Job.tracker == tracker).order_by(Job.id.desc()).limit(1).first()
               if job is None else job)
-    return render_page(
-        "tikisync/sync.html", fragments={"sync-lists": "tikisync/_sync_lists.html"},
-        tracker=tracker, job=jobs.snapshot(recent) if recent else None, lists=_lists(tracker),
-        title_of=_title(tracker), remote_item_url=remote_item_url)
+    return {"tracker": tracker, "job": jobs.snapshot(recent) if recent else None,
+            "lists": _lists(tracker), "title_of": _title(tracker),
+            "remote_item_url": remote_item_url}
 
 
 def _start(tracker, kind, params=None, label=""):
