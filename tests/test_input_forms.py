@@ -41,6 +41,7 @@ from tikisync_web.forms.clone import AdoptForm, CreateForm, SourceForm
 from tikisync_web.forms.common import ConfirmForm
 from tikisync_web.forms.credentials import CredentialForm, OriginForm
 from tikisync_web.forms.items import ItemFormBase
+from tikisync_web.forms.schedules import ScheduleForm
 from tikisync_web.forms.trackers import FieldForm, TrackerForm
 from tikisync_web.models import (
     ALL_MODELS,
@@ -50,6 +51,7 @@ from tikisync_web.models import (
     Job,
     Setting,
     SignInThrottle,
+    Tracker,
 )
 
 pytestmark = pytest.mark.reliability
@@ -82,6 +84,7 @@ ROUTES = {
                 ("tikisync.field_edit", "POST", "admin")],
     ItemFormBase: [("tikisync.item_new", "POST", "editor"),
                    ("tikisync.item_edit", "POST", "editor")],
+    ScheduleForm: [("tikisync.schedule_save", "POST", "admin")],
 }
 # Parameters some routes read beside their form.
 EXTRA = {"tikisync.tracker_push": ["items", "force", "digest"],
@@ -145,9 +148,13 @@ class Objects:
                                                 url=f"http://127.0.0.1:9/{label}/")
             self.origin = AllowedOrigin.create(origin=f"https://origin-{label}.example")
             self.job = Job.create(kind="reload", tracker=self.tracker, state="done")
+            # Schedules belong to cloned trackers only.
+            self.clone = Tracker.create(name=f"Clone {label}", source_url="http://127.0.0.1:9",
+                                        remote_tracker_id=1, protocol="B")
 
     def values(self, rule):
-        by_name = {"tracker_id": self.tracker.id, "field_id": self.field.id,
+        tracker = self.clone if rule.endpoint.startswith("tikisync.schedule") else self.tracker
+        by_name = {"tracker_id": tracker.id, "field_id": self.field.id,
                    "item_id": self.item.id, "user_id": self.user.id, "token_id": self.token.id,
                    "cred_id": self.credential.id, "origin_id": self.origin.id,
                    "job_id": self.job.id}
