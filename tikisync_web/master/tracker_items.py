@@ -4,6 +4,7 @@ list_items is the hot path (a reload downloads whole trackers): rows are read as
 one query, ordered by itemId so offset paging is stable (W9), and encoded once.
 """
 from .. import items as svc
+from ..fields import field_type
 from ..models import STATUSES, Item
 from .errors import MasterError, bad_request, json_response
 from .params import MAX_ID, valid_id
@@ -56,6 +57,17 @@ def _refused(exc):
     return MasterError(409 if exc.missing else 400, message, errors=errors)
 
 
+def _writable(submitted, fields):
+    """The posted values Tiki would write: those of our fields that hold a value.
+
+    Tiki reads each of the tracker's own fields from the input and never looks at the rest, so
+    a permName we do not have (a Tiki clone's extra local field) or one that holds no value
+    (header, static text) is dropped, not refused: such a clone must still be able to push.
+    """
+    keep = {f.perm_name for f in fields if field_type(f.type).kind != "none"}
+    return {perm: value for perm, value in submitted.items() if perm in keep}
+
+
 def insert_item(params, user):
     """Create an item from `fields[permName]`; a posted itemId is ignored (Tiki sends its own)."""
     tracker = find_tracker(params)
@@ -63,6 +75,10 @@ def insert_item(params, user):
     if not submitted:
         raise bad_request("No values given: send fields[permName]=value")
     fields = tracker.ordered_fields()
+    submitted = _writable(submitted, fields)
+    if not submitted:
+        # Beyond Tiki (which would insert an empty item): nothing we could store is a refusal.
+        raise bad_request("None of the posted fields is a field of this tracker")
     try:
         item = svc.create_item(tracker, submitted, status=params.text("status").strip() or "o",
                                username=user.username, fields=fields)
@@ -74,9 +90,12 @@ def insert_item(params, user):
 def update_item(params, user):
     """Change the posted fields (the others keep their value) and maybe the status."""
     tracker = find_tracker(params)
+    if params.text("itemId").strip() == "":
+        # Tiki's update_item: Services_Exception_MissingValue, a 409.
+        raise MasterError(409, "itemId is required")
     item = find_in_tracker(Item, params, "itemId", tracker, "Item {id} is not in tracker {tracker}")
-    submitted = params.mapping("fields")
     fields = tracker.ordered_fields()
+    submitted = _writable(params.mapping("fields"), fields)
     try:
         changed = svc.update_item(item, submitted, status=params.text("status").strip() or None,
                                   username=user.username, partial=True, fields=fields)
