@@ -20,7 +20,14 @@ from .models import AllowedOrigin, Credential, now
 from .remote import auth as rauth
 from .remote import urls
 from .remote.client import TikiClient
-from .remote.errors import ConnectionFailed, OutboundRefused, RemoteError, Timeout, TlsError
+from .remote.errors import (
+    ConnectionFailed,
+    NotATiki,
+    OutboundRefused,
+    RemoteError,
+    Timeout,
+    TlsError,
+)
 
 METHODS = {
     "basic": "HTTP Basic (user name and password)",
@@ -354,7 +361,7 @@ def probe(cred, *, session=None, config=None):
     result = {"identifier": cred.identifier, "url": cred.url, "answered": False,
               "generation": None, "version": None, "list_trackers": False, "trackers": None,
               "list_items": None, "tracker_checked": None, "clock_skew": None, "ok": False,
-              "message": "", "error": None}
+              "message": "", "error": None, "not_tiki": False}
     client = None
     try:
         client = client_for_credential(cred, session=session, config=config)
@@ -370,6 +377,7 @@ def probe(cred, *, session=None, config=None):
             result["list_items"] = True
     except RemoteError as exc:
         result["error"] = str(exc)
+        result["not_tiki"] = isinstance(exc, NotATiki)
         result["answered"] = not isinstance(exc, UNREACHED + (CredentialUnusable,))
         if not result["answered"]:
             result["generation"] = result["version"] = None  # assumed, never confirmed
@@ -388,14 +396,17 @@ def probe(cred, *, session=None, config=None):
 def _summary(r):
     if not r["answered"]:
         return f"Not reached: {r['error']}"
+    if r["not_tiki"]:
+        return r["error"][:1].upper() + r["error"][1:]
     script = {"A": "tiki-ajax_services.php", "B": "tiki-api.php"}.get(r["generation"], "?")
     how = f"Tiki {r['version']} via {script}" if r["version"] else f"via {script}"
     answered = f"{r['url']} answered ({how})"
     if not r["list_trackers"]:
         return f"{answered} but refused to list trackers: {r['error']}"
     if not r["trackers"]:
-        return (f"{answered} but this account sees no trackers: check its rights (Tiki 24 "
-                "ignores HTTP Basic on tiki-api.php)")
+        return (f"{answered} but this account sees no trackers: check its rights (a Tiki "
+                "ignores HTTP Basic unless its preference login_http_basic is always, and "
+                "always on tiki-api.php: use a token there, or the session method)")
     count = f"{r['trackers']} tracker" + ("" if r["trackers"] == 1 else "s")
     if not r["list_items"]:
         return f"{answered}; the account lists {count} but may not read items: {r['error']}"

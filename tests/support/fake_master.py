@@ -127,6 +127,7 @@ class Settings:
     clock_offset: int = 0  # seconds added to the real time (a master whose clock is off)
     empty_dates_now: bool = False  # Tiki 24+: an empty date (f, j) is read as "now"
     reject_updates: str = None  # updates answer 200 with this feedback and change nothing
+    basic_off: bool = False  # Tiki's default login_http_basic=n: Gen A ignores HTTP Basic
 
 
 class _Server(ThreadingHTTPServer):
@@ -325,7 +326,8 @@ class FakeMaster:
                  "created": 1795764270, "lastModif": 1795764271,
                  "items": self._id(len(self.tracker_items(t["trackerId"])))} for t in visible]
         return {"list": {str(t["trackerId"]): t["name"] for t in visible} or [],
-                "data": data, "cant": self._id(len(data))}
+                # Tiki counts every tracker, also those it then hides (tiki-examples/50).
+                "data": data, "cant": self._id(len(self.trackers))}
 
     def export_fields(self, user, params):
         self._require_admin(user)
@@ -462,7 +464,7 @@ class FakeMaster:
                     raise ApiError(401, "Invalid token")
                 return user
             return None
-        if header.lower().startswith("basic "):
+        if header.lower().startswith("basic ") and not self.settings.basic_off:
             try:
                 name, _, password = base64.b64decode(header[6:]).decode().partition(":")
             except ValueError:

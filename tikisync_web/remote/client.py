@@ -165,6 +165,8 @@ class TikiClient:
         params = params_a if self.generation == "A" else params_b
         try:
             return self.transport.json("POST", url, data=form_pairs(params), read=False), url
+        except e.NotATiki:
+            raise  # no Tiki there: nothing was written
         except (e.NotJson, e.ServerError) as exc:
             exc.maybe_written = True  # the master got the request; it may have applied it
             raise
@@ -179,7 +181,18 @@ class TikiClient:
     def list_trackers(self) -> list[dict]:
         """[{"id", "name", "description", "items"}] visible to the account."""
         answer, url = self._read("tracker", "list_trackers", "trackers", {}, {})
-        return shapes.trackers(answer, url)
+        found = shapes.trackers(answer, url)
+        if not found and getattr(self.auth, "method", None) == "basic" \
+                and self.auth.covers(self.transport.final_url or url) \
+                and shapes.to_int(answer.get("cant")):
+            # Tiki counts the trackers before it drops those the visitor may not see: trackers
+            # exist, and an account that may list none is anonymous (tiki-examples/50).
+            raise e.BasicIgnored(
+                f"{self.base_url} ignored HTTP Basic and answered as to an anonymous visitor: "
+                "on the master set the preference login_http_basic to always (Admin > Log in), "
+                f"or give the credential {self.auth.identifier!r} the method session (log in "
+                "with user and password)", url=url, status=200)
+        return found
 
     def export_fields(self, tracker_id: int) -> tuple[str, list[dict]]:
         """(export text, parsed fields) of a remote tracker (§6)."""

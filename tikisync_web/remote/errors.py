@@ -66,6 +66,21 @@ class NotJson(RemoteError):
         self.html = html
 
 
+class NotATiki(NotFound, NotJson):
+    """No Tiki web service answered: a plain web server, some other application's page, a 501.
+
+    Both a NotFound and a NotJson, so code that handles either (generation detection, the
+    clone wizard) keeps working; the message says plainly what it is."""
+
+    def __init__(self, message, *, url=None, status=None, html=False):
+        NotJson.__init__(self, message, url=url, status=status, html=html)
+
+
+class BasicIgnored(Forbidden):
+    """The master answered an HTTP Basic request as it answers an anonymous visitor: Tiki's
+    `login_http_basic` is not `always` (its default), so the header was ignored."""
+
+
 class BadShape(RemoteError):
     """JSON, but not shaped as Tiki answers (e.g. `result` is not a list)."""
 

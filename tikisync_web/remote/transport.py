@@ -30,6 +30,11 @@ from .urls import UrlError, locate
 log = logging.getLogger("tikisync_web.remote")
 
 RETRY_STATUSES = (502, 503, 504)
+# Answers without Tiki's JSON error that mean the service script is not there at all: a plain
+# web server's 404, 405 (a static server refusing POST) or 501 (a server that knows no POST).
+NOT_TIKI_STATUSES = (404, 405, 501)
+# Every page a Tiki serves names its own scripts (tiki-login.php, tiki-index.php, ...).
+_TIKI_PAGE = re.compile(rb"tiki-\w+\.php")
 REDIRECTS = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 5
 USER_AGENT = "tikisync-web (+https://doc.tiki.org/Tracker-Synchronization)"
@@ -127,6 +132,7 @@ class Transport:
         self.backoff = backoff
         self.outbound = outbound
         self.last_server_time = None
+        self.final_url = None
 
     # --- messages ----------------------------------------------------------------------------
 
@@ -269,13 +275,21 @@ class Transport:
         detail = f"{status}: {remote}" if remote else str(status)
         base = self.base_url
         cred = f"the credential {self.auth.identifier!r}" if self._covered(url) else None
+        if status in NOT_TIKI_STATUSES and self._raw_message(response) is None:
+            raise self.not_a_tiki(url, status, f"it answered {status} "
+                                  f"{e.short(response.reason or '', 40)}".rstrip())
         if status == 401:
-            text = (f"{base} refused {cred} (401): check the credential for {base}" if cred
-                    else f"{base} asks for a login (401): add a credential for {base}")
+            if cred and getattr(self.auth, "bearer", False):
+                text = (f"the master did not accept this token: {base} refused {cred} (401); "
+                        f"check the token (and that it has not expired) on the master")
+            else:
+                text = (f"{base} refused {cred} (401): check the credential for {base}" if cred
+                        else f"{base} asks for a login (401): add a credential for {base}")
             raise self._error(e.Unauthorized, text, url=url)
         if status == 403:
-            text = (f"{base} refused access with {cred} ({detail}): the account needs "
-                    "tracker-admin rights (admin_trackers) on the master" if cred else
+            text = (f"{base} refused access with {cred} ({detail}): this user lacks "
+                    "admin_trackers: the account needs tracker-admin rights on the master"
+                    if cred else
                     f"{base} refused access ({detail}): no credential applies to {url}; add one "
                     "whose account has tracker-admin rights (admin_trackers)")
             raise self._error(e.Forbidden, text, url=url)
@@ -294,6 +308,12 @@ class Transport:
                               "it persists, look at the master's error log", url=url,
                               status=status)
         raise self._error(e.RemoteError, f"the master answered {detail}", url=url, status=status)
+
+    def not_a_tiki(self, url, status, how):
+        """NotATiki for an answer no Tiki web service gives."""
+        return self._error(e.NotATiki, f"this is not a Tiki site: no Tiki web service answered "
+                           f"at {url} ({how}): check the URL, which must be the Tiki root (the "
+                           "folder of tiki-index.php)", url=url, status=status, html=True)
 
     @staticmethod
     def _raw_message(response):
@@ -316,6 +336,8 @@ class Transport:
         except ValueError:
             pass
         kind = response.headers.get("Content-Type", "").lower()
+        if ("html" in kind or body[:1] == b"<") and not _TIKI_PAGE.search(body[:400_000]):
+            raise self.not_a_tiki(url, response.status_code, "a web page of another kind")
         if "html" in kind or body[:1] == b"<":
             raise self._error(
                 e.NotJson, f"{url} answered with an HTML page instead of JSON (most likely a "
@@ -328,6 +350,7 @@ class Transport:
 
     def json(self, method: str, url: str, *, data=None, read: bool = True) -> Any:
         response, final_url = self.send(method, url, data=data, read=read)
+        self.final_url = final_url  # where the answer came from, after any redirect
         return self.decode(response, final_url)
 
     # --- session login -----------------------------------------------------------------------

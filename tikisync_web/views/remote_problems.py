@@ -18,62 +18,89 @@ def describe(exc, url, cred):
     with the credential `cred` (None: anonymous)."""
     name = f"credential “{cred.identifier}”" if cred is not None else None
     credentials = url_for("tikisync.credentials")
-    links = [("Open the credentials page", credentials)]
     status = getattr(exc, "status", None)
-    if isinstance(exc, CredentialUnusable):
-        title = "The stored secret cannot be read"
-        fix = (f"Enter the password or token of {name} again on the credentials page (the "
-               "site's secret key has changed since it was saved).")
-    elif isinstance(exc, e.InsecureTransport):
-        title = "The secret would travel over plain http"
-        fix = (f"Use https for {url}, or allow plain http for {name} on the credentials page "
-               "if the network is trusted.")
-    elif isinstance(exc, e.OutboundRefused):
-        title = "This site is not allowed"
-        fix = (f"Add a credential for {url} on the credentials page, or list its site under "
-               "“Allowed remote sites” there; then come back.")
-        links = [("Add a credential or allow the site", credentials + "#origins")]
-    elif isinstance(exc, e.Unauthorized):
-        title = "The master refused the credential (401 Unauthorized)"
-        fix = (f"Check the user name and password (HTTP Basic) or the API token (Bearer) of "
-               f"{name} on the credentials page. Tiki 24 and later accept only API tokens on "
-               "tiki-api.php." if name else
-               f"The master wants to know who is asking: add a credential for {url} on the "
-               "credentials page.")
-    elif isinstance(exc, e.Forbidden):
-        title = "The master's account may not do this (403 Forbidden)"
-        fix = (f"{RIGHTS} Give the account of {name} those rights on the master, or store the "
-               "secret of an account that has them on the credentials page." if name else
-               f"{RIGHTS} Anonymous visitors have none: add a credential for {url} on the "
-               "credentials page.")
-    elif isinstance(exc, (e.ConnectionFailed, e.Timeout)):
-        title = "The master could not be reached"
-        fix = "Check the URL, and that the site is up and reachable from this server."
-        links = []
-    elif isinstance(exc, e.TlsError):
-        title = "The master's certificate could not be verified"
-        fix = ("Check the URL; for a certificate of your own authority, set "
-               "TIKISYNC_CA_BUNDLE to its CA file.")
-        links = []
-    elif isinstance(exc, e.NotJson):
-        title = "The master answered with a web page instead of data"
-        fix = ("Check that the URL is the Tiki root (the folder of tiki-index.php). A login "
-               "page means the credential was not accepted: check it on the credentials page.")
-    elif isinstance(exc, e.NotFound):
-        title = "Not found on the master (404)"
-        fix = ("Check that the URL is the Tiki root; the tracker may have been deleted on the "
-               "master.")
-        links = []
+    found = _access(exc, url, name, credentials) or _site(exc, url)
+    if found is not None:
+        title, fix, links = found
     elif isinstance(exc, CloneError):
-        title = "This tracker cannot be cloned"
+        title, links = "This tracker cannot be cloned", []
         fix = "Check the account's rights on the master, or pick another tracker."
         status = None
     else:
-        title = "The master could not be used"
+        title, links = "The master could not be used", []
         fix = "Try again later, or check the master's log."
-        links = []
     return {"title": title, "message": _sentence(str(exc)), "fix": fix, "links": links,
             "status": status}
+
+
+def _access(exc, url, name, credentials):
+    """(title, fix, links) when the credential or the outbound policy is the trouble."""
+    links = [("Open the credentials page", credentials)]
+    if isinstance(exc, CredentialUnusable):
+        return ("The stored secret cannot be read",
+                f"Enter the password or token of {name} again on the credentials page (the "
+                "site's secret key has changed since it was saved).", links)
+    if isinstance(exc, e.InsecureTransport):
+        return ("The secret would travel over plain http",
+                f"Use https for {url}, or allow plain http for {name} on the credentials page "
+                "if the network is trusted.", links)
+    if isinstance(exc, e.OutboundRefused):
+        return ("This site is not allowed",
+                f"Add a credential for {url} on the credentials page, or list its site under "
+                "“Allowed remote sites” there; then come back.",
+                [("Add a credential or allow the site", credentials + "#origins")])
+    if isinstance(exc, e.BasicIgnored):
+        return ("The master ignored the user name and password (HTTP Basic)",
+                "A Tiki reads HTTP Basic only when its preference login_http_basic is set to "
+                f"“always”: set it on the master (Admin > Log in), or give {name} the method "
+                "“session” on the credentials page, which logs in as a browser does.", links)
+    if isinstance(exc, e.Unauthorized) and "did not accept this token" in str(exc):
+        return ("The master did not accept this token (401 Unauthorized)",
+                f"Check the API token of {name} on the credentials page: it may be mistyped, "
+                "revoked or expired on the master (Tiki: Admin > Security > API tokens).", links)
+    if isinstance(exc, e.Unauthorized):
+        return ("The master refused the credential (401 Unauthorized)",
+                f"Check the user name and password (HTTP Basic) or the API token (Bearer) of "
+                f"{name} on the credentials page. Tiki 24 and later accept only API tokens on "
+                "tiki-api.php." if name else
+                f"The master wants to know who is asking: add a credential for {url} on the "
+                "credentials page.", links)
+    if isinstance(exc, e.Forbidden):
+        if name:
+            return ("This user lacks admin_trackers (403 Forbidden)",
+                    f"{RIGHTS} Give the account of {name} those rights on the master, or store "
+                    "the secret of an account that has them on the credentials page.", links)
+        return ("The master's account may not do this (403 Forbidden)",
+                f"{RIGHTS} Anonymous visitors have none: add a credential for {url} on the "
+                "credentials page.", links)
+    return None
+
+
+def _site(exc, url):
+    """(title, fix, links) when the site itself is the trouble."""
+    credentials = url_for("tikisync.credentials")
+    if isinstance(exc, (e.ConnectionFailed, e.Timeout)):
+        return ("The master could not be reached",
+                "Check the URL, and that the site is up and reachable from this server.", [])
+    if isinstance(exc, e.TlsError):
+        return ("The master's certificate could not be verified",
+                "Check the URL; for a certificate of your own authority, set "
+                "TIKISYNC_CA_BUNDLE to its CA file.", [])
+    if isinstance(exc, e.NotATiki):
+        return ("This is not a Tiki site",
+                f"No Tiki web service answered at {url}. Check the address: it must be the "
+                "Tiki root, the folder that holds tiki-index.php (for example "
+                "https://example.org/tiki).", [])
+    if isinstance(exc, e.NotJson):
+        return ("The master answered with a web page instead of data",
+                "Check that the URL is the Tiki root (the folder of tiki-index.php). A login "
+                "page means the credential was not accepted: check it on the credentials page.",
+                [("Open the credentials page", credentials)])
+    if isinstance(exc, e.NotFound):
+        return ("Not found on the master (404)",
+                "Check that the URL is the Tiki root; the tracker may have been deleted on the "
+                "master.", [])
+    return None
 
 
 def _sentence(text):
