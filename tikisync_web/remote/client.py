@@ -10,11 +10,12 @@ remote.paging says.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterable, Iterator
 from urllib.parse import urlencode
 
 from . import errors as e
-from . import exportfmt, shapes
+from . import exportfmt, now_dates, shapes
 from .idset import IdSet
 from .paging import page_lists
 from .transport import Transport
@@ -62,6 +63,8 @@ class TikiClient:
         self._generation = self._fixed
         self.version = None  # what route=version said, when asked
         self.filters_ids = None  # False once the master showed it ignores an itemId filter
+        # {tracker id: date permNames} from the last export_fields: their "now" reads empty
+        self.date_perms = {}
         self.transport = Transport(self.base_url, auth=auth, session=session, timeout=timeout,
                                    verify=verify, retries=retries, backoff=backoff,
                                    outbound=outbound)
@@ -97,6 +100,7 @@ class TikiClient:
                           backoff=t.backoff, outbound=t.outbound)
         twin.version = self.version
         twin.filters_ids = self.filters_ids
+        twin.date_perms = self.date_perms
         return twin
 
     @property
@@ -200,7 +204,9 @@ class TikiClient:
         answer, url = self._read("tracker", "export_fields", f"trackers/{tracker_id}/fields/export",
                                  {"trackerId": tracker_id}, {})
         text = shapes.export_text(answer, url)
-        return text, exportfmt.parse(text)
+        fields = exportfmt.parse(text)
+        self.date_perms[tracker_id] = now_dates.date_perms(fields)
+        return text, fields
 
     def iter_items(self, tracker_id: int, *, status: str | None = None,
                    modified_since: int | None = None, item_ids: Iterable[int] | None = None,
@@ -262,8 +268,11 @@ class TikiClient:
 
         def fetch(offset, size, client=self):
             page = dict(params, offset=offset, maxRecords=size)
+            started, clock = time.time(), time.monotonic()
             answer, url = client._read("tracker", "list_items", f"trackers/{tracker_id}",
                                        {"trackerId": tracker_id, **page}, page)
+            span = now_dates.window(client.transport.reply_date, time.monotonic() - clock,
+                                    started, time.time())
             result = shapes.result_list(answer, url)
             if result is None:
                 raise e.BadShape(f"{url}: `result` is null instead of a list of items", url=url)
@@ -271,7 +280,7 @@ class TikiClient:
             for row in result:
                 item = shapes.fast_item(row)
                 items.append(item if item is not None else shapes.item(row, url))
-            return items
+            return now_dates.blank_now(items, client.date_perms.get(tracker_id), span)
 
         def fetcher():  # for a thread asking for pages ahead: a client of its own
             twin = self.fork()

@@ -133,6 +133,7 @@ class Transport:
         self.outbound = outbound
         self.last_server_time = None
         self.final_url = None
+        self.reply_date = None
 
     # --- messages ----------------------------------------------------------------------------
 
@@ -222,6 +223,7 @@ class Transport:
             raise self._error(e.TlsError, f"cannot prepare the request to {origin} ({exc}): "
                               "check TIKISYNC_CA_BUNDLE", url=url) from None
         server_time = _server_time(response)
+        self.reply_date = server_time  # of this answer only (None without a Date header)
         if server_time is not None:
             self.last_server_time = server_time
         log.debug("%s %s -> %s in %d ms", method, self.scrub(url), response.status_code,
