@@ -32,7 +32,6 @@ starts is stopped after the test). tests/conftest.py registers them for every mo
 import base64
 import json
 import random
-import re
 import ssl
 import sys
 import threading
@@ -51,6 +50,7 @@ from tests.support.fake_master_http import (
     php_params,
     self_signed_cert,
 )
+from tests.support.fake_tiki_session import BAD_TICKET, Sessions
 
 __all__ = ["FakeMaster", "Settings", "Recorded", "php_params", "self_signed_cert", "USER",
            "PASSWORD", "TOKEN", "fake_master", "make_master"]
@@ -128,6 +128,9 @@ class Settings:
     empty_dates_now: bool = False  # Tiki 24+: an empty date (f, j) is read as "now"
     reject_updates: str = None  # updates answer 200 with this feedback and change nothing
     basic_off: bool = False  # Tiki's default login_http_basic=n: Gen A ignores HTTP Basic
+    tickets: str = None  # insert_item over Gen A wants a CSRF ticket of the session, a
+    # same-site Origin/Referer: "session" (Tiki 24.1 as installed) or "one-use" (Tiki 19-23);
+    # see tests/support/fake_tiki_session.py
 
 
 class _Server(ThreadingHTTPServer):
@@ -154,7 +157,7 @@ class FakeMaster:
         self.settings = Settings(**settings)
         self.accounts = dict(accounts if accounts is not None else {USER: PASSWORD})
         self.tokens = dict(tokens if tokens is not None else {TOKEN: USER})
-        self.sessions = {}
+        self.session_store = Sessions(self)
         self.tls = tls
         self.lock = threading.RLock()
         self.requests = []
@@ -472,8 +475,7 @@ class FakeMaster:
             if self.accounts.get(name) != password:
                 raise ApiError(401, "")
             return name
-        match = re.search(r"PHPSESSID=([\w-]+)", record.cookie or "")
-        return self.sessions.get(match.group(1)) if match else None
+        return self.session_store.user(record)
 
     def dispatch(self, gen, record, params, route_match=None):
         user = self.user_for(gen, record)
@@ -482,6 +484,31 @@ class FakeMaster:
         if gen == "B":
             controller, action, extra = route_match
             params.update(extra)
+        sid = self.session_store.find(record) if gen == "A" else None
+        if gen == "A" and self.settings.tickets and (controller, action) == (
+                "tracker", "insert_item"):
+            refused = self._ticket_refused(record, params, sid)
+            if refused is not None:
+                return refused
+        payload = self._handle(controller, action, user, params, gen)
+        if sid is not None and self.settings.tickets and isinstance(payload, dict):
+            payload["nextTicket"] = self.session_store.ticket(sid)
+        return payload
+
+    def _ticket_refused(self, record, params, sid):
+        """Tiki's checks before an insert over Gen A: a form (itemId 0) without a ticket, a
+        401 for a foreign or missing site, or a ticket the session does not hold."""
+        if not params.get("ticket"):
+            return {"title": "Create Item", "trackerId": self._tracker(params), "itemId": 0,
+                    "fields": self.fields[self._tracker(params)]}
+        site = self.session_store.site_error(record)
+        if site is not None:
+            raise ApiError(401, site, as_json=True)
+        if sid is None or not self.session_store.spend(sid, params["ticket"]):
+            raise ApiError(401, BAD_TICKET, as_json=True)
+        return None
+
+    def _handle(self, controller, action, user, params, gen):
         handlers = {
             ("tracker", "list_trackers"): lambda: self.list_trackers(user, params),
             ("tracker", "export_fields"): lambda: self.export_fields(user, params),

@@ -2,14 +2,14 @@
 PHP does it, the Gen B route table, the login page, and the request handler."""
 import json
 import re
-import secrets
 import time
 from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from tests.support.fake_faults import play_after, play_before
+from tests.support.fake_tiki_session import insert_form, login_page
 
 
 @dataclass
@@ -65,9 +65,12 @@ def php_params(pairs):
 
 
 class ApiError(Exception):
-    def __init__(self, status, message):
+    """An error answer; `as_json`: a 401 with Tiki's JSON body (a security check), not the
+    empty body of a refused password."""
+
+    def __init__(self, status, message, as_json=False):
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.as_json = status, message, as_json
 
 
 class LoseReply(Exception):
@@ -141,8 +144,8 @@ class TikiHandler(BaseHTTPRequestHandler):
             body = body[: max(1, len(body) // 2)]
         self._send(status, body, content_type)
 
-    def _error(self, status, message):
-        if status == 401:
+    def _error(self, status, message, as_json=False):
+        if status == 401 and not as_json:
             self._send(401, b"", "text/html; charset=UTF-8",
                        [("WWW-Authenticate", 'Basic realm="Tiki"')])
             return
@@ -159,12 +162,16 @@ class TikiHandler(BaseHTTPRequestHandler):
             self._send(307, b"", "text/html", [("Location", s.redirect_to + self.path)])
             return
         script = parts.path.rsplit("/", 1)[-1]
-        if script == "tiki-login.php":
-            self._login(record, dict(form))
+        if script in ("tiki-login.php", "tiki-login_scr.php"):
+            login_page(self, record, dict(form))
             return
         gen = {"tiki-ajax_services.php": "A", "tiki-api.php": "B"}.get(script)
         if gen is None or gen not in s.generations:
             self._send(404, b"<html><body>Not Found</body></html>", "text/html")
+            return
+        if gen == "A" and self.command == "GET" and record.header("X-Requested-With") and \
+                dict(query).get("action") == "insert_item":
+            insert_form(self, record, dict(query))
             return
         if not self._misbehaved():
             self._answer(gen, record, query, form)
@@ -217,7 +224,7 @@ class TikiHandler(BaseHTTPRequestHandler):
         try:
             payload = self.master.dispatch(gen, record, params, route)
         except ApiError as exc:
-            self._error(exc.status, exc.message)
+            self._error(exc.status, exc.message, exc.as_json)
             return
         except LoseReply:
             self.close_connection = True
@@ -230,27 +237,6 @@ class TikiHandler(BaseHTTPRequestHandler):
         # Tiki 24.1 sends route=version's JSON as text/html (tiki-examples/14).
         self._json(200, payload, "text/html; charset=UTF-8" if is_version else
                    "application/json")
-
-    def _login(self, record, form):
-        master = self.master
-        if self.command == "GET":
-            session = secrets.token_hex(8)
-            self._send(200, LOGIN_PAGE.format(ticket="tk-" + session).encode(),
-                       "text/html; charset=UTF-8",
-                       [("Set-Cookie", f"PHPSESSID={session}; Path=/; HttpOnly")])
-            return
-        ok = master.accounts.get(form.get("user")) == form.get("pass") and \
-            form.get("ticket", "").startswith("tk-") and record.header("Referer")
-        if not ok:
-            self._send(302, b"", "text/html", [
-                ("Location", master.base_path + "/tiki-login_scr.php?" + urlencode(
-                    {"error": "Invalid username or password"}))])
-            return
-        session = secrets.token_hex(12)
-        master.sessions[session] = form["user"]
-        self._send(302, b"", "text/html", [
-            ("Set-Cookie", f"PHPSESSID={session}; Path=/; HttpOnly"),
-            ("Location", master.base_path + "/tiki-index.php")])
 
 
 def _multi(pairs):

@@ -103,6 +103,19 @@ class HeaderAuth(CredentialAuth):
 
 
 _TICKET = re.compile(r"""name=["']ticket["'][^>]*value=["']([^"']+)["']""")
+_ALERT = re.compile(r"""There was no security ticket[^<]*|The requesting site[^<.]*|"""
+                    r"""The security ticket[^<.]*""")
+
+
+def ticket_in(page_text):
+    """The CSRF ticket of the first form of a Tiki page or fragment, or None."""
+    found = _TICKET.search(page_text or "")
+    return found.group(1) if found else None
+
+
+def _alert(page_text):
+    found = _ALERT.search(page_text or "")
+    return found.group(0).strip() if found else ""
 _PASSWORD_INPUT = re.compile(r"""<input[^>]+type=["']?password""", re.I)
 
 
@@ -120,7 +133,21 @@ class SessionAuth(CredentialAuth):
         if not self.covers(self.login_url):
             raise OutboundRefused("the login URL must be inside the credential's URL, so the "
                                   "password and cookies stay on that site", url=self.login_url)
+        # Tiki's tiki-login.php only redirects a GET to the form (tiki-examples/24).
+        self.form_url = re.sub(r"tiki-login\.php$", "tiki-login_scr.php", self.login_url)
         self._cookies = None
+        self.ticket = None  # the CSRF ticket for the next insert, from the last reply
+
+    def forget(self):
+        """Drop the session (and its ticket): the next request logs in again."""
+        self._cookies = None
+        self.ticket = None
+
+    def note_ticket(self, answer):
+        """Keep the `nextTicket` a Tiki hands out with each reply to a session."""
+        if isinstance(answer, dict) and isinstance(answer.get("nextTicket"), str) \
+                and answer["nextTicket"].strip():
+            self.ticket = answer["nextTicket"].strip()
 
     def apply(self, headers, url, transport):
         if self._cookies is None:
@@ -139,21 +166,28 @@ class SessionAuth(CredentialAuth):
             extract_cookies_to_jar(self._cookies, response.request, response.raw)
 
     def login_form(self, page_text):
-        """The fields to post: Tiki's names, plus the CSRF ticket newer Tikis put in the form."""
-        form = {"user": self.username, "pass": self._password, "login": "Log in"}
-        ticket = _TICKET.search(page_text or "")
+        """The fields to post: Tiki's names (`login` is its button, sent empty), plus the CSRF
+        ticket Tiki 19+ puts in the form."""
+        form = {"user": self.username, "pass": self._password}
+        ticket = ticket_in(page_text)
         if ticket:
-            form["ticket"] = ticket.group(1)
+            form["ticket"] = ticket
+        form["login"] = ""
         return form
 
     def check_login(self, status, location, page_text, url):
-        """Raise Unauthorized when the answer to the login post says it failed."""
-        failed = status >= 400 or "error=" in (location or "") or (
-            status == 200 and _PASSWORD_INPUT.search(page_text or ""))
-        if failed:
-            raise Unauthorized(
-                f"logging in at {self.login_url} as {self.username!r} failed: check the user "
-                f"name and password of the credential {self.identifier!r}", url=url, status=status)
+        """Raise Unauthorized unless the answer to the login post is Tiki's success: a
+        redirect, and nothing else (a 200 is an error page and nobody is logged in: 48, 49)."""
+        if status in (301, 302, 303) and "error=" not in (location or ""):
+            return
+        failed = f"logging in at {self.login_url} as {self.username!r} failed"
+        said = _alert(page_text)  # Tiki's security check, whose page may hold a login box too
+        if not said and (status == 401 or "error=" in (location or "") or
+                         _PASSWORD_INPUT.search(page_text or "")):
+            raise Unauthorized(f"{failed}: check the user name and password of the credential "
+                               f"{self.identifier!r}", url=url, status=status)
+        raise Unauthorized(f"{failed}: the master answered {status} without logging in"
+                           + (f" ({said})" if said else ""), url=url, status=status)
 
     @property
     def secrets(self):

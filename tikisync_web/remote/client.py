@@ -16,10 +16,11 @@ from urllib.parse import urlencode
 
 from . import errors as e
 from . import exportfmt, now_dates, shapes
+from .auth import ticket_in
 from .idset import IdSet
 from .paging import page_lists
 from .transport import Transport
-from .urls import normalize_base
+from .urls import locate, normalize_base
 
 GENERATIONS = ("auto", "A", "B")
 MAX_ID_FILTER = 200  # ids sent as a filter; beyond this only the client filters (URL length)
@@ -152,11 +153,19 @@ class TikiClient:
         pairs = [("route", route)] + form_pairs(params or {})
         return f"{self.base_url}/tiki-api.php?" + urlencode(pairs, safe="/[]")
 
+    @property
+    def _session(self):
+        """The session credential when this client logs in (Tiki's browser path), else None."""
+        return self.auth if getattr(self.auth, "method", None) == "session" else None
+
     def _read(self, controller, action, route, params_a, params_b, post_b=False):
         """(answer, url) of a read call; reads may be retried."""
         if self.generation == "A":
             url = self._url_a(controller, action)
-            return self.transport.json("POST", url, data=form_pairs(params_a)), url
+            answer = self.transport.json("POST", url, data=form_pairs(params_a))
+            if self._session is not None:
+                self._session.note_ticket(answer)
+            return answer, url
         if post_b:
             url = self._url_b(route)
             return self.transport.json("POST", url, data=form_pairs(params_b)), url
@@ -164,16 +173,62 @@ class TikiClient:
         return self.transport.json("GET", url), url
 
     def _write(self, controller, action, route, params_a, params_b):
-        """(answer, url) of a write call: sent once, never retried."""
+        """(answer, url) of a write call: sent once, never retried (but for a session's
+        refused ticket, which Tiki checks before it writes anything)."""
         url = self._url_a(controller, action) if self.generation == "A" else self._url_b(route)
         params = params_a if self.generation == "A" else params_b
+        if self.generation == "A" and self._session is not None:
+            return self._session_write(url, action, params), url
+        return self._send_write(url, params), url
+
+    def _send_write(self, url, params, headers=None):
         try:
-            return self.transport.json("POST", url, data=form_pairs(params), read=False), url
+            return self.transport.json("POST", url, data=form_pairs(params), read=False,
+                                       headers=headers)
         except e.NotATiki:
             raise  # no Tiki there: nothing was written
         except (e.NotJson, e.ServerError) as exc:
             exc.maybe_written = True  # the master got the request; it may have applied it
             raise
+
+    def _session_write(self, url, action, params):
+        """A write as Tiki 19+ wants it from a browser (tiki-examples/README): the session's
+        cookies, a same-site Origin and Referer and, for an insert, the CSRF ticket the last
+        reply handed out (or one from the insert form). A ticket refused by Tiki's security
+        check (a 401 that inserted nothing) is tried once more after a fresh login."""
+        session = self._session
+        site = {"Origin": locate(self.base_url).origin, "Referer": self.base_url + "/"}
+        for attempt in (1, 2):
+            sent = dict(params)
+            if action == "insert_item":
+                sent["ticket"] = session.ticket or self._form_ticket(params.get("trackerId"))
+                session.ticket = None  # spent, until the answer hands out the next one
+            try:
+                answer = self._send_write(url, sent, site)
+            except e.Unauthorized as exc:
+                refused = getattr(exc, "remote_message", "")
+                if attempt == 1 and action == "insert_item" and "ticket" in refused.lower():
+                    session.forget()
+                    continue
+                raise
+            session.note_ticket(answer)
+            return answer
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _form_ticket(self, tracker_id):
+        """A fresh ticket: the insert form's, as a browser's script fetches it (the page
+        fragment asked for with X-Requested-With; tiki-examples/39)."""
+        url = self._url_a("tracker", "insert_item") + "&" + urlencode(
+            [("trackerId", tracker_id)])
+        response, final = self.transport.send("GET", url, headers={
+            "Accept": "text/html", "X-Requested-With": "XMLHttpRequest"})
+        ticket = ticket_in(response.text)
+        if not ticket:
+            raise e.RemoteError(f"{final} gave no security ticket to the session of "
+                                f"{self.auth.identifier!r}, so nothing can be inserted over "
+                                "tiki-ajax_services.php: check that the account may create "
+                                "items in this tracker", url=final)
+        return ticket
 
     def _pages(self, fetch, key, page_size):
         """Rows of every page of `fetch(offset, size)`, each once (see paging.page_lists)."""
@@ -329,11 +384,14 @@ class TikiClient:
         item_id = shapes.to_int(answer.get("itemId"))
         if not item_id or item_id < 0:
             shown = answer.get("itemId")
+            hint = ("check the master's log" if self._session is not None or
+                    self.generation == "B" else
+                    "Tiki 19 and later create items over tiki-ajax_services.php only for a "
+                    "logged-in session with a CSRF ticket: give the credential the method "
+                    "session, or use a Tiki 24+ master with an API token")
             raise e.MissingItemId(
                 f"{url} answered the insert without an item id (itemId={shown!r}), so it must be "
-                "taken as not created. Tiki 19-23 only creates items over tiki-ajax_services.php "
-                "with a browser session and CSRF ticket: use a Tiki 24+ master with an API "
-                "token, or check the master's log", url=url)
+                f"taken as not created: {hint}", url=url)
         if not isinstance(answer.get("fields"), dict):
             answer = dict(answer, fields={})  # the item exists: never lose its id over a shape
         return shapes.item(answer, url)

@@ -152,10 +152,12 @@ class Transport:
 
     # --- sending -----------------------------------------------------------------------------
 
-    def send(self, method: str, url: str, *, data=None, read: bool = True) -> requests.Response:
-        """The final response (after redirects, for reads) and its URL; errors are raised."""
+    def send(self, method: str, url: str, *, data=None, read: bool = True,
+             headers: dict | None = None) -> requests.Response:
+        """The final response (after redirects, for reads) and its URL; errors are raised.
+        `headers` are added to (or replace) the usual ones."""
         for _hop in range(MAX_REDIRECTS + 1):
-            response = self._send_once(method, url, data, read)
+            response = self._send_once(method, url, data, read, headers)
             if response.status_code in REDIRECTS and response.headers.get("Location"):
                 target = urljoin(url, response.headers["Location"])
                 response.close()
@@ -280,6 +282,12 @@ class Transport:
         if status in NOT_TIKI_STATUSES and self._raw_message(response) is None:
             raise self.not_a_tiki(url, status, f"it answered {status} "
                                   f"{e.short(response.reason or '', 40)}".rstrip())
+        if status == 401 and cred and remote and getattr(self.auth, "method", "") == "session":
+            # Tiki's security check (CSRF ticket, Referer) on a session write: JSON, with words.
+            error = self._error(e.Unauthorized, f"{base} refused the write of {cred} ({detail})",
+                                url=url)
+            error.remote_message = remote
+            raise error
         if status == 401:
             if cred and getattr(self.auth, "bearer", False):
                 text = (f"the master did not accept this token: {base} refused {cred} (401); "
@@ -350,8 +358,9 @@ class Transport:
                           "or a proxy cut the answer; try again", url=url,
                           status=response.status_code)
 
-    def json(self, method: str, url: str, *, data=None, read: bool = True) -> Any:
-        response, final_url = self.send(method, url, data=data, read=read)
+    def json(self, method: str, url: str, *, data=None, read: bool = True,
+             headers: dict | None = None) -> Any:
+        response, final_url = self.send(method, url, data=data, read=read, headers=headers)
         self.final_url = final_url  # where the answer came from, after any redirect
         return self.decode(response, final_url)
 
@@ -363,26 +372,28 @@ class Transport:
         Like a browser: fetch the form (its cookies, and the CSRF ticket newer Tikis want),
         then post it with a same-site Referer. The answer is never followed: its cookies are
         all we need, and the password goes nowhere else."""
-        url = auth.login_url
-        if self.outbound is not None:
-            self.outbound(url)
-        auth.check_transport(url)
+        url, form_url = auth.login_url, auth.form_url
+        for target in (form_url, url):
+            if self.outbound is not None:
+                self.outbound(target)
+            auth.check_transport(target)
         jar = RequestsCookieJar()
         headers = {"Accept": "text/html,application/json", "User-Agent": USER_AGENT}
-        page = self._request("GET", url, None, dict(headers), True)
+        page = self._request("GET", form_url, None, dict(headers), True)
         extract_cookies_to_jar(jar, page.request, page.raw)
         if page.status_code >= 400:
-            raise self._error(e.NotFound, f"the login page {url} answered {page.status_code}: "
-                              f"set the login URL of the credential {auth.identifier!r}",
-                              url=url, status=page.status_code)
-        headers["Referer"] = url
+            raise self._error(e.NotFound, f"the login page {form_url} answered "
+                              f"{page.status_code}: set the login URL of the credential "
+                              f"{auth.identifier!r}", url=form_url, status=page.status_code)
+        # Tiki checks that a login comes from its own site (tiki-examples/48).
+        headers.update(Referer=form_url, Origin=locate(url).origin)
         cookie = get_cookie_header(jar, SimpleNamespace(url=url, headers={}))
         if cookie:
             headers["Cookie"] = cookie
         answer = self._request("POST", url, auth.login_form(page.text), headers, False)
         extract_cookies_to_jar(jar, answer.request, answer.raw)
         auth.check_login(answer.status_code, answer.headers.get("Location"),
-                         answer.text if answer.status_code == 200 else "", url)
+                         answer.text if answer.status_code < 300 else "", url)
         log.debug("logged in at %s", url)
         return jar
 
