@@ -183,3 +183,23 @@ def test_basic_alone_cannot_insert_on_such_a_tiki(make_master):
         c.insert_item(1, "o", {"title": "x"})
     assert "the method session" in str(caught.value)
     assert len(master.tracker_items(1)) == 3
+
+
+def test_a_session_that_ended_on_the_master_logs_in_again_for_a_read(make_master):
+    master = tiki19(make_master)
+    auth = SessionAuth(master.url, fm.USER, fm.PASSWORD, allow_http=True, identifier="tiki21")
+    with TikiClient(master.url, auth=auth, generation="A", backoff=0) as c:
+        assert len(list(c.iter_items(1))) == 3
+        master.session_store.by_id.clear()  # the session's lifetime is over
+        assert len(list(c.iter_items(1))) == 3
+    assert len(master.requests_to("tiki-login.php")) == 2
+
+
+def test_a_user_without_rights_is_not_logged_in_again_and_again(make_master):
+    master = tiki19(make_master, limited_users={fm.USER})
+    auth = SessionAuth(master.url, fm.USER, fm.PASSWORD, allow_http=True, identifier="tiki21")
+    with TikiClient(master.url, auth=auth, generation="A", backoff=0) as c, \
+            pytest.raises(errors.Forbidden) as caught:
+        list(c.iter_items(1))
+    assert "this user lacks admin_trackers" in str(caught.value)
+    assert len(master.requests_to("tiki-login.php")) == 2  # one new login, then the answer

@@ -138,6 +138,10 @@ class SessionAuth(CredentialAuth):
         self._cookies = None
         self.ticket = None  # the CSRF ticket for the next insert, from the last reply
 
+    @property
+    def logged_in(self):
+        return self._cookies is not None
+
     def forget(self):
         """Drop the session (and its ticket): the next request logs in again."""
         self._cookies = None

@@ -162,9 +162,18 @@ class TikiClient:
         """(answer, url) of a read call; reads may be retried."""
         if self.generation == "A":
             url = self._url_a(controller, action)
-            answer = self.transport.json("POST", url, data=form_pairs(params_a))
-            if self._session is not None:
-                self._session.note_ticket(answer)
+            session = self._session
+            try:
+                answer = self.transport.json("POST", url, data=form_pairs(params_a))
+            except e.Forbidden:
+                if session is None or not session.logged_in:
+                    raise
+                # A session that ended on the master (its lifetime, a restart) reads as an
+                # anonymous visitor: log in again, once, and ask again.
+                session.forget()
+                answer = self.transport.json("POST", url, data=form_pairs(params_a))
+            if session is not None:
+                session.note_ticket(answer)
             return answer, url
         if post_b:
             url = self._url_b(route)
