@@ -130,3 +130,69 @@ def test_a_local_edit_pushes_only_that_field_and_the_view_shows_only_it(app, db,
     assert fields == {"fields[title]"}
     assert master.items[3]["fields"]["due"] == "" and master.items[3]["fields"]["assignee"] == ""
     assert reload(app, tracker, master)["updated"] == 0
+
+
+# --- one spelling per field type -----------------------------------------------------------
+
+SPELLED_FIELDS = [
+    {"fieldId": 1, "name": "Title", "permName": "title", "type": "t", "isMain": "y",
+     "isMandatory": "y"},
+    {"fieldId": 2, "name": "Done", "permName": "done", "type": "c"},
+    {"fieldId": 3, "name": "Teams", "permName": "teams", "type": "e",
+     "options": '{"parentId":0,"inputtype":"m","descendants":0}'},
+    {"fieldId": 4, "name": "Colours", "permName": "colours", "type": "M",
+     "options": '{"options":["red","green","blue"]}'},
+]
+FIRST = {"title": "Spelled", "done": "on", "teams": "2,1", "colours": "red, blue"}
+AGAIN = {"title": "Spelled", "done": "1", "teams": "1,2", "colours": "red,blue"}
+
+
+def spelled_clone(app, make_master):
+    master = make_master(fields=SPELLED_FIELDS, items=[("o", dict(FIRST))])
+    app.config.update(TIKISYNC_HTTP_BACKOFF=0)
+    connect(app, master)
+    tracker = make_clone(app, master)
+    return master, tracker
+
+
+def test_other_spellings_of_the_same_values_are_no_change(app, db, make_master):
+    master, tracker = spelled_clone(app, make_master)
+    assert reload(app, tracker, master)["added"] == 1
+    stored = Item.get(Item.tracker == tracker).values
+    assert stored == {"title": "Spelled", "done": "y", "teams": "1,2", "colours": "red,blue"}
+    # The same item as a Tiki 24+ handler spells it after an update elsewhere.
+    master.items[1]["fields"].update(AGAIN)
+    before = tracker_state(tracker)[:2]
+    again = reload(app, tracker, master)
+    assert (again["updated"], again["unchanged"]) == (0, 1)
+    assert tracker_state(tracker)[:2] == before
+    # A local edit of another field pushes that field only; one typed here in another order
+    # is what the master then holds.
+    item_svc.update_item(Item.get(Item.tracker == tracker), {"title": "Respelled"}, username="t")
+    with client(app, master.url) as c:
+        result = push_mod.push(tracker, c, push_mod.plan_push(tracker), username="t")
+    assert result["failed"] == [] and result["pushed"][0]["fields"] == ["title"]
+    mine = Item.get(Item.tracker == tracker)
+    item_svc.update_item(mine, {"teams": ["2", "1"]}, username="t")
+    assert Item.get_by_id(mine.id).values["teams"] == "1,2"
+
+
+def test_an_upgraded_clone_with_old_spellings_reports_nothing_updated(app, db, make_master):
+    """Values stored before migration 13 kept the master's spelling; the migration gives them
+    the one spelling, with their hashes, so the first reload after it changes nothing."""
+    from tikisync_web import migrations
+    from tikisync_web.values import content_hash
+
+    master, tracker = spelled_clone(app, make_master)
+    reload(app, tracker, master)
+    item = Item.get(Item.tracker == tracker)
+    old = dict(item.values, **{k: v for k, v in FIRST.items() if k != "title"})
+    Item.update(values=old, hash=content_hash(old, "o"), base_hash=content_hash(old, "o")).where(
+        Item.id == item.id).execute()  # as the version before stored it
+    respell = next(step for number, _, step in migrations.MIGRATIONS if number == 13)
+    respell(db, None)
+    migrated = Item.get_by_id(item.id)
+    assert migrated.values["teams"] == "1,2" and migrated.values["done"] == "y"
+    assert migrated.hash == migrated.base_hash == content_hash(migrated.values, "o")
+    counts = reload(app, tracker, master)
+    assert (counts["updated"], counts["unchanged"]) == (0, 1)

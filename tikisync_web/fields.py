@@ -156,6 +156,33 @@ def normalize_raw(value):
     return str(value)
 
 
+_TRUE = ("y", "yes", "on", "1", "true")
+_FALSE = ("n", "no", "off", "0", "false")
+_WHOLE = re.compile(r"^\s*(-?[0-9]+)(\.0*)?\s*$")
+# Types whose raw values have more than one spelling of the same thing.
+SPELLED = frozenset(("c", "f", "j", "CAL", "M", "e", "u", "r"))
+
+
+def canonical_raw(type_code, text):
+    """One spelling per field type of a stored raw value (already through normalize_raw):
+    what clean() makes of the same input, so a value from a master and one typed here compare
+    equal when they mean the same. Checkbox y/n from on/1/true and off/0/false, dates as whole
+    seconds ("1767225600.0" too), multiple values comma-joined without spaces or empties,
+    category ids as a sorted set (a Tiki 24+ handler lists them in its own order)."""
+    if not text or type_code not in SPELLED:
+        return text
+    if type_code == "c":
+        lowered = text.strip().lower()
+        return "y" if lowered in _TRUE else "n" if lowered in _FALSE else text
+    if type_code in ("f", "j", "CAL"):
+        whole = _WHOLE.match(text)
+        return str(int(whole.group(1))) if whole else text
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if type_code == "e" and all(part.isdigit() for part in parts):
+        parts = sorted(set(parts), key=int)
+    return ",".join(parts)
+
+
 def _as_text(value):
     if isinstance(value, (list, tuple)):
         return ",".join(str(v).strip() for v in value if str(v).strip() != "")
@@ -313,7 +340,9 @@ def _clean_choice(field, text, choice_source):
     wrong = [v for v in values if v not in known]
     if wrong:
         raise FieldValueError(f"has no choice {wrong[0]!r}")
-    return ",".join(values)
+    # A transformed field (a master's category list kept as a multi-select) is spelled as
+    # the master's type is, so what is typed here and what the master answers compare equal.
+    return canonical_raw(getattr(field, "remote_type", None) or field.type, ",".join(values))
 
 
 def clean_item(fields, submitted, partial=False, choice_source=None):

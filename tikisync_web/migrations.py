@@ -115,6 +115,52 @@ def _schedules(db, migrator):
     db.create_tables([m.Schedule], safe=True)
 
 
+def _one_spelling(db, migrator):
+    """Stored values of fields with several spellings get the one of fields.canonical_raw,
+    and the hashes follow, so the first reload after the upgrade (which reads that spelling
+    from the master) finds unchanged items unchanged. Only rows that change are written."""
+    from .fields import SPELLED, canonical_raw
+    from .values import content_hash
+
+    spelled = {}
+    for tracker_id, perm, code, remote in m.Field.select(
+            m.Field.tracker, m.Field.perm_name, m.Field.type, m.Field.remote_type).tuples():
+        if (remote or code) in SPELLED:  # a transformed field is spelled as the master's type
+            spelled.setdefault(tracker_id, {})[perm] = remote or code
+    if not spelled:
+        return
+
+    def settle(values, types):
+        if not isinstance(values, dict):
+            return values
+        return {p: canonical_raw(types[p], v) if p in types and isinstance(v, str) and v
+                else v for p, v in values.items()}
+
+    with db.atomic():
+        for tracker_id, types in spelled.items():
+            bases = {b.item_id: b for b in m.Baseline.select().join(m.Item).where(
+                m.Item.tracker == tracker_id)}
+            for item in m.Item.select().where(m.Item.tracker == tracker_id).iterator():
+                _respell(item, bases.get(item.id), types, settle, content_hash)
+
+
+def _respell(item, base, types, settle, content_hash):
+    values = settle(item.values, types)
+    new_hash = content_hash(values, item.status)
+    base_hash = item.base_hash
+    if base is not None:
+        base_values, theirs = settle(base.values, types), settle(base.theirs, types)
+        base_hash = content_hash(base_values, base.status)
+        if (base_values, theirs, base_hash) != (base.values, base.theirs, base.hash):
+            m.Baseline.update(values=base_values, theirs=theirs, hash=base_hash).where(
+                m.Baseline.id == base.id).execute()
+    elif base_hash is not None and base_hash == item.hash:
+        base_hash = new_hash  # the item is its own base
+    if (values, new_hash, base_hash) != (item.values, item.hash, item.base_hash):
+        m.Item.update(values=values, hash=new_hash, base_hash=base_hash).where(
+            m.Item.id == item.id).execute()
+
+
 def _q(db, name):
     return db.quote[0] + name + db.quote[-1]
 
@@ -128,6 +174,7 @@ MIGRATIONS = [
     (6, "sign-in throttle; session generation of each user", _sign_in_guards),
     (7, "our clock at the last check of the master (its clock's steps)", _check_clock),
     (10, "schedules of cloned trackers; an email address per user", _schedules),
+    (13, "one spelling per field type of stored values, and their hashes", _one_spelling),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -66,6 +66,7 @@ class TikiClient:
         self.filters_ids = None  # False once the master showed it ignores an itemId filter
         # {tracker id: date permNames} from the last export_fields: their "now" reads empty
         self.date_perms = {}
+        self.spelled = {}  # {tracker id: {permName: type}} of values with several spellings
         self.transport = Transport(self.base_url, auth=auth, session=session, timeout=timeout,
                                    verify=verify, retries=retries, backoff=backoff,
                                    outbound=outbound)
@@ -102,6 +103,7 @@ class TikiClient:
         twin.version = self.version
         twin.filters_ids = self.filters_ids
         twin.date_perms = self.date_perms
+        twin.spelled = self.spelled
         return twin
 
     @property
@@ -270,6 +272,7 @@ class TikiClient:
         text = shapes.export_text(answer, url)
         fields = exportfmt.parse(text)
         self.date_perms[tracker_id] = now_dates.date_perms(fields)
+        self.spelled[tracker_id] = now_dates.spelled(fields)
         return text, fields
 
     def iter_items(self, tracker_id: int, *, status: str | None = None,
@@ -344,6 +347,7 @@ class TikiClient:
             for row in result:
                 item = shapes.fast_item(row)
                 items.append(item if item is not None else shapes.item(row, url))
+            now_dates.settle(items, client.spelled.get(tracker_id))
             return now_dates.blank_now(items, client.date_perms.get(tracker_id), span)
 
         def fetcher():  # for a thread asking for pages ahead: a client of its own
