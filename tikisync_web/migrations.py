@@ -157,8 +157,10 @@ def _respell(item, base, types, settle, content_hash):
     elif base_hash is not None and base_hash == item.hash:
         base_hash = new_hash  # the item is its own base
     if (values, new_hash, base_hash) != (item.values, item.hash, item.base_hash):
-        m.Item.update(values=values, hash=new_hash, base_hash=base_hash).where(
-            m.Item.id == item.id).execute()
+        from .items import search_text
+
+        m.Item.update(values=values, hash=new_hash, base_hash=base_hash,
+                      search_text=search_text(values)).where(m.Item.id == item.id).execute()
 
 
 def _q(db, name):
