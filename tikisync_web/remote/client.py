@@ -15,12 +15,11 @@ from collections.abc import Iterable, Iterator
 from urllib.parse import urlencode
 
 from . import errors as e
-from . import exportfmt, now_dates, shapes
-from .auth import ticket_in
+from . import exportfmt, now_dates, session_path, shapes
 from .idset import IdSet
 from .paging import page_lists
 from .transport import Transport
-from .urls import locate, normalize_base
+from .urls import normalize_base
 
 GENERATIONS = ("auto", "A", "B")
 MAX_ID_FILTER = 200  # ids sent as a filter; beyond this only the client filters (URL length)
@@ -189,7 +188,7 @@ class TikiClient:
         url = self._url_a(controller, action) if self.generation == "A" else self._url_b(route)
         params = params_a if self.generation == "A" else params_b
         if self.generation == "A" and self._session is not None:
-            return self._session_write(url, action, params), url
+            return session_path.write(self, url, action, params), url
         return self._send_write(url, params), url
 
     def _send_write(self, url, params, headers=None):
@@ -201,45 +200,6 @@ class TikiClient:
         except (e.NotJson, e.ServerError) as exc:
             exc.maybe_written = True  # the master got the request; it may have applied it
             raise
-
-    def _session_write(self, url, action, params):
-        """A write as Tiki 19+ wants it from a browser (tiki-examples/README): the session's
-        cookies, a same-site Origin and Referer and, for an insert, the CSRF ticket the last
-        reply handed out (or one from the insert form). A ticket refused by Tiki's security
-        check (a 401 that inserted nothing) is tried once more after a fresh login."""
-        session = self._session
-        site = {"Origin": locate(self.base_url).origin, "Referer": self.base_url + "/"}
-        for attempt in (1, 2):
-            sent = dict(params)
-            if action == "insert_item":
-                sent["ticket"] = session.ticket or self._form_ticket(params.get("trackerId"))
-                session.ticket = None  # spent, until the answer hands out the next one
-            try:
-                answer = self._send_write(url, sent, site)
-            except e.Unauthorized as exc:
-                refused = getattr(exc, "remote_message", "")
-                if attempt == 1 and action == "insert_item" and "ticket" in refused.lower():
-                    session.forget()
-                    continue
-                raise
-            session.note_ticket(answer)
-            return answer
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _form_ticket(self, tracker_id):
-        """A fresh ticket: the insert form's, as a browser's script fetches it (the page
-        fragment asked for with X-Requested-With; tiki-examples/39)."""
-        url = self._url_a("tracker", "insert_item") + "&" + urlencode(
-            [("trackerId", tracker_id)])
-        response, final = self.transport.send("GET", url, headers={
-            "Accept": "text/html", "X-Requested-With": "XMLHttpRequest"})
-        ticket = ticket_in(response.text)
-        if not ticket:
-            raise e.RemoteError(f"{final} gave no security ticket to the session of "
-                                f"{self.auth.identifier!r}, so nothing can be inserted over "
-                                "tiki-ajax_services.php: check that the account may create "
-                                "items in this tracker", url=final)
-        return ticket
 
     def _pages(self, fetch, key, page_size):
         """Rows of every page of `fetch(offset, size)`, each once (see paging.page_lists)."""
