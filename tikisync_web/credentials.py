@@ -33,7 +33,7 @@ METHODS = {
     "basic": "HTTP Basic (user name and password)",
     "bearer": "Bearer API token (Tiki 24+)",
     "header": "Authorization header (raw value)",
-    "session": "Session login (login form, then cookies)",
+    "session": "Session login (Tiki 19-23 writes)",
 }
 GENERATIONS = {"auto": "Detect", "A": "Tiki 8-23 (tiki-ajax_services.php)",
                "B": "Tiki 24+ (tiki-api.php)"}

@@ -51,3 +51,13 @@ def test_the_wizard_says_what_is_wrong(page, live_server, live_app, users, make_
     expect(problem).to_contain_text("ignored the user name and password")
     expect(problem).to_contain_text("login_http_basic")
     look_at(page, "clone-basic-ignored")
+
+
+def test_the_credential_form_says_when_to_use_the_session_method(page, live_server, users):
+    sign_in(page, live_server, "admin", PASSWORD)
+    page.goto(live_server.link("tikisync.credentials"))
+    method = page.get_by_label("Method")
+    method.select_option("session")
+    expect(method.locator("option:checked")).to_have_text(
+        "Session login (Tiki 19-23 writes)")
+    look_at(page, "credentials-session-method")
