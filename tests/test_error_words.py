@@ -193,3 +193,10 @@ def test_button_and_wizard_say_the_user_lacks_admin_trackers(admin, app, make_ma
     problem = soup(response).find(id="clone-problem")
     assert problem.find("strong").text.startswith("This user lacks admin_trackers")
     assert NO_RIGHTS in problem.text
+
+
+def test_a_tiki_without_tiki_api_php_hints_at_the_protocol(make_master):
+    master = make_master(generations="A")  # a Tiki 8-23: tiki-api.php is a web server's 404
+    with make_client(master, "B") as client, pytest.raises(errors.NotATiki) as caught:
+        client.list_trackers()
+    assert "a Tiki before 24 has no tiki-api.php" in str(caught.value)

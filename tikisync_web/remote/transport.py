@@ -321,9 +321,12 @@ class Transport:
 
     def not_a_tiki(self, url, status, how):
         """NotATiki for an answer no Tiki web service gives."""
+        advice = ("check the URL, which must be the Tiki root (the folder of tiki-index.php)"
+                  if "/tiki-api.php" not in url else
+                  "a Tiki before 24 has no tiki-api.php: set the credential's protocol to "
+                  "Detect or Tiki 8-23, or check the URL")
         return self._error(e.NotATiki, f"this is not a Tiki site: no Tiki web service answered "
-                           f"at {url} ({how}): check the URL, which must be the Tiki root (the "
-                           "folder of tiki-index.php)", url=url, status=status, html=True)
+                           f"at {url} ({how}): {advice}", url=url, status=status, html=True)
 
     @staticmethod
     def _raw_message(response):
