@@ -4,6 +4,7 @@ values, a credential's Test result and the clone wizard's steps are no wider tha
 Wide tables scroll inside their own box instead. Screenshots land in test-results/layout/ for a
 reviewer to look at (not committed)."""
 import pathlib
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -13,6 +14,7 @@ from tests.support.apps import PASSWORD
 from tests.support.browser import sign_in
 from tests.support.sync import client, connect, make_clone
 from tikisync_web.db import database
+from tikisync_web.models import Item, Job
 from tikisync_web.sync import reload as reload_mod
 
 SHOTS = pathlib.Path("test-results/layout")
@@ -53,11 +55,20 @@ def wide_site(live_server, users, fake_master):
                                  description=LONG_URL)
         values = {perm: f"{LONG_WORD} {n}" for n, (perm, *_rest) in enumerate(WIDE_FIELDS[:14])}
         first = None
+        clone_items = [i.id for i in Item.select().where(Item.tracker == clone).order_by(Item.id)]
+        job = Job.create(kind="push", tracker=clone, state="done", username="admin",
+                         message="1 pushed, 1 failed, 1 skipped", started=time.time() - 75,
+                         finished=time.time(), result={
+                             "pushed": [{"id": clone_items[0], "remote_id": 1, "kind": "edit",
+                                         "fields": ["title"]}],
+                             "failed": [{"id": clone_items[1], "error": LONG_URL}],
+                             "skipped": [{"id": clone_items[2], "reason": "conflict"}]})
         for n in range(30):
             item = seed.add_item(wide, **values, homepage=LONG_URL, priority="2",
                                  notes=f"line one {n}\n{LONG_WORD}\nline three")
             first = first or item
-    return {"clone": clone, "wide": wide, "item": first, "master_url": fake_master.url}
+    return {"clone": clone, "wide": wide, "item": first, "master_url": fake_master.url,
+            "job": job}
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -81,6 +92,7 @@ def test_no_page_is_wider_than_the_window(page, live_server, wide_site, width):
         "fields-17": ("tikisync.fields", {"tracker_id": wide.id}),
         "clone-items": ("tikisync.items", {"tracker_id": clone.id}),
         "sync-tab": ("tikisync.sync", {"tracker_id": clone.id}),
+        "push-job": ("tikisync.job", {"job_id": wide_site["job"].id}),
         "clone-wizard": ("tikisync.clone", {}),
         "clone-wizard-trackers": ("tikisync.clone_trackers", {"url": wide_site["master_url"]}),
         "clone-wizard-preview": ("tikisync.clone_preview", {"url": wide_site["master_url"],

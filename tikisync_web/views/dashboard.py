@@ -22,7 +22,8 @@ def dashboard():
         pending = {t.id: status.classify(t) for t in trackers if t.is_clone and t.last_reload_at}
         running = {j.tracker_id: jobs.snapshot(j) for j in
                    Job.select().where(Job.lock_key.is_null(False), Job.tracker.is_null(False))}
-    recent = list(Job.select().where(Job.lock_key.is_null()).order_by(Job.id.desc()).limit(8))
+    recent = list(Job.select(Job, Tracker).join(Tracker, pw.JOIN.LEFT_OUTER)
+                  .where(Job.lock_key.is_null()).order_by(Job.id.desc()).limit(8))
     return render_page("tikisync/dashboard.html", trackers=trackers, counts=by_tracker,
                        pending=pending, running=running,
                        recent=[jobs.snapshot(j) for j in recent])
