@@ -174,9 +174,15 @@ def delete_item(item, username=""):
 SORT_KEYS = ("id", "status", "modified", "created")
 
 
-def list_items(tracker, fields, q="", status="", sort="id", direction="asc", page=1, per_page=50):
-    """One page of a tracker's items and the total matching; never loads the whole tracker."""
+def list_items(tracker, fields, q="", status="", sort="id", direction="asc", page=1, per_page=50,
+               only=None, leave_out=None):
+    """One page of a tracker's items and the total matching; never loads the whole tracker.
+    `only` / `leave_out`: item ids to keep to / to leave out (the sync-state filter)."""
     query = Item.select().where(Item.tracker == tracker)
+    if only is not None:
+        query = query.where(Item.id.in_(list(only) or [0]))
+    if leave_out:
+        query = query.where(Item.id.not_in(list(leave_out)))
     if status in STATUSES:
         query = query.where(Item.status == status)
     for word in (q or "").lower().split()[:8]:

@@ -13,6 +13,7 @@ from tests.support import seed
 from tests.support.apps import PASSWORD
 from tests.support.browser import sign_in
 from tests.support.sync import client, connect, make_clone
+from tikisync_web import items as item_svc
 from tikisync_web.db import database
 from tikisync_web.models import Item, Job
 from tikisync_web.sync import reload as reload_mod
@@ -56,6 +57,7 @@ def wide_site(live_server, users, fake_master):
         values = {perm: f"{LONG_WORD} {n}" for n, (perm, *_rest) in enumerate(WIDE_FIELDS[:14])}
         first = None
         clone_items = [i.id for i in Item.select().where(Item.tracker == clone).order_by(Item.id)]
+        item_svc.update_item(Item.get_by_id(clone_items[1]), {"title": LONG_WORD}, username="t")
         job = Job.create(kind="push", tracker=clone, state="done", username="admin",
                          message="1 pushed, 1 failed, 1 skipped", started=time.time() - 75,
                          finished=time.time(), result={
@@ -91,6 +93,8 @@ def test_no_page_is_wider_than_the_window(page, live_server, wide_site, width):
         "item-edit-17-fields": ("tikisync.item_edit", {"item_id": item.id}),
         "fields-17": ("tikisync.fields", {"tracker_id": wide.id}),
         "clone-items": ("tikisync.items", {"tracker_id": clone.id}),
+        "clone-item-modified": ("tikisync.item", {"item_id": wide_site["job"].result[
+            "failed"][0]["id"]}),
         "sync-tab": ("tikisync.sync", {"tracker_id": clone.id}),
         "push-job": ("tikisync.job", {"job_id": wide_site["job"].id}),
         "clone-wizard": ("tikisync.clone", {}),

@@ -12,6 +12,7 @@ renders one of our partials.
 import time
 
 from ..models import STATUSES
+from ..sync.status import STATES
 from .blueprint import bp
 
 # The job kinds of jobs/handlers.py, as the header of their progress widget; the first three
@@ -25,6 +26,16 @@ JOB_KINDS = {
     "auto-reload": "Scheduled reload",  # jobs/scheduled.py
     "auto-check": "Scheduled check",
 }
+
+# An item's sync state (sync/status.py STATES), as the item list's column and filter say it.
+SYNC_STATES = dict(zip(STATES, ("new here", "modified here", "in conflict",
+                                "deleted on the master", "in sync"), strict=True))
+
+
+@bp.app_template_filter("tikisync_sync_state")
+def sync_state_label(state):
+    """An item's sync state as words: "conflict" -> "in conflict"."""
+    return SYNC_STATES.get(state, state)
 
 
 @bp.app_template_filter("tikisync_status")
