@@ -201,6 +201,24 @@ def _not_found(error):
     return _error_page(404, "Not found", getattr(error, "description", str(error)))
 
 
+@bp.errorhandler(500)
+def _server_error(error):
+    return _error_page(500, "Something went wrong",
+                       "This page failed on the server; nothing you did caused it. Try again; "
+                       "if it keeps failing, an administrator finds the details in the log.")
+
+
+def not_found_page(error):
+    """The standalone host's page for a URL that matches no route (our blueprint never sees
+    it, so its own 404 handler cannot answer): the house error page, not Werkzeug's."""
+    globals_ = _template_globals()
+    globals_["current_user"] = None  # nobody was loaded: the route was never reached
+    body = render_template("tikisync/error.html", status=404, title="Not found",
+                           message="There is no page at this address; it may have moved, or "
+                                   "the link was mistyped.", **globals_)
+    return body, 404
+
+
 def get_or_404(model, ident, what):
     try:
         ident = int(ident)

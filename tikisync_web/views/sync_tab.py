@@ -130,6 +130,7 @@ def push_preview(tracker_id):
     selected, force, plan = _requested_plan(tracker)
     return render_template("tikisync/push_preview.html", tracker=tracker, plan=plan,
                            selected=selected, digest=plan_digest(plan), force=force,
+                           fields={f.perm_name: f for f in tracker.ordered_fields()},
                            title_of=_title(tracker), items={i.id: i for i in Item.select().where(
                                Item.id.in_([e["id"] for e in plan.entries] or [0]))})
 
