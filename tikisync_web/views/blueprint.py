@@ -21,8 +21,9 @@ from .. import fields as ft
 from .. import settings
 from ..db import BUSY_MESSAGE, database, is_busy
 from ..jobs import scheduler
-from ..models import MAX_ID
+from ..models import MAX_ID, Tracker
 from ..resources import folder
+from ..sync import status
 from .common import current_user, host_loader, htmx, load_user
 
 
@@ -157,6 +158,7 @@ def _template_globals():
         "format_date": ft.format_date,
         "poll_seconds": current_app.config["TIKISYNC_POLL_SECONDS"],
         "tikisync_active_job": _active_job,
+        "tikisync_conflicts": _conflicts,
     }
 
 
@@ -165,6 +167,21 @@ def _active_job(tracker):
 
     job = jobs.active_for(tracker)
     return jobs.snapshot(job) if job is not None else None
+
+
+def _conflicts():
+    """Items waiting for someone to resolve them (in conflict, or deleted on the master and
+    edited here) across every clone: {"total", "trackers": [(tracker, count)]}, for the page
+    header's badge. From hashes, no network."""
+    found = []
+    for tracker in Tracker.select().where(Tracker.source_url.is_null(False),
+                                          Tracker.last_reload_at.is_null(False)
+                                          ).order_by(Tracker.name):
+        lists = status.classify(tracker)
+        count = len(lists["conflicts"]) + len(lists["deleted_on_master"])
+        if count:
+            found.append((tracker, count))
+    return {"total": sum(n for _, n in found), "trackers": found}
 
 
 def _error_page(status, title, message):
