@@ -68,6 +68,10 @@ def test_push_page_names_each_item_and_links_the_conflict(page, live_server, con
     shot(page, "push-outcome")
     skipped.get_by_role("link", name="Resolve…").click()
     expect(page.locator("#three-way")).to_contain_text("Written on the master")
+    shot(page, "three-way")
+    page.get_by_role("link", name="Overwrite the master with all my values…").click()
+    expect(page.locator("#overwrite-values")).to_contain_text("Written on the master")
+    shot(page, "overwrite-confirmation")
     assert fake_master.items[2]["fields"]["amount"] == "77"
 
 
