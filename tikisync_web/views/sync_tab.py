@@ -2,11 +2,14 @@
 import hashlib
 import json
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_htmx import make_response as hx_make_response
 
 from .. import jobs, settings
+from ..jobs import handlers
 from ..models import Item, Job, Tracker
+from ..remote.errors import RemoteError
+from ..sync import preview as preview_mod
 from ..sync import push as push_mod
 from ..sync import status as status_mod
 from .blueprint import bp, get_or_404, notify
@@ -128,11 +131,33 @@ def push_preview(tracker_id):
     """Exactly what a push of the selected items will send: items, fields, old and new."""
     tracker = sync_tracker(tracker_id)
     selected, force, plan = _requested_plan(tracker)
+    now, unread = _master_now(tracker, plan)
     return render_template("tikisync/push_preview.html", tracker=tracker, plan=plan,
                            selected=selected, digest=plan_digest(plan), force=force,
+                           now=now, unread=unread,
                            fields={f.perm_name: f for f in tracker.ordered_fields()},
                            title_of=_title(tracker), items={i.id: i for i in Item.select().where(
                                Item.id.in_([e["id"] for e in plan.entries] or [0]))})
+
+
+# Above this many edits the preview does not read the master (it would keep the page waiting);
+# "Master now" then shows the values of the last reload or check, and says so.
+PREVIEW_READ_LIMIT = 200
+
+
+def _master_now(tracker, plan):
+    """(the master's current values per edited item, or {}; why they could not be read)."""
+    edits = sum(1 for e in plan.entries if e["kind"] == "edit")
+    if not edits:
+        return {}, None
+    if edits > PREVIEW_READ_LIMIT:
+        return {}, (f"{edits} edits are more than the preview reads from the master "
+                    f"({PREVIEW_READ_LIMIT})")
+    try:
+        with handlers.client_for_tracker(tracker, current_app.config) as client:
+            return preview_mod.master_now(tracker, client, plan), None
+    except (RemoteError, ValueError) as exc:
+        return {}, f"the master could not be read now: {exc}"
 
 
 @bp.route("/trackers/<int:tracker_id>/push", methods=["POST"], endpoint="tracker_push")
