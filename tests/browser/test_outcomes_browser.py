@@ -108,3 +108,17 @@ def test_search_by_a_dropdown_label(page, live_server, users):
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Printer jam")
     expect(rows.first).to_contain_text("Medium")
+
+
+def test_the_preview_flags_an_item_the_master_changed_after_the_reload(page, live_server,
+                                                                      conflicted, fake_master):
+    tracker, edited, clash = conflicted
+    fake_master.items[2]["fields"]["amount"] = "5"  # after the last reload and check
+    sign_in(page, live_server, "admin", PASSWORD)
+    page.goto(live_server.link("tikisync.sync", tracker_id=tracker.id))
+    page.get_by_role("button", name="Preview the push of the selected items").click()
+    row = page.locator(f"#push-plan tr[data-item='{edited.id}'][data-perm='amount']")
+    expect(row).to_contain_text("changed on the master")
+    expect(row.locator("td").nth(-2)).to_have_text("5")  # Master now, read just now
+    expect(page.locator("#push-would-conflict")).to_be_visible()
+    shot(page, "push-preview")
