@@ -65,11 +65,16 @@ def reload_job(job, progress, context):
     return counts
 
 
+def _count(n, thing):
+    """ "1 item", "3 items": the job messages people read on the dashboard."""
+    return f"{n} {thing}{'' if n == 1 else 's'}"
+
+
 def _reload_summary(counts):
-    parts = [f"{counts['fetched']} items read", f"{counts['added']} added",
+    parts = [f"{_count(counts['fetched'], 'item')} read", f"{counts['added']} added",
              f"{counts['updated']} updated", f"{counts['deleted']} deleted"]
     if counts["kept_local_modified"]:
-        parts.append(f"{counts['kept_local_modified']} local edits kept")
+        parts.append(f"{_count(counts['kept_local_modified'], 'local edit')} kept")
     if counts["deleted_on_master"]:
         parts.append(f"{counts['deleted_on_master']} deleted on the master but edited here")
     return ", ".join(parts)
@@ -97,7 +102,8 @@ def check_job(job, progress, context):
     progress.step(0, "Asking the master what changed")
     with client_for_tracker(tracker, context) as client:
         counts = status.check_remote(tracker, client)
-    progress.step(counts["checked"], f"{counts['changed_on_master']} items changed on the master")
+    progress.step(counts["checked"],
+                  f"{_count(counts['changed_on_master'], 'item')} changed on the master")
     return counts
 
 
@@ -107,5 +113,5 @@ def meta_job(job, progress, context):
     tracker = _tracker(job)
     with client_for_tracker(tracker, context) as client:
         result = schema.refresh_fields(tracker, client, username=job.username)
-    progress.step(message=f"{len(result['changed'])} fields refreshed")
+    progress.step(message=f"{_count(len(result['changed']), 'field')} refreshed")
     return result
