@@ -50,3 +50,22 @@ def test_push_preview_of_one_item_reads_in_the_singular_with_labels(app, client,
 
 def client_of(app, master):
     return client(app, master.url)
+
+
+def test_item_history_names_fields_by_label(app, client, auth, db, users, fake_master):
+    from tikisync_web.models import ItemHistory
+
+    connect(app, fake_master)
+    tracker = make_clone(app, fake_master)
+    with client_of(app, fake_master) as c:
+        reload_mod.reload(tracker, c)
+    item = Item.get(Item.remote_id == 1)
+    ItemHistory.create(item=item, side="master", action="overwrite", perm_name="amount",
+                       old_value="12.5", new_value="99", username="t")
+    auth.login("editor")
+    page = soup(client.get(url(app, "tikisync.item_history", item_id=item.id)))
+    assert page.find("tbody").find_all("td")[2].get_text(strip=True) == "Amount"
+    entry = ItemHistory.get(ItemHistory.item == item)
+    restored = client.post(url(app, "tikisync.history_restore", entry_id=entry.id),
+                           follow_redirects=True)
+    assert "Amount restored to “12.5”" in soup(restored).find(id="tikisync-messages").get_text()

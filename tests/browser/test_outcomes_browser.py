@@ -21,10 +21,14 @@ SHOTS = pathlib.Path("test-results/outcomes")
 
 
 def shot(page, name):
+    """Screenshots at both widths, each checked to be no wider than the window."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     for width in (1280, 360):
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+        scroll, window = page.evaluate(
+            "[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll <= window, f"{name} at {width} px is {scroll} px wide"
     page.set_viewport_size({"width": 1280, "height": 900})
 
 

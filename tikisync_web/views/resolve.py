@@ -3,10 +3,11 @@ from flask import abort, redirect, render_template, request, url_for
 
 from .. import jobs
 from ..forms.common import ConfirmForm
-from ..models import STATUSES, Baseline, Item, ItemHistory
+from ..models import STATUSES, Baseline, Field, Item, ItemHistory
 from ..sync import push as push_mod
 from ..sync import resolve as resolve_mod
 from ..sync import status as status_mod
+from ..values import STATUS_KEY
 from .blueprint import bp, get_or_404, notify
 from .common import current_user, form_status, require
 from .jobs import start_job
@@ -106,7 +107,8 @@ def item_history(item_id):
     entries = list(ItemHistory.select().where(ItemHistory.item == item)
                    .order_by(ItemHistory.id.desc()))
     return render_template("tikisync/item_history.html", item=item, tracker=item.tracker,
-                           entries=entries, form=ConfirmForm())
+                           entries=entries, form=ConfirmForm(),
+                           fields={f.perm_name: f for f in item.tracker.ordered_fields()})
 
 
 @bp.route("/history/<int:entry_id>/restore", methods=["POST"], endpoint="history_restore")
@@ -115,5 +117,9 @@ def history_restore(entry_id):
     """Put an overwritten value back into the local item (push it to send it to the master)."""
     entry = get_or_404(ItemHistory, entry_id, "history entry")
     resolve_mod.restore(entry, username=current_user().username)
-    notify(f"{entry.perm_name} restored to “{entry.old_value}”.", "success")
+    field = Field.get_or_none(Field.tracker == entry.item.tracker_id,
+                              Field.perm_name == entry.perm_name)
+    label = field.name if field else ("Status" if entry.perm_name == STATUS_KEY
+                                      else entry.perm_name)
+    notify(f"{label} restored to “{entry.old_value}”.", "success")
     return redirect(url_for("tikisync.item_history", item_id=entry.item_id), 303)
