@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 # on DEMO_PORT, gives this app a credential "demo" for it, and stops it when this app stops.
 DEMO ?= 1
 DEMO_PORT ?= 5001
-DEMO_DIR := $(CURDIR)/instance/demo
+DEMO_DIR ?= $(CURDIR)/instance/demo
 DEMO_ENV := TIKISYNC_INSTANCE=$(DEMO_DIR) TIKISYNC_DATABASE=sqlite:///$(DEMO_DIR)/tikisync.db
 DEMO_URL := http://127.0.0.1:$(DEMO_PORT)
 
