@@ -126,3 +126,22 @@ def test_the_preview_flags_an_item_the_master_changed_after_the_reload(page, liv
     expect(row.locator("td").nth(-2)).to_have_text("5")  # Master now, read just now
     expect(page.locator("#push-would-conflict")).to_be_visible()
     shot(page, "push-preview")
+
+
+def test_a_large_preview_reads_the_master_as_a_job_and_shows_it_when_done(
+        page, live_server, conflicted, fake_master, monkeypatch):
+    from tikisync_web.views import sync_tab
+
+    monkeypatch.setattr(sync_tab, "PREVIEW_READ_LIMIT", 0)  # every preview counts as large
+    tracker, edited, clash = conflicted
+    fake_master.items[2]["fields"]["amount"] = "5"
+    fake_master.settings.delay = 0.6
+    sign_in(page, live_server, "admin", PASSWORD)
+    page.goto(live_server.link("tikisync.push_preview", tracker_id=tracker.id))
+    row = page.locator(f"#push-plan tr[data-item='{edited.id}'][data-perm='amount']")
+    expect(row.locator("td").nth(-2)).to_have_text("3")  # the last reload's value
+    page.get_by_role("button", name="Read the master now").click()
+    expect(page.locator("#push-preview progress")).to_have_count(1)
+    expect(row.locator("td").nth(-2)).to_have_text("5", timeout=20_000)  # no refresh needed
+    expect(row).to_contain_text("changed on the master")
+    expect(page.locator("#push-preview progress")).to_have_count(0)

@@ -11,7 +11,7 @@ from .. import credentials, settings
 from ..db import DatabaseBusy
 from ..models import Tracker
 from ..remote.errors import RemoteError
-from ..sync import push, reload, schema, status
+from ..sync import preview, push, reload, schema, status
 from ..sync.reload import ReloadError
 from . import runner
 
@@ -93,6 +93,20 @@ def push_job(job, progress, context):
     progress.step(message=f"{len(result['pushed'])} pushed, {len(result['failed'])} failed, "
                           f"{len(result['skipped'])} skipped")
     return result
+
+
+@runner.handler("preview")
+@expected_failures
+def preview_job(job, progress, context):
+    """A large push preview's "Master now": the master's values of the items it would edit."""
+    tracker = _tracker(job)
+    plan = push.Plan()
+    plan.entries = job.params.get("items", [])
+    progress.total(len(plan.entries), "Reading the items from the master")
+    with client_for_tracker(tracker, context) as client:
+        now = preview.master_now(tracker, client, plan)
+    progress.step(len(plan.entries), f"{_count(len(now), 'item')} read from the master")
+    return {"now": {str(item_id): state for item_id, state in now.items()}}
 
 
 @runner.handler("check")

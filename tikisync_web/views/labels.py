@@ -22,6 +22,7 @@ JOB_KINDS = {
     "check": "Check the master for changes",
     "meta": "Reload field definitions",
     "push": "Push to the master",
+    "preview": "Read the master for a push preview",
     "clone": "Clone",
     "auto-reload": "Scheduled reload",  # jobs/scheduled.py
     "auto-check": "Scheduled check",
