@@ -8,10 +8,31 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test test-fast reliability lint hooks bench install assets dist system-packages databases clean
 
+# The built-in demo: unless DEMO=0, `make run` also serves a demo master (a second
+# tikisync-web with its own database under instance/demo, seeded once by `tikisync demo-seed`)
+# on DEMO_PORT, gives this app a credential "demo" for it, and stops it when this app stops.
+DEMO ?= 1
+DEMO_PORT ?= 5001
+DEMO_DIR ?= $(CURDIR)/instance/demo
+DEMO_ENV := TIKISYNC_INSTANCE=$(DEMO_DIR) TIKISYNC_DATABASE=sqlite:///$(DEMO_DIR)/tikisync.db
+DEMO_URL := http://127.0.0.1:$(DEMO_PORT)
+
 run: install assets
 	$(VENV)/bin/tikisync init
 	$(VENV)/bin/tikisync user ensure-admin
-	@echo "tikisync-web on http://127.0.0.1:$(PORT)/"
+	@set -e; demo=""; \
+	if [ "$(DEMO)" != "0" ]; then \
+	  mkdir -p $(DEMO_DIR); \
+	  env $(DEMO_ENV) $(VENV)/bin/tikisync init; \
+	  [ -s $(DEMO_DIR)/token ] || env $(DEMO_ENV) $(VENV)/bin/tikisync demo-seed --token-file $(DEMO_DIR)/token; \
+	  env $(DEMO_ENV) $(VENV)/bin/flask --app wsgi run --host 127.0.0.1 --port $(DEMO_PORT) --no-reload \
+	    >$(DEMO_DIR)/server.log 2>&1 & demo=$$!; \
+	  trap 'kill $$demo 2>/dev/null' EXIT INT TERM; \
+	  $(VENV)/bin/tikisync dsn list --json | grep -q '"identifier": "demo"' || \
+	    $(VENV)/bin/tikisync dsn add demo $(DEMO_URL) --method bearer --token "$$(cat $(DEMO_DIR)/token)" --allow-http; \
+	  echo "demo master on $(DEMO_URL)/ (sign in there as demo / demo-master); clone from it with the credential 'demo'"; \
+	fi; \
+	echo "tikisync-web on http://127.0.0.1:$(PORT)/"; \
 	$(VENV)/bin/flask --app wsgi run --host 127.0.0.1 --port $(PORT) --no-reload
 
 test: install assets system-packages databases lint

@@ -23,6 +23,16 @@ pytest_plugins = [
 collect_ignore = ["browser"] if os.environ.get("TIKISYNC_SKIP_BROWSER") else []
 
 
+def pytest_configure(config):
+    # pytest-playwright empties its output folder (default test-results/) at the start of every
+    # session, browser tests or not: give it a subfolder, so the screenshots the browser tests
+    # keep under test-results/ (layout/, outcomes/, dashboard/) outlive the later
+    # PostgreSQL and MariaDB runs of `make test`.
+    if config.pluginmanager.has_plugin("playwright") and \
+            getattr(config.option, "output", None) == "test-results":
+        config.option.output = os.path.join("test-results", "playwright")
+
+
 @pytest.fixture(scope="session")
 def server_db_url():
     """The session's PostgreSQL or MariaDB database (None on SQLite), dropped at the end."""

@@ -399,3 +399,23 @@ def test_every_wizard_url_keeps_its_query_for_reload_and_back(app, admin, master
     first, second = admin.get(href), admin.get(href)
     assert first.status_code == second.status_code == 200
     assert wizard(first).find(id="clone-plan") is not None
+
+
+def test_back_then_create_again_asks_before_a_second_clone(app, admin, master):
+    data = preview_form(admin, app, master)  # the preview, as the Back button shows it again
+    assert admin.post(url(app, "tikisync.clone_create"), data=data).status_code == 303
+    first = Tracker.get()
+    again = admin.post(url(app, "tikisync.clone_create"), data=data)
+    assert again.status_code == 422
+    assert Tracker.select().count() == 1  # nothing was created
+    notice = wizard(again).find(id="clone-existing")
+    assert "Nothing was created" in notice.get_text()
+    assert notice.find("a", string=f"“{first.name}”")["href"] == url(app, "tikisync.items",
+                                                                    tracker_id=first.id)
+    # The preview now names the first clone too, and creating from it is a deliberate choice.
+    page = wizard(get(admin, app, "tikisync.clone_preview", url=master.url, tracker=1))
+    assert page.find(id="clone-existing") is not None
+    assert page.find("form", method="post").find("button").get_text() == "Create a second clone"
+    second = admin.post(url(app, "tikisync.clone_create"),
+                        data=hidden_inputs(page.find("form", method="post")))
+    assert second.status_code == 303 and Tracker.select().count() == 2

@@ -314,3 +314,36 @@ def test_header_and_static_fields_have_no_widget(client, app, admin):
     assert response.status_code == 303
     with database.connection_context():
         assert Item.get().values == {"title": "x", "sec": "", "note": ""}
+
+
+def test_a_field_can_be_hidden_from_the_item_list(client, app, admin, tracker):
+    assert add_field(client, app, tracker.id, name="Internal note",
+                     unlisted="y").status_code == 303
+    seed.add_item(tracker, title="Visible", internalNote="kept out of the list")
+    columns = [th.get_text(strip=True) for th in soup(client.get(url(
+        app, "tikisync.items", tracker_id=tracker.id))).find(id="item-table").thead("th")]
+    assert "Title" in columns and "Internal note" not in columns
+    note = get_field(tracker.id, "internalNote")
+    form = soup(client.get(url(app, "tikisync.field_edit", field_id=note.id)))
+    assert form.find("input", {"name": "unlisted"}).has_attr("checked")
+    shown = client.post(url(app, "tikisync.field_edit", field_id=note.id),
+                        data={"name": "Internal note", "perm_name": "internalNote", "type": "t",
+                              "date_mode": "dt"})
+    assert shown.status_code == 303
+    columns = [th.get_text(strip=True) for th in soup(client.get(url(
+        app, "tikisync.items", tracker_id=tracker.id))).find(id="item-table").thead("th")]
+    assert "Internal note" in columns
+
+
+def test_a_clone_takes_the_masters_list_flag(client, app, admin, db, make_master):
+    from tests.support.sync import connect, make_clone
+
+    master = make_master()
+    amount = next(f for f in master.fields[1] if f["permName"] == "amount")
+    amount["isTblVisible"] = "n"  # Tiki's "list" flag, off for this field on the master
+    connect(app, master)
+    clone = make_clone(app, master)
+    seed.add_item(clone, title="Made here")
+    columns = [th.get_text(strip=True) for th in soup(client.get(url(
+        app, "tikisync.items", tracker_id=clone.id))).find("thead")("th")]
+    assert "Title" in columns and "Amount" not in columns

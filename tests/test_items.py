@@ -348,6 +348,19 @@ def test_pages_of_the_list(client, app, editor, tracker):
     assert soup(last).select_one("nav.ts-pages").find("a", rel="next") is None
 
 
+def test_a_long_list_has_first_and_last_pages(client, app, editor, tracker):
+    seed.bulk_items(tracker, 200)  # ten pages of 20
+    middle = soup(client.get(url(app, "tikisync.items", tracker_id=tracker.id, page=5)))
+    nav = middle.select_one("nav.ts-pages")
+    assert nav.find("a", rel="first")["href"] == url(app, "tikisync.items", tracker_id=tracker.id)
+    assert nav.find("a", rel="last")["href"] == url(app, "tikisync.items", tracker_id=tracker.id,
+                                                    page=10)
+    assert [a.get_text() for a in nav("a") if a.get_text().isdigit()] == \
+        ["2", "3", "4", "6", "7", "8"]  # three pages either side
+    near_start = soup(client.get(url(app, "tikisync.items", tracker_id=tracker.id, page=2)))
+    assert near_start.select_one("nav.ts-pages").find("a", rel="first") is None  # 1 is shown
+
+
 @pytest.mark.parametrize("asked, shown", [("99", "Items 41–45 of 45"), ("0", "Items 1–20 of 45"),
                                           ("-2", "Items 1–20 of 45"), ("two", "Items 1–20 of 45")])
 def test_a_page_number_out_of_range_shows_a_real_page(client, app, editor, tracker, asked, shown):

@@ -133,7 +133,8 @@ def test_progress_value_is_clamped(app, client, auth, tracker):
 
 # What a job is called on its widget: every kind the handlers register has a name.
 KIND_NAMES = {"reload": "Reload from source", "check": "Check the master for changes",
-              "meta": "Reload field definitions", "push": "Push to the master"}
+              "meta": "Reload field definitions", "push": "Push to the master",
+              "preview": "Read the master for a push preview"}
 
 
 def test_every_job_kind_is_named_on_its_progress_widget(app, client, auth, tracker):

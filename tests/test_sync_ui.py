@@ -84,7 +84,7 @@ def test_preview_then_push_runs_that_plan(app, client, auth, clone, fake_master)
                              items=[edited.id]))
     plan = soup(preview).find(id="push-plan")
     cells = [td.get_text(strip=True) for td in plan.find("tbody").find_all("td")]
-    assert "amount" in cells and "3" in cells and "77" in cells  # old and new values
+    assert "Amount" in cells and "3" in cells and "77" in cells  # old and new values, by label
     form = soup(preview).find("form", action=url(app, "tikisync.tracker_push", tracker_id=clone.id))
     data = {i["name"]: i["value"] for i in form.find_all("input", type="hidden")}
     item_svc.update_item(local(2), {"amount": "78"}, username="t")  # changed after the preview

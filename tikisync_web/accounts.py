@@ -31,6 +31,11 @@ class Throttled(AuthError):
                          f"wait {seconds} seconds, then try again.")
 
 
+def with_article(role):
+    """A role with its indefinite article, for sentences: "an admin", "an editor", "a viewer"."""
+    return f"{'an' if str(role)[:1].lower() in 'aeiou' else 'a'} {role}"
+
+
 def hash_password(password):
     return generate_password_hash(password)
 

@@ -9,6 +9,7 @@ from flask import Flask
 from . import config as settings
 from .browser_policy import FramingSessionInterface
 from .extension import TikiSync
+from .views.blueprint import not_found_page
 
 
 def _instance_secret(instance_path: str) -> str:
@@ -42,4 +43,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # The session cookie's attributes follow the request: cross-site frames on https only.
     app.session_interface = FramingSessionInterface()
     TikiSync(app)
+    # The host's business (a host of the plugin keeps its own 404 page); here, we are the host.
+    app.register_error_handler(404, not_found_page)
     return app

@@ -5,7 +5,7 @@ import peewee as pw
 
 from . import audit
 from .db import database, write_transaction
-from .fields import clean_item, field_type
+from .fields import choices, clean_item, field_type, is_multiple
 from .models import STATUSES, Baseline, Field, Item, User
 from .values import STATUS_KEY, content_hash
 
@@ -174,13 +174,21 @@ def delete_item(item, username=""):
 SORT_KEYS = ("id", "status", "modified", "created")
 
 
-def list_items(tracker, fields, q="", status="", sort="id", direction="asc", page=1, per_page=50):
-    """One page of a tracker's items and the total matching; never loads the whole tracker."""
+def list_items(tracker, fields, q="", status="", sort="id", direction="asc", page=1, per_page=50,
+               only=None, leave_out=None):
+    """One page of a tracker's items and the total matching; never loads the whole tracker.
+    `only` / `leave_out`: item ids to keep to / to leave out (the sync-state filter)."""
     query = Item.select().where(Item.tracker == tracker)
+    if only is not None:
+        query = query.where(Item.id.in_(list(only) or [0]))
+    if leave_out:
+        query = query.where(Item.id.not_in(list(leave_out)))
     if status in STATUSES:
         query = query.where(Item.status == status)
-    for word in (q or "").lower().split()[:8]:
-        query = query.where(Item.search_text.contains(word))
+    words = (q or "").lower().split()[:8]
+    shown = _shown_labels(fields) if words else []
+    for word in words:
+        query = query.where(_matches(word, shown))
     total = query.count()
     by_perm = {f.perm_name: f for f in fields}
     if sort in by_perm:
@@ -195,6 +203,41 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
     page = max(1, page)
     rows = list(query.order_by(*order).paginate(page, per_page))
     return rows, total
+
+
+def _shown_labels(fields):
+    """[(field, [(value, label)], multiple)] of the fields whose list shows a label in place of
+    the stored value: dropdowns and multi-selects (users, categories and linked items of a
+    clone are such fields), and local item links."""
+    found = []
+    for field in fields:
+        kind = field_type(field.type).kind
+        if field.type == "r":
+            pairs = choice_source(field)
+        elif kind in ("choice", "multichoice"):
+            pairs = choices(field)
+        else:
+            continue
+        pairs = [(v, label) for v, label in pairs if label != v]
+        if pairs:
+            found.append((field, pairs, kind == "multichoice" or is_multiple(field)))
+    return found
+
+
+def _matches(word, shown):
+    """An item matches a search word in a stored value, or in a label the list shows."""
+    condition = Item.search_text.contains(word)
+    for field, pairs, multiple in shown:
+        codes = [v for v, label in pairs if word in label.lower()]
+        if not codes:
+            continue
+        column = Item.values[field.perm_name].as_text()
+        condition |= column.in_(codes)
+        if multiple:
+            for code in codes:
+                condition |= (column.startswith(code + ",") | column.endswith("," + code) |
+                              column.contains("," + code + ","))
+    return condition
 
 
 def _numeric(column):

@@ -79,7 +79,7 @@ def test_conflict_seen_resolved_per_field_and_pushed(page, live_server, users, f
     page.locator("#sync-modified input[name=items]").first.check()
     page.get_by_role("button", name="Preview the push of the selected items").click()
     expect(page.locator("#push-plan")).to_contain_text("Title written here")
-    page.get_by_role("button", name=re.compile(r"Push these 1 items")).click()
+    page.get_by_role("button", name="Push this item").click()
     expect(page.locator("[data-state=done]")).to_be_visible()
     assert fake_master.items[1]["fields"]["title"] == "Title written here"
     assert fake_master.items[1]["fields"]["amount"] == "20"

@@ -70,4 +70,4 @@ def main(argv=None):
         tikisync.main(args=argv, prog_name="tikisync")
 
 
-from . import core, remote, schedules, sync  # noqa: E402,F401  (registers the commands)
+from . import core, demo, remote, schedules, sync  # noqa: E402,F401  (registers the commands)

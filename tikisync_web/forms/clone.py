@@ -35,6 +35,7 @@ class CreateForm(FlaskForm):
     tracker = HiddenField()
     anonymous = HiddenField()
     digest = HiddenField()
+    again = HiddenField()  # the id of the clone of this tracker the preview showed, if any
 
 
 class AdoptForm(FlaskForm):

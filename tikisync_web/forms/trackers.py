@@ -28,6 +28,10 @@ class FieldForm(FlaskForm):
     type = SelectField("Type", choices=_type_choices)
     description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
     mandatory = BooleanField("Mandatory")
+    # Tiki's "isTblVisible" flag, inverted so that a form posted without it keeps the column.
+    unlisted = BooleanField("Hidden from the item list",
+                            description="The item page and the forms still show it; a clone "
+                                        "takes this from the master's field.")
     choices = TextAreaField(
         "Choices", validators=[Optional(), Length(max=20000)],
         description="Dropdowns, radio buttons, multiselects and categories: one per line, "
@@ -65,6 +69,7 @@ class FieldForm(FlaskForm):
         return data
 
     def fill_from(self, field):
+        self.unlisted.data = not field.flag("isTblVisible", "y")
         options = dict(field.options or {})
         self.choices.data = "\n".join(options.pop("options", []) or [])
         self.date_mode.data = options.pop("datetime", "dt")

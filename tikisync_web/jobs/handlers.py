@@ -11,7 +11,7 @@ from .. import credentials, settings
 from ..db import DatabaseBusy
 from ..models import Tracker
 from ..remote.errors import RemoteError
-from ..sync import push, reload, schema, status
+from ..sync import preview, push, reload, schema, status
 from ..sync.reload import ReloadError
 from . import runner
 
@@ -65,11 +65,16 @@ def reload_job(job, progress, context):
     return counts
 
 
+def _count(n, thing):
+    """ "1 item", "3 items": the job messages people read on the dashboard."""
+    return f"{n} {thing}{'' if n == 1 else 's'}"
+
+
 def _reload_summary(counts):
-    parts = [f"{counts['fetched']} items read", f"{counts['added']} added",
+    parts = [f"{_count(counts['fetched'], 'item')} read", f"{counts['added']} added",
              f"{counts['updated']} updated", f"{counts['deleted']} deleted"]
     if counts["kept_local_modified"]:
-        parts.append(f"{counts['kept_local_modified']} local edits kept")
+        parts.append(f"{_count(counts['kept_local_modified'], 'local edit')} kept")
     if counts["deleted_on_master"]:
         parts.append(f"{counts['deleted_on_master']} deleted on the master but edited here")
     return ", ".join(parts)
@@ -90,6 +95,20 @@ def push_job(job, progress, context):
     return result
 
 
+@runner.handler("preview")
+@expected_failures
+def preview_job(job, progress, context):
+    """A large push preview's "Master now": the master's values of the items it would edit."""
+    tracker = _tracker(job)
+    plan = push.Plan()
+    plan.entries = job.params.get("items", [])
+    progress.total(len(plan.entries), "Reading the items from the master")
+    with client_for_tracker(tracker, context) as client:
+        now = preview.master_now(tracker, client, plan)
+    progress.step(len(plan.entries), f"{_count(len(now), 'item')} read from the master")
+    return {"now": {str(item_id): state for item_id, state in now.items()}}
+
+
 @runner.handler("check")
 @expected_failures
 def check_job(job, progress, context):
@@ -97,7 +116,8 @@ def check_job(job, progress, context):
     progress.step(0, "Asking the master what changed")
     with client_for_tracker(tracker, context) as client:
         counts = status.check_remote(tracker, client)
-    progress.step(counts["checked"], f"{counts['changed_on_master']} items changed on the master")
+    progress.step(counts["checked"],
+                  f"{_count(counts['changed_on_master'], 'item')} changed on the master")
     return counts
 
 
@@ -107,5 +127,5 @@ def meta_job(job, progress, context):
     tracker = _tracker(job)
     with client_for_tracker(tracker, context) as client:
         result = schema.refresh_fields(tracker, client, username=job.username)
-    progress.step(message=f"{len(result['changed'])} fields refreshed")
+    progress.step(message=f"{_count(len(result['changed']), 'field')} refreshed")
     return result

@@ -103,4 +103,5 @@ def require(user, role):
         raise denied("Authentication required: send HTTP Basic credentials "
                      "(tiki-ajax_services.php) or an API token (tiki-api.php)")
     if not user.can(role):
-        raise denied(f"This needs the {role} role; {user.username} is a {user.role}")
+        raise denied(f"This needs the {role} role; {user.username} is "
+                     f"{accounts.with_article(user.role)}")

@@ -93,6 +93,44 @@ def classify(tracker: Tracker) -> dict[str, list[int]]:
             "deleted_on_master": deleted}
 
 
+class ItemState(NamedTuple):
+    """Where one item stands against its master: `state` is one of STATES; `fields` are the
+    permNames (STATUS_KEY for the status) in conflict, or else changed here."""
+    state: str
+    fields: list
+
+
+# What an item of a clone can be, in the order the item list's filter offers them.
+STATES = ("new", "modified", "conflict", "deleted_on_master", "in_sync")
+
+
+def item_state(item: Item, tracker: Tracker) -> ItemState:
+    """The sync state of one item of a clone, from hashes and its Baseline (no network); the
+    same judgement as classify(), so the item page and the sync tab never disagree."""
+    if item.remote_id is None:
+        return ItemState("new", [])
+    base = Baseline.get_or_none(Baseline.item == item.id)
+    if base is None:  # its own base: changed here only if the hashes differ, which needs a row
+        return ItemState("in_sync", [])
+    if base.deleted_on_master:
+        changed = item.hash != item.base_hash
+        return ItemState("deleted_on_master" if changed else "in_sync", [])
+    verdicts = verdicts_for(item.values, item.status, base, perms_of(tracker))
+    conflicts = [p for p, v in verdicts.items() if v == "conflict"]
+    if conflicts:
+        return ItemState("conflict", conflicts)
+    local = [p for p, v in verdicts.items() if v == "local"]
+    return ItemState("modified", local) if local else ItemState("in_sync", [])
+
+
+def states_by_item(tracker: Tracker) -> dict[int, str]:
+    """item id -> state for every item of `tracker` that is not in sync (classify's lists)."""
+    lists = classify(tracker)
+    names = {"new": "new", "modified": "modified", "conflicts": "conflict",
+             "deleted_on_master": "deleted_on_master"}
+    return {i: names[key] for key, ids in lists.items() for i in ids}
+
+
 class _Known(NamedTuple):
     """A local copy of a remote item, as check_remote reads it."""
     item_id: int

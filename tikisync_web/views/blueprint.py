@@ -21,8 +21,9 @@ from .. import fields as ft
 from .. import settings
 from ..db import BUSY_MESSAGE, database, is_busy
 from ..jobs import scheduler
-from ..models import MAX_ID
+from ..models import MAX_ID, Tracker
 from ..resources import folder
+from ..sync import status
 from .common import current_user, host_loader, htmx, load_user
 
 
@@ -157,6 +158,7 @@ def _template_globals():
         "format_date": ft.format_date,
         "poll_seconds": current_app.config["TIKISYNC_POLL_SECONDS"],
         "tikisync_active_job": _active_job,
+        "tikisync_conflicts": _conflicts,
     }
 
 
@@ -165,6 +167,21 @@ def _active_job(tracker):
 
     job = jobs.active_for(tracker)
     return jobs.snapshot(job) if job is not None else None
+
+
+def _conflicts():
+    """Items waiting for someone to resolve them (in conflict, or deleted on the master and
+    edited here) across every clone: {"total", "trackers": [(tracker, count)]}, for the page
+    header's badge. From hashes, no network."""
+    found = []
+    for tracker in Tracker.select().where(Tracker.source_url.is_null(False),
+                                          Tracker.last_reload_at.is_null(False)
+                                          ).order_by(Tracker.name):
+        lists = status.classify(tracker)
+        count = len(lists["conflicts"]) + len(lists["deleted_on_master"])
+        if count:
+            found.append((tracker, count))
+    return {"total": sum(n for _, n in found), "trackers": found}
 
 
 def _error_page(status, title, message):
@@ -199,6 +216,24 @@ def _forbidden(error):
 @bp.errorhandler(404)
 def _not_found(error):
     return _error_page(404, "Not found", getattr(error, "description", str(error)))
+
+
+@bp.errorhandler(500)
+def _server_error(error):
+    return _error_page(500, "Something went wrong",
+                       "This page failed on the server; nothing you did caused it. Try again; "
+                       "if it keeps failing, an administrator finds the details in the log.")
+
+
+def not_found_page(error):
+    """The standalone host's page for a URL that matches no route (our blueprint never sees
+    it, so its own 404 handler cannot answer): the house error page, not Werkzeug's."""
+    globals_ = _template_globals()
+    globals_["current_user"] = None  # nobody was loaded: the route was never reached
+    body = render_template("tikisync/error.html", status=404, title="Not found",
+                           message="There is no page at this address; it may have moved, or "
+                                   "the link was mistyped.", **globals_)
+    return body, 404
 
 
 def get_or_404(model, ident, what):

@@ -138,12 +138,22 @@ def _plan(base, tracker_id):
         return None, None, describe(exc, base, creds.match(base))
 
 
-def _preview(base, tracker_id, anonymous, plan, problem, changed=False):
+def _existing(base, tracker_id):
+    """The first local clone of that remote tracker, if there is one."""
+    return (Tracker.select().where(Tracker.source_url == base.rstrip("/"),
+                                   Tracker.remote_tracker_id == tracker_id)
+            .order_by(Tracker.id).first())
+
+
+def _preview(base, tracker_id, anonymous, plan, problem, changed=False, ask=False):
+    """The preview; `ask`: a create that did not know of an existing clone comes back to it."""
+    existing = _existing(base, tracker_id)
     form = CreateForm(formdata=None, data={
         "url": base, "tracker": tracker_id, "anonymous": "1" if anonymous else "",
-        "digest": plan.digest() if plan else ""})
-    return _step("preview", base=base, cred=creds.match(base), anonymous=anonymous,
-                 tracker_id=tracker_id, plan=plan, problem=problem, form=form, changed=changed)
+        "digest": plan.digest() if plan else "", "again": existing.id if existing else ""})
+    return _step("preview", invalid=ask, base=base, cred=creds.match(base), anonymous=anonymous,
+                 tracker_id=tracker_id, plan=plan, problem=problem, form=form, changed=changed,
+                 existing=existing, ask=ask)
 
 
 @bp.route("/clone/preview", endpoint="clone_preview")
@@ -181,6 +191,10 @@ def clone_create():
     if plan.digest() != form.digest.data:
         # The master changed since the preview: show what would be created now.
         return _preview(base, tracker_id, anonymous, plan, None, changed=True)
+    existing = _existing(base, tracker_id)
+    if existing is not None and form.again.data != str(existing.id):
+        # Back, then "Create" again (or a second tab): ask before making a second copy.
+        return _preview(base, tracker_id, anonymous, plan, None, ask=True)
     tracker = clone_mod.create_clone(plan, base, protocol=generation, credential=creds.match(base),
                                      username=current_user().username)
     done = url_for("tikisync.clone_done", tracker_id=tracker.id)

@@ -106,7 +106,8 @@ def require(role="viewer"):
                     return hx_make_response("", 401, location=target)
                 return redirect(target, 303 if request.method != "GET" else 302)
             if not user.can(role):
-                abort(403, f"This needs the {role} role; you are signed in as a {user.role}.")
+                abort(403, f"This needs the {role} role; you are signed in as "
+                           f"{accounts.with_article(user.role)}.")
             return view(*args, **kwargs)
 
         return wrapped

@@ -64,6 +64,8 @@ def field_edit(field_id):
                     perm_name=perm, name=form.name.data.strip(), type=form.type.data,
                     options=form.options(), mandatory=form.mandatory.data,
                     description=form.description.data or "",
+                    flags={**(field.flags or {}),
+                           "isTblVisible": "n" if form.unlisted.data else "y"},
                 ).where(Field.id == field.id).execute()
                 audit.record("field.update", current_user().username, tracker=tracker, perm=perm)
             notify(f"Field “{form.name.data.strip()}” saved.", "success")
@@ -79,7 +81,8 @@ def _create_field(tracker, perm, form):
         tracker=tracker, perm_name=perm, name=form.name.data.strip(), type=form.type.data,
         options=form.options(), position=(last or 0) + 10, mandatory=form.mandatory.data,
         description=form.description.data or "",
-        flags={"isMain": "n" if tracker.fields.count() else "y", "isTblVisible": "y",
+        flags={"isMain": "n" if tracker.fields.count() else "y",
+               "isTblVisible": "n" if form.unlisted.data else "y",
                "isSearchable": "y", "isPublic": "y", "isHidden": "n"},
     )
     audit.record("field.create", current_user().username, tracker=tracker,

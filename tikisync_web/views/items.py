@@ -12,8 +12,11 @@ from ..forms.items import (
     show_unknown_choices,
 )
 from ..models import STATUSES, Item, Tracker
+from ..sync import status as sync_status
+from ..values import STATUS_KEY
 from .blueprint import bp, get_or_404, notify
 from .common import current_user, form_status, int_arg, page_size, render_page, require
+from .sync_tab import remote_item_url
 
 
 def _list_args(fields):
@@ -26,6 +29,8 @@ def _list_args(fields):
         "sort": sort,
         "direction": "desc" if request.args.get("dir") == "desc" else "asc",
         "page": int_arg("page", 1),
+        "state": request.args.get("state", "") if request.args.get("state") in
+        sync_status.STATES else "",
     }
 
 
@@ -37,16 +42,24 @@ def items(tracker_id):
     fields = tracker.ordered_fields()
     args = _list_args(fields)
     per_page = page_size()
-    rows, total = svc.list_items(tracker, fields, per_page=per_page, **args)
+    # A clone's items carry their sync state, for every role (computed from hashes, no network).
+    states = sync_status.states_by_item(tracker) if tracker.is_clone else None
+    query = {k: v for k, v in args.items() if k != "state"}
+    if states is not None and args["state"] == "in_sync":
+        query["leave_out"] = list(states)
+    elif states is not None and args["state"]:
+        query["only"] = [i for i, state in states.items() if state == args["state"]]
+    rows, total = svc.list_items(tracker, fields, per_page=per_page, **query)
     pages = max(1, -(-total // per_page))
     if args["page"] > pages:  # an old link after deletions, or a typed page number: show the last
-        args["page"] = pages
-        rows, total = svc.list_items(tracker, fields, per_page=per_page, **args)
+        args["page"] = query["page"] = pages
+        rows, total = svc.list_items(tracker, fields, per_page=per_page, **query)
     columns = [f for f in fields if f.type not in ("h", "S") and f.flag("isTblVisible", "y")]
     return render_page(
         "tikisync/items.html", fragments={"item-table": "tikisync/_item_table.html"},
         tracker=tracker, fields=fields, columns=columns, rows=rows, total=total, pages=pages,
         per_page=per_page, args=args, statuses=STATUSES, labels=_link_labels(columns, rows),
+        states=states, sync_states=sync_status.STATES,
     )
 
 
@@ -98,8 +111,14 @@ def item(item_id):
     """One item, every field."""
     row = get_or_404(Item, item_id, "item")
     fields = row.tracker.ordered_fields()
+    sync = sync_status.item_state(row, row.tracker) if row.tracker.is_clone else None
+    names = {f.perm_name: f.name for f in fields}
     return render_page("tikisync/item.html", item=row, tracker=row.tracker, fields=fields,
-                       statuses=STATUSES, labels=_link_labels(fields, [row]))
+                       statuses=STATUSES, labels=_link_labels(fields, [row]), sync=sync,
+                       sync_fields=[names.get(p, "the status" if p == STATUS_KEY else p)
+                                    for p in (sync.fields if sync else [])],
+                       remote_url=remote_item_url(row.tracker, row.remote_id)
+                       if row.remote_id and row.tracker.is_clone else None)
 
 
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"], endpoint="item_edit")

@@ -3,14 +3,18 @@ from flask import abort, redirect, render_template, request, url_for
 
 from .. import jobs
 from ..forms.common import ConfirmForm
-from ..models import Baseline, Item, ItemHistory
+from ..models import STATUSES, Baseline, Field, Item, ItemHistory
 from ..sync import push as push_mod
 from ..sync import resolve as resolve_mod
 from ..sync import status as status_mod
+from ..values import STATUS_KEY
 from .blueprint import bp, get_or_404, notify
 from .common import current_user, form_status, require
 from .jobs import start_job
-from .sync_tab import remote_item_url, sync_tracker
+from .sync_tab import _title, remote_item_url, sync_tracker
+
+# The three-way view's order: conflicts first, then what moved on one side only.
+RANKS = {"conflict": 0, "local": 1, "remote": 2, "same": 3}
 
 
 def _synced_item(item_id):
@@ -62,8 +66,10 @@ def item_resolve(item_id):
                 notify(f"Item #{item_id} resolved. Push it to send the values you kept.", "success")
                 return redirect(url_for("tikisync.sync", tracker_id=tracker.id), 303)
     fields = {f.perm_name: f for f in tracker.ordered_fields()}
+    for row in rows:  # conflicts first, then what moved on one side; the rest folded away
+        row["rank"] = RANKS.get(row["verdict"], len(RANKS))
     return render_template("tikisync/resolve.html", item=item, tracker=tracker, rows=rows,
-                           fields=fields, form=form, errors=errors,
+                           fields=fields, form=form, errors=errors, statuses=STATUSES,
                            remote_url=remote_item_url(tracker, item.remote_id)), \
         form_status(bool(errors))
 
@@ -85,13 +91,12 @@ def item_overwrite(item_id):
             notify(str(exc), "warning")
             return redirect(url_for("tikisync.sync", tracker_id=item.tracker_id), 303)
         return redirect(url_for("tikisync.job", job_id=job.id), 303)
+    tracker = item.tracker
+    rows = [r for r in status_mod.field_table(item, status_mod.perms_of(tracker))
+            if str(r["theirs"]) != str(r["mine"])]
     return render_template(
-        "tikisync/confirm.html", form=form, title=f"Overwrite the master with item #{item.id}?",
-        message="Every field of this item on the master gets the value it has here, including "
-                "fields the master changed since the last reload. The master's values are kept "
-                "in this item's history and can be restored.",
-        action=url_for("tikisync.item_overwrite", item_id=item.id), button="Overwrite the master",
-        cancel=url_for("tikisync.item_resolve", item_id=item.id))
+        "tikisync/overwrite.html", form=form, item=item, tracker=tracker, rows=rows,
+        title_of=_title(tracker), fields={f.perm_name: f for f in tracker.ordered_fields()})
 
 
 @bp.route("/items/<int:item_id>/history", endpoint="item_history")
@@ -102,7 +107,8 @@ def item_history(item_id):
     entries = list(ItemHistory.select().where(ItemHistory.item == item)
                    .order_by(ItemHistory.id.desc()))
     return render_template("tikisync/item_history.html", item=item, tracker=item.tracker,
-                           entries=entries, form=ConfirmForm())
+                           entries=entries, form=ConfirmForm(),
+                           fields={f.perm_name: f for f in item.tracker.ordered_fields()})
 
 
 @bp.route("/history/<int:entry_id>/restore", methods=["POST"], endpoint="history_restore")
@@ -111,5 +117,9 @@ def history_restore(entry_id):
     """Put an overwritten value back into the local item (push it to send it to the master)."""
     entry = get_or_404(ItemHistory, entry_id, "history entry")
     resolve_mod.restore(entry, username=current_user().username)
-    notify(f"{entry.perm_name} restored to “{entry.old_value}”.", "success")
+    field = Field.get_or_none(Field.tracker == entry.item.tracker_id,
+                              Field.perm_name == entry.perm_name)
+    label = field.name if field else ("Status" if entry.perm_name == STATUS_KEY
+                                      else entry.perm_name)
+    notify(f"{label} restored to “{entry.old_value}”.", "success")
     return redirect(url_for("tikisync.item_history", item_id=entry.item_id), 303)

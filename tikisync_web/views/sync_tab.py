@@ -2,11 +2,14 @@
 import hashlib
 import json
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_htmx import make_response as hx_make_response
 
 from .. import jobs, settings
+from ..jobs import handlers
 from ..models import Item, Job, Tracker
+from ..remote.errors import RemoteError
+from ..sync import preview as preview_mod
 from ..sync import push as push_mod
 from ..sync import status as status_mod
 from .blueprint import bp, get_or_404, notify
@@ -128,10 +131,68 @@ def push_preview(tracker_id):
     """Exactly what a push of the selected items will send: items, fields, old and new."""
     tracker = sync_tracker(tracker_id)
     selected, force, plan = _requested_plan(tracker)
+    now, unread, reading = _master_now(tracker, plan)
     return render_template("tikisync/push_preview.html", tracker=tracker, plan=plan,
                            selected=selected, digest=plan_digest(plan), force=force,
+                           now=now, unread=unread, reading=reading,
+                           read_limit=PREVIEW_READ_LIMIT,
+                           fields={f.perm_name: f for f in tracker.ordered_fields()},
                            title_of=_title(tracker), items={i.id: i for i in Item.select().where(
                                Item.id.in_([e["id"] for e in plan.entries] or [0]))})
+
+
+# Above this many edits the preview does not read the master (it would keep the page waiting);
+# "Master now" then shows the values of the last reload or check, and says so.
+PREVIEW_READ_LIMIT = 200
+
+
+def _master_now(tracker, plan):
+    """(the master's current values per edited item, or {}; why they are not shown; the job
+    reading them for a large preview, while it runs)."""
+    edits = [e for e in plan.entries if e["kind"] == "edit"]
+    if not edits:
+        return {}, None, None
+    if len(edits) > PREVIEW_READ_LIMIT:
+        return _read_by_job(tracker, plan, len(edits))
+    try:
+        with handlers.client_for_tracker(tracker, current_app.config) as client:
+            return preview_mod.master_now(tracker, client, plan), None, None
+    except (RemoteError, ValueError) as exc:
+        return {}, f"the master could not be read now: {exc}", None
+
+
+def _read_by_job(tracker, plan, count):
+    """A large preview reads the master in a job (the button on the page starts it); its
+    result counts only for the plan it was started for."""
+    job = Job.get_or_none(Job.id == as_id(request.args.get("read")), Job.tracker == tracker,
+                          Job.kind == "preview")
+    if job is not None and job.active:
+        return {}, "the master is being read, see the job below", jobs.snapshot(job)
+    if job is not None and job.state == "done" and \
+            job.params.get("digest") == plan_digest(plan) and isinstance(job.result, dict):
+        return {int(k): v for k, v in (job.result.get("now") or {}).items()}, None, None
+    if job is not None and job.state != "done":
+        return {}, f"reading the master failed: {job.error or job.message}", None
+    return {}, (f"{count} edits are more than the preview reads from the master at once "
+                f"({PREVIEW_READ_LIMIT}); read them with the button below"), None
+
+
+@bp.route("/trackers/<int:tracker_id>/push/read", methods=["POST"],
+          endpoint="push_preview_read")
+@require("admin")
+def push_preview_read(tracker_id):
+    """Read the master for a large preview, as a job; then the preview again, with its values."""
+    tracker = sync_tracker(tracker_id)
+    selected, force, plan = _requested_plan(tracker)
+    edits = [e for e in plan.entries if e["kind"] == "edit"]
+    try:
+        job = start_job("preview", tracker=tracker, username=current_user().username,
+                        params={"items": edits, "digest": plan_digest(plan)})
+    except jobs.JobBusy as exc:
+        notify(str(exc), "warning")
+        job = None
+    return redirect(url_for("tikisync.push_preview", tracker_id=tracker.id, items=selected,
+                            force="1" if force else None, read=job.id if job else None), 303)
 
 
 @bp.route("/trackers/<int:tracker_id>/push", methods=["POST"], endpoint="tracker_push")
