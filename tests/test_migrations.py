@@ -2,7 +2,7 @@
 and a new database starts at the latest version with the same schema an upgrade reaches."""
 from tests.support.apps import PASSWORD, make_app
 from tests.support.pages import soup, url
-from tikisync_web import accounts, migrations
+from tikisync_web import accounts, dbobjects, migrations
 from tikisync_web import db as tdb
 from tikisync_web import models as m
 from tikisync_web.db import database
@@ -50,7 +50,9 @@ def _version_one_database(db_url):
         columns = database.get_columns(m.Tracker._meta.table_name)
         assert "source_url" not in {c.name for c in columns}
         accounts.create_user("olduser", "admin", PASSWORD)
-        tracker_id = m.Tracker.insert(name="Legacy bugs", description="from release 1").execute()
+        # As release 1 wrote it: today's model would also fill columns added since.
+        tracker_id = migrations._TrackerV1.insert(name="Legacy bugs",
+                                                  description="from release 1").execute()
         m.Field.create(tracker=tracker_id, perm_name="title", name="Title", type="t", position=10)
         m.Field.create(tracker=tracker_id, perm_name="due", name="Due", type="j", position=20,
                        options={"datetime": "d"})
@@ -71,6 +73,8 @@ def test_version_one_database_upgrades_in_place_with_its_data(blank_db_url, tmp_
         with database.connection_context():
             assert migrations.current_version() == migrations.LATEST
             assert _without_primary_keys(_schema()) == _without_primary_keys(_expected_schema())
+            assert dbobjects.positions_tracked(database)  # migration 17's triggers
+            assert m.Item.select().where(m.Item.tracker == tracker_id).count() == 3
             tracker = m.Tracker.get_by_id(tracker_id)
             assert (tracker.name, tracker.description, tracker.source_url) == (
                 "Legacy bugs", "from release 1", None)
@@ -124,6 +128,7 @@ def test_init_creates_a_fresh_database_at_the_latest_version(blank_db_url, tmp_p
         with database.connection_context():
             assert migrations.current_version() == migrations.LATEST
             assert _without_primary_keys(_schema()) == _without_primary_keys(_expected_schema())
+            assert dbobjects.positions_tracked(database)  # a new schema has them too
     finally:
         database.close()
 

@@ -115,6 +115,21 @@ def _schedules(db, migrator):
     db.create_tables([m.Schedule], safe=True)
 
 
+def _positions(db, migrator):
+    from . import dbobjects
+
+    table = m.Tracker._meta.table_name
+    if "items_epoch" not in {c.name for c in db.get_columns(table)}:
+        # Not through the migrator: on SQLite it would rebuild the tracker table to make the
+        # column NOT NULL, and dropping the old table cascades to every item.
+        db.execute_sql(f"ALTER TABLE {_q(db, table)} ADD COLUMN items_epoch BIGINT NOT NULL "
+                       "DEFAULT 0")
+        for tracker_id in [row[0] for row in m.Tracker.select(m.Tracker.id).tuples()]:
+            m.Tracker.update(items_epoch=m.epoch_start()).where(
+                m.Tracker.id == tracker_id).execute()
+    dbobjects.install(db)
+
+
 def _q(db, name):
     return db.quote[0] + name + db.quote[-1]
 
@@ -128,6 +143,7 @@ MIGRATIONS = [
     (6, "sign-in throttle; session generation of each user", _sign_in_guards),
     (7, "our clock at the last check of the master (its clock's steps)", _check_clock),
     (10, "schedules of cloned trackers; an email address per user", _schedules),
+    (17, "item positions for deep pages of the master (epoch triggers)", _positions),
 ]
 LATEST = MIGRATIONS[-1][0]
 
@@ -148,6 +164,9 @@ def upgrade(db=database, upto=LATEST):
             db.create_tables([SchemaVersion])
             if not db.table_exists(m.User._meta.table_name) and upto == LATEST:
                 db.create_tables(m.ALL_MODELS)
+                from . import dbobjects
+
+                dbobjects.install(db)
                 SchemaVersion.create(version=LATEST, name=f"created at version {LATEST}")
                 return ["create schema"]
             version = 0
