@@ -6,11 +6,18 @@ migration 17 on an existing one:
   remembers at which itemId Tiki's offset pages start (master/positions.py) under that epoch,
   so a remembered position is never used after the list moved. Inserting never moves it: ids
   are given by the database, always above every id in use;
+* the full-text index of what the item list's search box looks into (Item.search_text):
+  SQLite an FTS5 table with the trigram tokenizer (substring matches, as LIKE '%word%'),
+  kept current by triggers on the item table; PostgreSQL a pg_trgm GIN index, which its
+  planner uses for the same ILIKE '%word%'; MariaDB none (its FULLTEXT matches words, not
+  substrings; the search there stays a scan of the tracker's rows);
 * PostgreSQL and MariaDB: an index on (tracker_id, id), so a seek `tracker_id = ? AND id > ?`
   in id order is one index range (SQLite's index on tracker_id already ends with the rowid;
   MariaDB's does too, but its optimizer prefers reading the tracker's entries from the start
   when most ids are above the one sought, so the seek names this index there).
 """
+import weakref
+
 import peewee as pw
 
 from . import models as m
@@ -35,6 +42,61 @@ def _sqlite(db):
         f'ON "{item}" WHEN OLD.status IS NOT NEW.status OR OLD.tracker_id IS NOT '
         f'NEW.tracker_id BEGIN UPDATE "{tracker}" SET items_epoch = items_epoch + 1 '
         f'WHERE id IN (OLD.tracker_id, NEW.tracker_id); END')
+
+
+FTS_TABLE = "tikisync_item_fts"
+PG_SEARCH_INDEX = "tikisync_item_search_trgm"
+
+
+def _sqlite_fts(db):
+    item = m.Item._meta.table_name
+    exists = db.execute_sql("SELECT COUNT(*) FROM sqlite_master WHERE name = ?",
+                            (FTS_TABLE,)).fetchone()[0]
+    if not exists:
+        try:
+            db.execute_sql(
+                f'CREATE VIRTUAL TABLE "{FTS_TABLE}" USING fts5(search_text, '
+                f"content='{item}', content_rowid='id', tokenize='trigram')")
+        except pw.OperationalError:  # a SQLite without FTS5 or its trigram tokenizer (< 3.34)
+            return
+    for name, event, body in (
+            ("ai", "AFTER INSERT", f'INSERT INTO "{FTS_TABLE}"(rowid, search_text) '
+                                   "VALUES (NEW.id, NEW.search_text);"),
+            ("ad", "AFTER DELETE", f'INSERT INTO "{FTS_TABLE}"("{FTS_TABLE}", rowid, '
+                                   "search_text) VALUES ('delete', OLD.id, OLD.search_text);"),
+            ("au", "AFTER UPDATE OF search_text",
+             f'INSERT INTO "{FTS_TABLE}"("{FTS_TABLE}", rowid, search_text) '
+             "VALUES ('delete', OLD.id, OLD.search_text); "
+             f'INSERT INTO "{FTS_TABLE}"(rowid, search_text) VALUES (NEW.id, NEW.search_text);')):
+        db.execute_sql(f'CREATE TRIGGER IF NOT EXISTS "{FTS_TABLE}_{name}" {event} ON "{item}" '
+                       f"BEGIN {body} END")
+    if not exists:  # the rows already there (an upgraded database)
+        db.execute_sql(f'INSERT INTO "{FTS_TABLE}"("{FTS_TABLE}") VALUES (\'rebuild\')')
+
+
+def _postgresql_fts(db):
+    item = m.Item._meta.table_name
+    try:
+        with db.atomic():
+            db.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except pw.DatabaseError:  # not installed, or not ours to install: the search scans
+        return
+    db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{PG_SEARCH_INDEX}" ON "{item}" '
+                   "USING gin (search_text gin_trgm_ops)")
+
+
+_SEARCH_READY = weakref.WeakKeyDictionary()  # database -> search_ready's answer
+
+
+def search_ready(db):
+    """True when this database has the full-text table that items.list_items matches in
+    (SQLite only: PostgreSQL's index serves the plain ILIKE). Asked once per database
+    (migrations.upgrade asks at start-up), so a page's queries stay the same few."""
+    db = getattr(db, "obj", None) or db
+    if db not in _SEARCH_READY:
+        _SEARCH_READY[db] = isinstance(db, pw.SqliteDatabase) and bool(db.execute_sql(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = ?", (FTS_TABLE,)).fetchone()[0])
+    return _SEARCH_READY[db]
 
 
 def _postgresql(db):
@@ -81,8 +143,11 @@ def install(db):
     db = getattr(db, "obj", None) or db  # the DatabaseProxy's database
     if isinstance(db, pw.SqliteDatabase):
         _sqlite(db)
+        _sqlite_fts(db)
+        _SEARCH_READY.pop(db, None)
     elif isinstance(db, pw.PostgresqlDatabase):
         _postgresql(db)
+        _postgresql_fts(db)
     else:
         _mysql(db)
 

@@ -3,7 +3,7 @@ import time
 
 import peewee as pw
 
-from . import audit
+from . import audit, dbobjects
 from .db import database, write_transaction
 from .fields import clean_item, field_type
 from .models import STATUSES, Baseline, Field, Item, User
@@ -179,8 +179,7 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
     query = Item.select().where(Item.tracker == tracker)
     if status in STATUSES:
         query = query.where(Item.status == status)
-    for word in (q or "").lower().split()[:8]:
-        query = query.where(Item.search_text.contains(word))
+    query = _searched(query, (q or "").lower().split()[:8])
     total = query.count()
     by_perm = {f.perm_name: f for f in fields}
     if sort in by_perm:
@@ -195,6 +194,23 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
     page = max(1, page)
     rows = list(query.order_by(*order).paginate(page, per_page))
     return rows, total
+
+
+def _searched(query, words):
+    """Items whose search text holds every word. On SQLite, words of 3 characters or more
+    are looked up in the FTS5 trigram index (dbobjects.py: the same substring match, without
+    reading every row); PostgreSQL's trigram index serves the ILIKE itself."""
+    indexed = []
+    for word in words:
+        if len(word) >= 3 and dbobjects.search_ready(database):
+            indexed.append('"' + word.replace('"', '""') + '"')
+        else:
+            query = query.where(Item.search_text.contains(word))
+    if indexed:
+        table = dbobjects.FTS_TABLE
+        query = query.where(Item.id.in_(pw.SQL(
+            f'(SELECT rowid FROM "{table}" WHERE "{table}" MATCH ?)', [" AND ".join(indexed)])))
+    return query
 
 
 def _numeric(column):

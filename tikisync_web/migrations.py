@@ -11,6 +11,7 @@ import time
 import peewee as pw
 from playhouse.migrate import SchemaMigrator
 
+from . import dbobjects
 from . import models as m
 from .db import BaseModel, database
 
@@ -116,8 +117,6 @@ def _schedules(db, migrator):
 
 
 def _positions(db, migrator):
-    from . import dbobjects
-
     table = m.Tracker._meta.table_name
     if "items_epoch" not in {c.name for c in db.get_columns(table)}:
         # Not through the migrator: on SQLite it would rebuild the tracker table to make the
@@ -143,7 +142,7 @@ MIGRATIONS = [
     (6, "sign-in throttle; session generation of each user", _sign_in_guards),
     (7, "our clock at the last check of the master (its clock's steps)", _check_clock),
     (10, "schedules of cloned trackers; an email address per user", _schedules),
-    (17, "item positions for deep pages of the master (epoch triggers)", _positions),
+    (17, "item positions for deep pages of the master; full-text search index", _positions),
 ]
 LATEST = MIGRATIONS[-1][0]
 
@@ -164,9 +163,8 @@ def upgrade(db=database, upto=LATEST):
             db.create_tables([SchemaVersion])
             if not db.table_exists(m.User._meta.table_name) and upto == LATEST:
                 db.create_tables(m.ALL_MODELS)
-                from . import dbobjects
-
                 dbobjects.install(db)
+                dbobjects.search_ready(db)
                 SchemaVersion.create(version=LATEST, name=f"created at version {LATEST}")
                 return ["create schema"]
             version = 0
@@ -176,4 +174,5 @@ def upgrade(db=database, upto=LATEST):
                 step(db, migrator)
                 SchemaVersion.create(version=number, name=name)
                 applied.append(name)
+        dbobjects.search_ready(db)  # asked now rather than during the first page
     return applied
