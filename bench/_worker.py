@@ -234,7 +234,8 @@ def _median_ms(fn, repeat):
 def _get(client, path, headers=None):
     response = client.get(path, headers=headers or {})
     if response.status_code != 200:
-        raise RuntimeError(f"{path}: {response.status_code} {response.get_data(as_text=True)[:300]}")
+        text = response.get_data(as_text=True)[:300]
+        raise RuntimeError(f"{path}: {response.status_code} {text}")
     return response
 
 
@@ -305,8 +306,9 @@ def browse(app, tracker_id, repeat="3"):
     pages = max(1, -(-count // int(app.config["TIKISYNC_PAGE_SIZE"])))
     word = _data.values(count // 2)["title"].split(":")[0].lower()  # "item 000123": one item
     base = f"/trackers/{tracker_id}/items"
-    cases = {"first page": "", "last page": f"?page={pages}", "middle page": f"?page={pages // 2}",
-             "sort by title": "?sort=title", "sort by amount (number), desc": "?sort=amount&dir=desc",
+    cases = {"first page": "", "last page": f"?page={pages}",
+             "middle page": f"?page={pages // 2}", "sort by title": "?sort=title",
+             "sort by amount (number), desc": "?sort=amount&dir=desc",
              "sort by due, page 2": "?sort=due&page=2", "sort by modified": "?sort=modified",
              "search one item": "?q=" + word.replace(" ", "+"),
              "search a common word": "?q=network"}
