@@ -10,6 +10,8 @@ database the environment names (TIKISYNC_DATABASE). Prints one JSON line at the 
     _worker.py edit-master TRACKER_ID FIRST_ID EDITS
     _worker.py master-pages TRACKER_ID      our master's list_items at offset 0 and at the end
     _worker.py browse TRACKER_ID            the item list: pages, sorts and a search
+    _worker.py settle                       PostgreSQL: VACUUM ANALYZE the items (autovacuum's job)
+    _worker.py drop-search-index            no full-text index (what it costs a reload)
 """
 import json
 import os
@@ -95,8 +97,42 @@ def seed(app, name, count, stamp):
                 bulk.insert_rows(Item, names, rows)
                 rows = []
         bulk.insert_rows(Item, names, rows)
+    seconds = time.perf_counter() - started
     first = Item.select(Item.id).where(Item.tracker == tracker).order_by(Item.id).first().id
-    out({"tracker": tracker.id, "first_id": first, "seconds": time.perf_counter() - started})
+    _settle()
+    out({"tracker": tracker.id, "first_id": first, "seconds": seconds})
+
+
+def settle(app):
+    _settle()
+    out({"settled": True})
+
+
+def _settle():
+    """PostgreSQL: VACUUM ANALYZE the item table, as autovacuum does soon after a bulk load
+    (planner statistics; the visibility map that index-only scans and counts need)."""
+    import peewee as pw
+
+    from tikisync_web.db import database
+    from tikisync_web.models import Item
+
+    if isinstance(database.obj, pw.PostgresqlDatabase):
+        database.execute_sql(f'VACUUM ANALYZE "{Item._meta.table_name}"')
+
+
+def drop_search_index(app):
+    """Without the full-text index (to measure what keeping it costs a reload)."""
+    import peewee as pw
+
+    from tikisync_web import dbobjects
+    from tikisync_web.db import database
+
+    if isinstance(database.obj, pw.PostgresqlDatabase):
+        database.execute_sql(f'DROP INDEX IF EXISTS "{dbobjects.PG_SEARCH_INDEX}"')
+    elif isinstance(database.obj, pw.SqliteDatabase):
+        for name in ("ai", "au", "ad"):
+            database.execute_sql(f'DROP TRIGGER IF EXISTS "{dbobjects.FTS_TABLE}_{name}"')
+    out({"dropped": True})
 
 
 def token(app):
@@ -322,7 +358,8 @@ def browse(app, tracker_id, repeat="3"):
 
 COMMANDS = {"seed": seed, "token": token, "reload": reload, "status": status, "push": push,
             "edit-local": edit_local, "edit-master": edit_master,
-            "master-pages": master_pages, "browse": browse}
+            "master-pages": master_pages, "browse": browse, "settle": settle,
+            "drop-search-index": drop_search_index}
 
 
 def main(argv):

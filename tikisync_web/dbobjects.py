@@ -144,18 +144,28 @@ def install(db):
     if isinstance(db, pw.SqliteDatabase):
         _sqlite(db)
         _sqlite_fts(db)
-        _SEARCH_READY.pop(db, None)
     elif isinstance(db, pw.PostgresqlDatabase):
         _postgresql(db)
         _postgresql_fts(db)
     else:
         _mysql(db)
+    _SEARCH_READY.pop(db, None)  # asked again after the change
+    _TRACKED.pop(db, None)
+
+
+_TRACKED = weakref.WeakKeyDictionary()  # database -> positions_tracked's answer
 
 
 def positions_tracked(db):
     """True when both epoch triggers exist (a database whose owner could not create triggers
-    answers deep offsets the plain way)."""
+    answers deep offsets the plain way). Asked once per database, as search_ready."""
     db = getattr(db, "obj", None) or db
+    if db not in _TRACKED:
+        _TRACKED[db] = _triggers_present(db)
+    return _TRACKED[db]
+
+
+def _triggers_present(db):
     wanted = (TRIGGER_DELETE, TRIGGER_UPDATE)
     marks = ", ".join([db.param] * len(wanted))
     if isinstance(db, pw.SqliteDatabase):

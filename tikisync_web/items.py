@@ -174,13 +174,28 @@ def delete_item(item, username=""):
 SORT_KEYS = ("id", "status", "modified", "created")
 
 
-def list_items(tracker, fields, q="", status="", sort="id", direction="asc", page=1, per_page=50):
-    """One page of a tracker's items and the total matching; never loads the whole tracker."""
+def list_items(tracker, fields, q="", status="", sort="id", direction="asc", page=1, per_page=50,
+               positions=None):
+    """One page of a tracker's items and the total matching; never loads the whole tracker.
+
+    `positions` (master/positions.py's Memory, from the view): pages in id order, either
+    direction, start at a remembered itemId rather than after `OFFSET` rows, as the master's
+    do, so the last page costs what the first does."""
     query = Item.select().where(Item.tracker == tracker)
     if status in STATUSES:
         query = query.where(Item.status == status)
-    query = _searched(query, (q or "").lower().split()[:8])
+    words = (q or "").lower().split()[:8]
+    query = _searched(query, words)
     total = query.count()
+    page = max(1, page)
+    if positions is not None and sort == "id" and not words and positions.tracked():
+        key = (tracker.id, tracker.items_epoch, (status,) if status in STATUSES else None)
+        offset = (page - 1) * per_page
+        if direction == "desc":  # the same rows, counted from the other end
+            start = max(0, total - offset - per_page)
+            rows = positions.window(key, query, start, min(per_page, total - offset))
+            return rows[::-1], total
+        return positions.window(key, query, offset, per_page), total
     by_perm = {f.perm_name: f for f in fields}
     if sort in by_perm:
         column = Item.values[sort].as_text()
@@ -191,7 +206,6 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
         column = getattr(Item, sort if sort in SORT_KEYS else "id")
         order = [column.desc() if direction == "desc" else column.asc()]
     order.append(Item.id.desc() if direction == "desc" else Item.id.asc())
-    page = max(1, page)
     rows = list(query.order_by(*order).paginate(page, per_page))
     return rows, total
 

@@ -165,6 +165,7 @@ def upgrade(db=database, upto=LATEST):
                 db.create_tables(m.ALL_MODELS)
                 dbobjects.install(db)
                 dbobjects.search_ready(db)
+                dbobjects.positions_tracked(db)
                 SchemaVersion.create(version=LATEST, name=f"created at version {LATEST}")
                 return ["create schema"]
             version = 0
@@ -175,4 +176,5 @@ def upgrade(db=database, upto=LATEST):
                 SchemaVersion.create(version=number, name=name)
                 applied.append(name)
         dbobjects.search_ready(db)  # asked now rather than during the first page
+        dbobjects.positions_tracked(db)
     return applied

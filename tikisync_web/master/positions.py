@@ -62,12 +62,9 @@ class Memory:
         self._lock = threading.Lock()
         self._lists = OrderedDict()
         self._grid, self._recent, self._cap = grid or GRID, recent or RECENT, lists or LISTS
-        self._tracked = None
 
     def tracked(self):
-        if self._tracked is None:
-            self._tracked = positions_tracked(database.obj)
-        return self._tracked
+        return positions_tracked(database)
 
     def _list(self, key):
         found = self._lists.get(key)
@@ -106,6 +103,21 @@ class Memory:
     def remember(self, key, position, after):
         with self._lock:
             self._list(key).remember(position, after)
+
+    def window(self, key, base, start, count):
+        """Rows `start` .. `start + count` of `base` (a query of whole Item rows) in id order,
+        found from the nearest remembered position; the end is remembered in turn."""
+        position, after = self.seek(key, start, base)
+        if position is None or count <= 0:
+            return []
+        query = seek(base, after) if after is not None else base
+        query = query.order_by(Item.id).limit(count)
+        if start - position:
+            query = query.offset(start - position)
+        rows = list(query)
+        if rows:
+            self.remember(key, start + len(rows), rows[-1].id)
+        return rows
 
 
 def seek(query, after):

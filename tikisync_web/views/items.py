@@ -11,6 +11,7 @@ from ..forms.items import (
     raw_to_form,
     show_unknown_choices,
 )
+from ..master import positions
 from ..models import STATUSES, Item, Tracker
 from .blueprint import bp, get_or_404, notify
 from .common import current_user, form_status, int_arg, page_size, render_page, require
@@ -37,11 +38,13 @@ def items(tracker_id):
     fields = tracker.ordered_fields()
     args = _list_args(fields)
     per_page = page_size()
-    rows, total = svc.list_items(tracker, fields, per_page=per_page, **args)
+    memory = positions.memory()
+    rows, total = svc.list_items(tracker, fields, per_page=per_page, positions=memory, **args)
     pages = max(1, -(-total // per_page))
     if args["page"] > pages:  # an old link after deletions, or a typed page number: show the last
         args["page"] = pages
-        rows, total = svc.list_items(tracker, fields, per_page=per_page, **args)
+        rows, total = svc.list_items(tracker, fields, per_page=per_page, positions=memory,
+                                     **args)
     columns = [f for f in fields if f.type not in ("h", "S") and f.flag("isTblVisible", "y")]
     return render_page(
         "tikisync/items.html", fragments={"item-table": "tikisync/_item_table.html"},
