@@ -10,6 +10,7 @@ import pytest
 from tests.support import querycost, seed
 from tests.support.master_api import TikiA, basic
 from tikisync_web import db as tdb
+from tikisync_web import dbobjects
 from tikisync_web import items as svc
 from tikisync_web.db import database
 from tikisync_web.master import positions
@@ -223,3 +224,25 @@ def test_item_list_pages_in_id_order_seek_too(deep, direction):
     # Both include the count of the tracker's items (the same at any page).
     assert deepest <= first * 1.25 + 50, (first, deepest, [
         (querycost.cost([st]), st) for st in querycost.selects(statements)])
+
+
+def test_without_the_triggers_pages_are_read_the_plain_way(deep):
+    """A database whose owner could not make the triggers (MariaDB without the TRIGGER
+    privilege) answers every page the plain way, and rightly."""
+    tracker, tiki = deep
+    item = Item._meta.table_name
+    with database.connection_context():
+        for name in (dbobjects.TRIGGER_DELETE, dbobjects.TRIGGER_UPDATE):
+            on = "" if tdb.is_sqlite() or tdb.is_mysql() else f' ON "{item}"'
+            database.execute_sql(f"DROP TRIGGER {name}{on}")
+        dbobjects._TRACKED.clear()
+    try:
+        with database.connection_context():
+            assert not dbobjects.positions_tracked(database)
+            Item.delete().where(Item.id.in_(expected_ids(tracker)[10:20])).execute()
+        with querycost.recorded() as statements:
+            assert read_all(tiki, tracker, 100) == expected_ids(tracker)
+        assert not any(" > " in sql for sql, _ in querycost.selects(statements, item))
+    finally:
+        with database.connection_context():
+            dbobjects.install(database)  # the next tests share a server database
