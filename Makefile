@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HTMX := static/tikisync/htmx.min.js
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast reliability lint hooks bench install assets dist system-packages databases clean
+.PHONY: run test test-fast reliability lint hooks bench bench-scale install assets dist system-packages databases clean
 
 # The built-in demo: unless DEMO=0, `make run` also serves a demo master (a second
 # tikisync-web with its own database under instance/demo, seeded once by `tikisync demo-seed`)
@@ -58,6 +58,12 @@ test-fast: install assets lint
 
 bench: install assets
 	$(PY) bench/run_all.py
+
+# Issue 17's figures at 1,000,000 items on SQLite and PostgreSQL (long: see bench/README.md;
+# ITEMS=200000 for a shorter run).
+ITEMS ?= 1000000
+bench-scale: install assets
+	$(PY) bench/scale.py --items $(ITEMS)
 
 install: $(STAMP)
 

@@ -48,17 +48,19 @@ def load():
 
 
 class Site:
-    """One tikisync-web installation: its own SQLite database and instance folder."""
+    """One tikisync-web installation: its own database (a SQLite file, or a database named
+    after the site on the PostgreSQL server `db_url` points to) and instance folder."""
 
-    def __init__(self, name, folder):
+    def __init__(self, name, folder, db_url=None):
         self.name = name
         self.folder = Path(folder) / name
         self.folder.mkdir(parents=True, exist_ok=True)
         self.db_path = self.folder / "tikisync.db"
+        self.db_url = db_url or f"sqlite:///{self.db_path}"
         self.env = {k: v for k, v in os.environ.items()
                     if not k.startswith(("TIKISYNC_", "FLASK_TIKISYNC_"))}
         self.env.update({
-            "TIKISYNC_DATABASE": f"sqlite:///{self.db_path}",
+            "TIKISYNC_DATABASE": self.db_url,
             "TIKISYNC_SECRET_KEY": f"bench-secret-of-{name}",
             "TIKISYNC_INSTANCE": str(self.folder / "instance"),
             "TIKISYNC_JOB_RUNNER": "inline",
@@ -177,6 +179,33 @@ class Workspace:
 
 def _terminate(signum, frame):
     raise SystemExit(128 + signum)
+
+
+class PostgresDatabases:
+    """Databases made on a PostgreSQL server for one run (`prefix_<pid>_<name>`), dropped at
+    the end whatever happens."""
+
+    def __init__(self, admin_url, prefix):
+        self.admin_url, self.prefix, self.names = admin_url, prefix, []
+
+    def _admin(self):
+        import psycopg
+
+        return psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5)
+
+    def create(self, name):
+        full = f"{self.prefix}_{os.getpid()}_{name}"
+        with self._admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{full}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{full}"')
+        self.names.append(full)
+        return self.admin_url.rsplit("/", 1)[0] + "/" + full
+
+    def drop_all(self):
+        with self._admin() as conn:
+            for full in self.names:
+                conn.execute(f'DROP DATABASE IF EXISTS "{full}" WITH (FORCE)')
+        self.names.clear()
 
 
 def children_cpu():

@@ -8,6 +8,10 @@ database the environment names (TIKISYNC_DATABASE). Prints one JSON line at the 
     _worker.py push TRACKER_ID [--no-force] plan + push of the local edits, as the CLI runs it
     _worker.py edit-local TRACKER_ID FIRST_REMOTE_ID EDITS
     _worker.py edit-master TRACKER_ID FIRST_ID EDITS
+    _worker.py master-pages TRACKER_ID      our master's list_items at offset 0 and at the end
+    _worker.py browse TRACKER_ID            the item list: pages, sorts and a search
+    _worker.py settle                       PostgreSQL: VACUUM ANALYZE the items (autovacuum's job)
+    _worker.py drop-search-index            no full-text index (what it costs a reload)
 """
 import json
 import os
@@ -93,8 +97,42 @@ def seed(app, name, count, stamp):
                 bulk.insert_rows(Item, names, rows)
                 rows = []
         bulk.insert_rows(Item, names, rows)
+    seconds = time.perf_counter() - started
     first = Item.select(Item.id).where(Item.tracker == tracker).order_by(Item.id).first().id
-    out({"tracker": tracker.id, "first_id": first, "seconds": time.perf_counter() - started})
+    _settle()
+    out({"tracker": tracker.id, "first_id": first, "seconds": seconds})
+
+
+def settle(app):
+    _settle()
+    out({"settled": True})
+
+
+def _settle():
+    """PostgreSQL: VACUUM ANALYZE the item table, as autovacuum does soon after a bulk load
+    (planner statistics; the visibility map that index-only scans and counts need)."""
+    import peewee as pw
+
+    from tikisync_web.db import database
+    from tikisync_web.models import Item
+
+    if isinstance(database.obj, pw.PostgresqlDatabase):
+        database.execute_sql(f'VACUUM ANALYZE "{Item._meta.table_name}"')
+
+
+def drop_search_index(app):
+    """Without the full-text index (to measure what keeping it costs a reload)."""
+    import peewee as pw
+
+    from tikisync_web import dbobjects
+    from tikisync_web.db import database
+
+    if isinstance(database.obj, pw.PostgresqlDatabase):
+        database.execute_sql(f'DROP INDEX IF EXISTS "{dbobjects.PG_SEARCH_INDEX}"')
+    elif isinstance(database.obj, pw.SqliteDatabase):
+        for name in ("ai", "au", "ad"):
+            database.execute_sql(f'DROP TRIGGER IF EXISTS "{dbobjects.FTS_TABLE}_{name}"')
+    out({"dropped": True})
 
 
 def token(app):
@@ -220,8 +258,108 @@ def edit_master(app, tracker_id, first_id, edits):
     out({"edited": count})
 
 
+def _median_ms(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return sorted(times)[(len(times) - 1) // 2]
+
+
+def _get(client, path, headers=None):
+    response = client.get(path, headers=headers or {})
+    if response.status_code != 200:
+        text = response.get_data(as_text=True)[:300]
+        raise RuntimeError(f"{path}: {response.status_code} {text}")
+    return response
+
+
+def master_pages(app, tracker_id, repeat="5"):
+    """Server time (in process: Flask, database, JSON) of Tiki's 20-item list_items pages:
+    offset 0; the last page with nothing remembered (a new process walks the grid once);
+    the last page as a client reading page after page asks for it; plain SQL OFFSET
+    (what the master did before issue 17) at both ends; modifiedSince with 100 changed rows.
+    Milliseconds, medians of `repeat`."""
+    from tikisync_web import accounts
+    from tikisync_web.models import Item, User
+
+    repeat, tracker_id = int(repeat), int(tracker_id)
+    token = accounts.create_token(User.get(User.username == "admin"), "bench pages")
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    client = app.test_client()
+    count = Item.select().where(Item.tracker == tracker_id).count()
+    last = max(0, count - 20)
+
+    def page(offset, **extra):
+        query = "&".join(f"{k}={v}" for k, v in extra.items())
+        body = _get(client, f"/tiki-api.php?route=trackers/{tracker_id}&format=raw"
+                            f"&offset={offset}&maxRecords=20" + ("&" + query if query else ""),
+                    headers).get_json()
+        return body["result"]
+
+    def cold_last():
+        app.extensions.pop("tikisync_master_positions", None)
+        page(last)
+
+    def warm_last():
+        page(last - 20)  # the page before: its end is remembered
+        started = time.perf_counter()
+        page(last)
+        return (time.perf_counter() - started) * 1000
+
+    def plain(offset):
+        return lambda: list(Item.select(Item.id, Item.status, Item.values, Item.created,
+                                        Item.modified).where(Item.tracker == tracker_id)
+                            .order_by(Item.id).limit(20).offset(offset).tuples())
+
+    first = _median_ms(lambda: page(0), repeat)
+    warm = sorted(warm_last() for _ in range(repeat))[(repeat - 1) // 2]
+    cold = _median_ms(cold_last, max(1, repeat // 2))
+    sql_first, sql_last = _median_ms(plain(0), repeat), _median_ms(plain(last), repeat)
+    ids = [row[0] for row in Item.select(Item.id).where(Item.tracker == tracker_id)
+           .order_by(Item.id).limit(100).offset(count // 3).tuples()]
+    stamp = int(time.time()) + 10 * 365 * 86400
+    Item.update(modified=stamp).where(Item.id.in_(ids)).execute()
+    since = _median_ms(lambda: page(0, modifiedSince=stamp - 1, maxRecords=100), repeat)
+    assert len(page(0, modifiedSince=stamp - 1)) == 20
+    out({"items": count, "first_ms": first, "last_warm_ms": warm, "last_cold_ms": cold,
+         "sql_first_ms": sql_first, "sql_last_ms": sql_last, "since_100_ms": since})
+
+
+def browse(app, tracker_id, repeat="3"):
+    """Server time of the item list (HTML, as a browser asks for it): the first page, the
+    last page, sorts by listed fields and a search. Milliseconds, medians of `repeat`."""
+    from tikisync_web.models import Item, User
+    from tikisync_web.views.common import GENERATION_KEY, SESSION_KEY
+
+    repeat, tracker_id = int(repeat), int(tracker_id)
+    admin = User.get(User.username == "admin")
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session.update({SESSION_KEY: admin.id, GENERATION_KEY: admin.session_generation})
+    count = Item.select().where(Item.tracker == tracker_id).count()
+    pages = max(1, -(-count // int(app.config["TIKISYNC_PAGE_SIZE"])))
+    word = _data.values(count // 2)["title"].split(":")[0].lower()  # "item 000123": one item
+    base = f"/trackers/{tracker_id}/items"
+    cases = {"first page": "", "last page": f"?page={pages}",
+             "middle page": f"?page={pages // 2}", "sort by title": "?sort=title",
+             "sort by amount (number), desc": "?sort=amount&dir=desc",
+             "sort by due, page 2": "?sort=due&page=2", "sort by modified": "?sort=modified",
+             "search one item": "?q=" + word.replace(" ", "+"),
+             "search a common word": "?q=network"}
+    fragment = {"HX-Request": "true", "HX-Target": "item-table"}
+    result = {}
+    for label, query in cases.items():
+        _get(client, base + query, fragment)  # warm-up
+        result[label] = _median_ms(lambda q=query: _get(client, base + q, fragment), repeat)
+    out({"items": count, "ms": result})
+
+
 COMMANDS = {"seed": seed, "token": token, "reload": reload, "status": status, "push": push,
-            "edit-local": edit_local, "edit-master": edit_master}
+            "edit-local": edit_local, "edit-master": edit_master,
+            "master-pages": master_pages, "browse": browse, "settle": settle,
+            "drop-search-index": drop_search_index}
 
 
 def main(argv):
@@ -230,8 +368,15 @@ def main(argv):
 
     command, args = argv[0], argv[1:]
     app = create_app()
-    with app.app_context(), database.connection_context():
-        COMMANDS[command](app, *args)
+    # Not a connection_context: the in-process requests of master-pages and browse close the
+    # connection at their teardown, and the next query opens it again.
+    with app.app_context():
+        database.connect(reuse_if_open=True)
+        try:
+            COMMANDS[command](app, *args)
+        finally:
+            if not database.is_closed():
+                database.close()
 
 
 if __name__ == "__main__":

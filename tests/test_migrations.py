@@ -2,8 +2,9 @@
 and a new database starts at the latest version with the same schema an upgrade reaches."""
 from tests.support.apps import PASSWORD, make_app
 from tests.support.pages import soup, url
-from tikisync_web import accounts, migrations
+from tikisync_web import accounts, dbobjects, migrations
 from tikisync_web import db as tdb
+from tikisync_web import items as item_svc
 from tikisync_web import models as m
 from tikisync_web.db import database
 
@@ -11,7 +12,8 @@ from tikisync_web.db import database
 def _schema():
     """{table: (columns, unique column sets)} of every tikisync table, as the database has it."""
     result = {}
-    for table in sorted(t for t in database.get_tables() if t.startswith("tikisync_")):
+    for table in sorted(t for t in database.get_tables() if t.startswith("tikisync_")
+                        and not t.startswith(dbobjects.FTS_TABLE)):  # SQLite's full-text
         columns = {c.name for c in database.get_columns(table)}
         unique = {tuple(sorted(i.columns)) for i in database.get_indexes(table) if i.unique}
         result[table] = (columns, unique)
@@ -50,7 +52,9 @@ def _version_one_database(db_url):
         columns = database.get_columns(m.Tracker._meta.table_name)
         assert "source_url" not in {c.name for c in columns}
         accounts.create_user("olduser", "admin", PASSWORD)
-        tracker_id = m.Tracker.insert(name="Legacy bugs", description="from release 1").execute()
+        # As release 1 wrote it: today's model would also fill columns added since.
+        tracker_id = migrations._TrackerV1.insert(name="Legacy bugs",
+                                                  description="from release 1").execute()
         m.Field.create(tracker=tracker_id, perm_name="title", name="Title", type="t", position=10)
         m.Field.create(tracker=tracker_id, perm_name="due", name="Due", type="j", position=20,
                        options={"datetime": "d"})
@@ -71,6 +75,13 @@ def test_version_one_database_upgrades_in_place_with_its_data(blank_db_url, tmp_
         with database.connection_context():
             assert migrations.current_version() == migrations.LATEST
             assert _without_primary_keys(_schema()) == _without_primary_keys(_expected_schema())
+            assert dbobjects.positions_tracked(database)  # migration 17's triggers
+            assert m.Item.select().where(m.Item.tracker == tracker_id).count() == 3
+            # The items already there are in the full-text index (SQLite) at once.
+            old_tracker = m.Tracker.get_by_id(tracker_id)
+            rows, total = item_svc.list_items(old_tracker, old_tracker.ordered_fields(),
+                                              q="bug 1")
+            assert total == 1 and rows[0].values["title"] == "old bug 1"
             tracker = m.Tracker.get_by_id(tracker_id)
             assert (tracker.name, tracker.description, tracker.source_url) == (
                 "Legacy bugs", "from release 1", None)
@@ -124,6 +135,7 @@ def test_init_creates_a_fresh_database_at_the_latest_version(blank_db_url, tmp_p
         with database.connection_context():
             assert migrations.current_version() == migrations.LATEST
             assert _without_primary_keys(_schema()) == _without_primary_keys(_expected_schema())
+            assert dbobjects.positions_tracked(database)  # a new schema has them too
     finally:
         database.close()
 

@@ -8,6 +8,7 @@ from tests.support.apps import Auth, make_app, make_user
 from tests.support.databases import module_db_url
 from tests.support.pages import soup, url
 from tikisync_web.db import database
+from tikisync_web.master import positions
 from tikisync_web.models import Item
 
 LARGE = 100_000
@@ -103,6 +104,11 @@ def test_a_page_of_a_huge_tracker_costs_what_a_page_of_a_small_one_does(world, a
 def test_a_deep_page_of_the_htmx_fragment_is_bounded_too(world):
     headers = {"HX-Request": "true", "HX-Target": "item-table"}
     _, queries_small = render(world, world.small, {"page": 4}, headers)
+    # The first deep page of a process walks the grid of remembered positions once, in hops
+    # of at most positions.GRID index entries (master/positions.py); from then on a page
+    # costs the same few queries wherever it is.
+    _, walk = render(world, world.large, {"page": 4000}, headers)
+    assert len(walk) <= len(queries_small) + 80_000 // positions.GRID
     page, queries_large = render(world, world.large, {"page": 4000}, headers)
     assert len(queries_large) == len(queries_small)
     assert unbounded_item_reads(queries_large) == []

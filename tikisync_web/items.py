@@ -3,7 +3,7 @@ import time
 
 import peewee as pw
 
-from . import audit
+from . import audit, dbobjects
 from .db import database, write_transaction
 from .fields import choices, clean_item, field_type, is_multiple
 from .models import STATUSES, Baseline, Field, Item, User
@@ -175,9 +175,13 @@ SORT_KEYS = ("id", "status", "modified", "created")
 
 
 def list_items(tracker, fields, q="", status="", sort="id", direction="asc", page=1, per_page=50,
-               only=None, leave_out=None):
+               only=None, leave_out=None, positions=None):
     """One page of a tracker's items and the total matching; never loads the whole tracker.
-    `only` / `leave_out`: item ids to keep to / to leave out (the sync-state filter)."""
+
+    `only` / `leave_out`: item ids to keep to / to leave out (the sync-state filter).
+    `positions` (master/positions.py's Memory, from the view): pages in id order, either
+    direction, start at a remembered itemId rather than after `OFFSET` rows, as the master's
+    do, so the last page costs what the first does."""
     query = Item.select().where(Item.tracker == tracker)
     if only is not None:
         query = query.where(Item.id.in_(list(only) or [0]))
@@ -190,6 +194,16 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
     for word in words:
         query = query.where(_matches(word, shown))
     total = query.count()
+    page = max(1, page)
+    if (positions is not None and sort == "id" and not words and only is None and not leave_out
+            and positions.tracked()):
+        key = (tracker.id, tracker.items_epoch, (status,) if status in STATUSES else None)
+        offset = (page - 1) * per_page
+        if direction == "desc":  # the same rows, counted from the other end
+            start = max(0, total - offset - per_page)
+            rows = positions.window(key, query, start, min(per_page, total - offset))
+            return rows[::-1], total
+        return positions.window(key, query, offset, per_page), total
     by_perm = {f.perm_name: f for f in fields}
     if sort in by_perm:
         column = Item.values[sort].as_text()
@@ -200,7 +214,6 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
         column = getattr(Item, sort if sort in SORT_KEYS else "id")
         order = [column.desc() if direction == "desc" else column.asc()]
     order.append(Item.id.desc() if direction == "desc" else Item.id.asc())
-    page = max(1, page)
     rows = list(query.order_by(*order).paginate(page, per_page))
     return rows, total
 
@@ -226,7 +239,7 @@ def _shown_labels(fields):
 
 def _matches(word, shown):
     """An item matches a search word in a stored value, or in a label the list shows."""
-    condition = Item.search_text.contains(word)
+    condition = _in_search_text(word)
     for field, pairs, multiple in shown:
         codes = [v for v, label in pairs if word in label.lower()]
         if not codes:
@@ -238,6 +251,17 @@ def _matches(word, shown):
                 condition |= (column.startswith(code + ",") | column.endswith("," + code) |
                               column.contains("," + code + ","))
     return condition
+
+
+def _in_search_text(word):
+    """Items whose search text holds the word. On SQLite, a word of 3 characters or more is
+    looked up in the FTS5 trigram index (dbobjects.py: the same substring match, without
+    reading every row); PostgreSQL's trigram index serves the ILIKE itself."""
+    if len(word) >= 3 and dbobjects.search_ready(database):
+        table = dbobjects.FTS_TABLE
+        return Item.id.in_(pw.SQL(f'(SELECT rowid FROM "{table}" WHERE "{table}" MATCH ?)',
+                                  ['"' + word.replace('"', '""') + '"']))
+    return Item.search_text.contains(word)
 
 
 def _numeric(column):

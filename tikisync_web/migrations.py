@@ -11,6 +11,7 @@ import time
 import peewee as pw
 from playhouse.migrate import SchemaMigrator
 
+from . import dbobjects
 from . import models as m
 from .db import BaseModel, database
 
@@ -163,6 +164,19 @@ def _respell(item, base, types, settle, content_hash):
                       search_text=search_text(values)).where(m.Item.id == item.id).execute()
 
 
+def _positions(db, migrator):
+    table = m.Tracker._meta.table_name
+    if "items_epoch" not in {c.name for c in db.get_columns(table)}:
+        # Not through the migrator: on SQLite it would rebuild the tracker table to make the
+        # column NOT NULL, and dropping the old table cascades to every item.
+        db.execute_sql(f"ALTER TABLE {_q(db, table)} ADD COLUMN items_epoch BIGINT NOT NULL "
+                       "DEFAULT 0")
+        for tracker_id in [row[0] for row in m.Tracker.select(m.Tracker.id).tuples()]:
+            m.Tracker.update(items_epoch=m.epoch_start()).where(
+                m.Tracker.id == tracker_id).execute()
+    dbobjects.install(db)
+
+
 def _q(db, name):
     return db.quote[0] + name + db.quote[-1]
 
@@ -177,6 +191,7 @@ MIGRATIONS = [
     (7, "our clock at the last check of the master (its clock's steps)", _check_clock),
     (10, "schedules of cloned trackers; an email address per user", _schedules),
     (13, "one spelling per field type of stored values, and their hashes", _one_spelling),
+    (17, "item positions for deep pages of the master; full-text search index", _positions),
 ]
 LATEST = MIGRATIONS[-1][0]
 
@@ -197,6 +212,9 @@ def upgrade(db=database, upto=LATEST):
             db.create_tables([SchemaVersion])
             if not db.table_exists(m.User._meta.table_name) and upto == LATEST:
                 db.create_tables(m.ALL_MODELS)
+                dbobjects.install(db)
+                dbobjects.search_ready(db)
+                dbobjects.positions_tracked(db)
                 SchemaVersion.create(version=LATEST, name=f"created at version {LATEST}")
                 return ["create schema"]
             version = 0
@@ -206,4 +224,6 @@ def upgrade(db=database, upto=LATEST):
                 step(db, migrator)
                 SchemaVersion.create(version=number, name=name)
                 applied.append(name)
+        dbobjects.search_ready(db)  # asked now rather than during the first page
+        dbobjects.positions_tracked(db)
     return applied

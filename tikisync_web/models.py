@@ -1,4 +1,5 @@
 """Tables (DESIGN §3). Times are Unix seconds (Tiki's own unit); item values are Tiki raw values."""
+import secrets
 import time
 
 import peewee as pw
@@ -12,6 +13,12 @@ STATUSES = {"o": "open", "p": "pending", "c": "closed"}
 
 def now():
     return int(time.time())
+
+
+def epoch_start():
+    """A random start for Tracker.items_epoch: a tracker made again under a reused id never
+    meets the positions remembered for the one before it."""
+    return secrets.randbelow(2**53)
 
 
 class User(BaseModel):
@@ -76,6 +83,9 @@ class Tracker(BaseModel):
     remote_clock_at_reload = pw.BigIntegerField(null=True)  # the master's clock (HTTP Date)
     remote_clock_at_check = pw.BigIntegerField(null=True)  # master's clock at the last change check
     checked_at = pw.BigIntegerField(null=True)  # our clock at that check (its clock's drift)
+    # Moved on by database triggers (dbobjects.py) whenever an item of this tracker is deleted
+    # or changes status: the positions our master remembers are valid for one epoch only.
+    items_epoch = pw.BigIntegerField(default=epoch_start)
 
     @property
     def is_clone(self):

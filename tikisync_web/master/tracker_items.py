@@ -1,11 +1,13 @@
 """tracker/list_items, tracker/insert_item and tracker/update_item.
 
 list_items is the hot path (a reload downloads whole trackers): rows are read as tuples in
-one query, ordered by itemId so offset paging is stable (W9), and encoded once.
+one query, ordered by itemId so offset paging is stable (W9), and encoded once; a deep offset
+costs what offset 0 costs (positions.py).
 """
 from .. import items as svc
 from ..fields import field_type
 from ..models import STATUSES, Item
+from . import positions
 from .errors import MasterError, bad_request, json_response
 from .params import MAX_ID, valid_id
 from .shapes import ItemRenderer, stored_item
@@ -28,22 +30,36 @@ def list_items(params, user):
 
     query = (Item.select(Item.id, Item.status, Item.values, Item.created, Item.modified)
              .where(Item.tracker == tracker.id))
+    wanted = None
     if statuses:
-        query = query.where(Item.status.in_(sorted({s for s in statuses if s in STATUSES})))
+        wanted = tuple(sorted({s for s in statuses if s in STATUSES}))
+        query = query.where(Item.status.in_(wanted))
     if since is not None:
         query = query.where(Item.modified > since)
     if item_ids:
         query = query.where(Item.id.in_(sorted({i for i in item_ids if valid_id(i)})))
-    query = query.order_by(Item.id)
     # Tiki 24 answers nothing without maxRecords (tiki-examples/05); we answer everything, which
     # is what every caller that forgets it wants. -1 (or any negative) also means "all".
-    if limit_given is not None and limit_given >= 0:
-        query = query.limit(min(limit_given, MAX_ID))
+    limit = min(limit_given, MAX_ID) if limit_given is not None and limit_given >= 0 else None
     offset = max(0, min(offset_given or 0, _MAX_OFFSET))
-    if offset:
-        query = query.offset(offset)
-
-    rows = [] if limit_given == 0 else list(query.tuples().iterator())
+    # A whole tracker (or one status) is read page after page: where a page starts is found by
+    # itemId (positions.py), not by stepping over `offset` rows. modifiedSince and itemId
+    # lists select few rows through their own index; they page the plain way.
+    memory = positions.memory() if since is None and not item_ids else None
+    key = (tracker.id, tracker.items_epoch, wanted)
+    start, after = 0, None
+    if memory is not None and offset and memory.tracked():
+        start, after = memory.seek(key, offset, query)
+    if limit == 0 or start is None:
+        rows = []
+    else:
+        page = positions.seek(query, after) if after is not None else query
+        page = page.order_by(Item.id).limit(limit)
+        if offset - start:
+            page = page.offset(offset - start)
+        rows = list(page.tuples().iterator())
+        if rows and memory is not None and memory.tracked():
+            memory.remember(key, offset + len(rows), rows[-1][0])
     renderer.prepare(rows)
     result = [renderer.item(*row) for row in rows]
     return json_response({"trackerId": tracker.id, "offset": offset_given,

@@ -1,6 +1,7 @@
 """A set of item ids that stays small: a reload remembers every id it has seen."""
 from __future__ import annotations
 
+import heapq
 from array import array
 from bisect import bisect_left
 
@@ -12,6 +13,7 @@ class IdSet:
     itemId) are recognised as new without a search."""
 
     MERGE_AT = 8192
+    RECENT_CAP = 65536  # new ids held as Python ints before a merge (about 4.5 MB)
 
     def __init__(self, values=()):
         self._sorted = array("q")
@@ -36,13 +38,14 @@ class IdSet:
         if value in self:
             return False
         self._recent.add(value)
-        if len(self._recent) >= max(self.MERGE_AT, len(self._sorted) >> 2):
+        if len(self._recent) >= max(self.MERGE_AT, min(len(self._sorted) >> 2, self.RECENT_CAP)):
             self._merge()
         return True
 
     def _merge(self):
-        merged = list(self._sorted)
-        merged.extend(self._recent)
-        merged.sort()  # two sorted runs: timsort merges them in linear time
-        self._sorted = array("q", merged)
+        recent = sorted(self._recent)
+        if not self._sorted or recent[0] > self._sorted[-1]:
+            self._sorted.extend(recent)  # ids in ascending order: appended, nothing copied
+        else:  # streamed: never a Python int per id already held (36 bytes each)
+            self._sorted = array("q", heapq.merge(self._sorted, recent))
         self._recent = set()

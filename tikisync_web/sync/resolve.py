@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .. import audit
 from ..db import write_transaction
-from ..items import materialize, next_modified
+from ..items import materialize, next_modified, search_text
 from ..models import Baseline, Field, Item, ItemHistory
 from ..values import STATUS_KEY, content_hash, norm
 from .status import perms_of, verdicts_for
@@ -73,7 +73,8 @@ def resolve(item: Item, choices: dict, username: str = "", all_mine: bool = Fals
                 mine_status = new
             else:
                 mine[perm] = new
-        Item.update(values=mine, status=mine_status, hash=content_hash(mine, mine_status),
+        Item.update(values=mine, search_text=search_text(mine), status=mine_status,
+                    hash=content_hash(mine, mine_status),
                     modified=next_modified(item.modified), modified_by=username).where(
             Item.id == item.id).execute()
         base_hash = content_hash(theirs, theirs_status)
@@ -127,7 +128,8 @@ def restore(entry: ItemHistory, username: str = "") -> Item:
             values[entry.perm_name] = entry.old_value or ""
         ItemHistory.create(item=item, side="local", action="restore", perm_name=entry.perm_name,
                            old_value=str(current), new_value=entry.old_value, username=username)
-        Item.update(values=values, status=status, hash=content_hash(values, status),
+        Item.update(values=values, search_text=search_text(values), status=status,
+                    hash=content_hash(values, status),
                     modified=next_modified(item.modified), modified_by=username).where(
             Item.id == item.id).execute()
         audit.record("item.restore", username, tracker=item.tracker_id, item_id=item.id,

@@ -11,6 +11,7 @@ from ..forms.items import (
     raw_to_form,
     show_unknown_choices,
 )
+from ..master import positions
 from ..models import STATUSES, Item, Tracker
 from ..sync import status as sync_status
 from ..values import STATUS_KEY
@@ -49,6 +50,7 @@ def items(tracker_id):
         query["leave_out"] = list(states)
     elif states is not None and args["state"]:
         query["only"] = [i for i, state in states.items() if state == args["state"]]
+    query["positions"] = positions.memory()
     rows, total = svc.list_items(tracker, fields, per_page=per_page, **query)
     pages = max(1, -(-total // per_page))
     if args["page"] > pages:  # an old link after deletions, or a typed page number: show the last

@@ -16,7 +16,7 @@ import time
 from typing import Any, NamedTuple
 
 from ...db import write_transaction
-from ...items import next_modified
+from ...items import next_modified, search_text
 from ...models import AuditEvent, Baseline, Item, ItemHistory, PushIntent
 from ...remote import errors as remote_errors
 from ...values import STATUS_KEY, content_hash, get, norm
@@ -187,7 +187,8 @@ def _record(ctx, edit, fresh, outcomes, rejection=None):
     mine_status = item.status if STATUS_KEY in mismatch else remote_status
     now = int(time.time())
     base_hash = content_hash(theirs, remote_status)
-    outcomes.items.append((_json(mine), mine_status, content_hash(mine, mine_status),
+    outcomes.items.append((_json(mine), search_text(mine), mine_status,
+                           content_hash(mine, mine_status),
                            next_modified(item.modified), base_hash, fresh.get("lastModif"),
                            item.id))
     outcomes.baselines.append((_json(theirs), remote_status, base_hash, None, None, now,
@@ -231,8 +232,8 @@ class _Outcomes:
     def write(self):
         ctx = self.ctx
         with write_transaction():
-            bulk.update_rows(Item, ["values", "status", "hash", "modified", "base_hash",
-                                    "remote_modified"], self.items)
+            bulk.update_rows(Item, ["values", "search_text", "status", "hash", "modified",
+                                    "base_hash", "remote_modified"], self.items)
             bulk.update_rows(Baseline, ["values", "status", "hash", "theirs", "theirs_status",
                                         "fetched_at", "remote_modified"], self.baselines)
             i = bulk.columns(PushIntent)

@@ -8,7 +8,7 @@ import time
 
 from ... import audit
 from ...db import write_transaction
-from ...items import next_modified
+from ...items import next_modified, search_text
 from ...models import Baseline, Item, PushIntent
 from ...remote import errors as remote_errors
 from ...values import canonical, content_hash, get, norm
@@ -130,7 +130,8 @@ def adopt(ctx: PushContext, item: Item, intent: PushIntent, remote: dict,
         mine = dict(item.values or {})
         mine.update((p, v) for p, v in theirs.items() if p not in mismatch)
         base_hash = content_hash(theirs, status)
-        Item.update(remote_id=remote_id, values=mine, hash=content_hash(mine, status),
+        Item.update(remote_id=remote_id, values=mine, search_text=search_text(mine),
+                    hash=content_hash(mine, status),
                     status=status, modified=next_modified(item.modified), base_hash=base_hash,
                     remote_modified=remote.get("lastModif")).where(
             Item.id == item.id).execute()

@@ -1,0 +1,185 @@
+"""Database objects the models cannot declare (issue 17), made with a new schema and by
+migration 17 on an existing one:
+
+* triggers that move `Tracker.items_epoch` on whenever the positions of a tracker's items in
+  itemId order can change: an item deleted, or its status or tracker changed. Our master
+  remembers at which itemId Tiki's offset pages start (master/positions.py) under that epoch,
+  so a remembered position is never used after the list moved. Inserting never moves it: ids
+  are given by the database, always above every id in use;
+* the full-text index of what the item list's search box looks into (Item.search_text):
+  SQLite an FTS5 table with the trigram tokenizer (substring matches, as LIKE '%word%'),
+  kept current by triggers on the item table; PostgreSQL a pg_trgm GIN index, which its
+  planner uses for the same ILIKE '%word%'; MariaDB none (its FULLTEXT matches words, not
+  substrings; the search there stays a scan of the tracker's rows);
+* PostgreSQL and MariaDB: an index on (tracker_id, id), so a seek `tracker_id = ? AND id > ?`
+  in id order is one index range (SQLite's index on tracker_id already ends with the rowid;
+  MariaDB's does too, but its optimizer prefers reading the tracker's entries from the start
+  when most ids are above the one sought, so the seek names this index there).
+"""
+import logging
+import weakref
+
+import peewee as pw
+
+from . import models as m
+
+log = logging.getLogger(__name__)
+
+TRIGGER_DELETE = "tikisync_item_moved_del"
+TRIGGER_UPDATE = "tikisync_item_moved_upd"
+PG_FUNCTION = "tikisync_item_moved"
+SEEK_INDEX = "tikisync_item_tracker_id_id"
+
+
+def _names():
+    return m.Item._meta.table_name, m.Tracker._meta.table_name
+
+
+def _sqlite(db):
+    item, tracker = _names()
+    db.execute_sql(
+        f'CREATE TRIGGER IF NOT EXISTS "{TRIGGER_DELETE}" AFTER DELETE ON "{item}" BEGIN '
+        f'UPDATE "{tracker}" SET items_epoch = items_epoch + 1 WHERE id = OLD.tracker_id; END')
+    db.execute_sql(
+        f'CREATE TRIGGER IF NOT EXISTS "{TRIGGER_UPDATE}" AFTER UPDATE OF status, tracker_id '
+        f'ON "{item}" WHEN OLD.status IS NOT NEW.status OR OLD.tracker_id IS NOT '
+        f'NEW.tracker_id BEGIN UPDATE "{tracker}" SET items_epoch = items_epoch + 1 '
+        f'WHERE id IN (OLD.tracker_id, NEW.tracker_id); END')
+
+
+FTS_TABLE = "tikisync_item_fts"
+PG_SEARCH_INDEX = "tikisync_item_search_trgm"
+
+
+def _sqlite_fts(db):
+    item = m.Item._meta.table_name
+    exists = db.execute_sql("SELECT COUNT(*) FROM sqlite_master WHERE name = ?",
+                            (FTS_TABLE,)).fetchone()[0]
+    if not exists:
+        try:
+            db.execute_sql(
+                f'CREATE VIRTUAL TABLE "{FTS_TABLE}" USING fts5(search_text, '
+                f"content='{item}', content_rowid='id', tokenize='trigram')")
+        except pw.OperationalError:  # a SQLite without FTS5 or its trigram tokenizer (< 3.34)
+            return
+    for name, event, body in (
+            ("ai", "AFTER INSERT", f'INSERT INTO "{FTS_TABLE}"(rowid, search_text) '
+                                   "VALUES (NEW.id, NEW.search_text);"),
+            ("ad", "AFTER DELETE", f'INSERT INTO "{FTS_TABLE}"("{FTS_TABLE}", rowid, '
+                                   "search_text) VALUES ('delete', OLD.id, OLD.search_text);"),
+            ("au", "AFTER UPDATE OF search_text",
+             f'INSERT INTO "{FTS_TABLE}"("{FTS_TABLE}", rowid, search_text) '
+             "VALUES ('delete', OLD.id, OLD.search_text); "
+             f'INSERT INTO "{FTS_TABLE}"(rowid, search_text) VALUES (NEW.id, NEW.search_text);')):
+        db.execute_sql(f'CREATE TRIGGER IF NOT EXISTS "{FTS_TABLE}_{name}" {event} ON "{item}" '
+                       f"BEGIN {body} END")
+    if not exists:  # the rows already there (an upgraded database)
+        db.execute_sql(f'INSERT INTO "{FTS_TABLE}"("{FTS_TABLE}") VALUES (\'rebuild\')')
+
+
+def _postgresql_fts(db):
+    item = m.Item._meta.table_name
+    try:
+        with db.atomic():
+            db.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except pw.DatabaseError:  # not installed, or not ours to install: the search scans
+        return
+    db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{PG_SEARCH_INDEX}" ON "{item}" '
+                   "USING gin (search_text gin_trgm_ops)")
+
+
+_SEARCH_READY = weakref.WeakKeyDictionary()  # database -> search_ready's answer
+
+
+def search_ready(db):
+    """True when this database has the full-text table that items.list_items matches in
+    (SQLite only: PostgreSQL's index serves the plain ILIKE). Asked once per database
+    (migrations.upgrade asks at start-up), so a page's queries stay the same few."""
+    db = getattr(db, "obj", None) or db
+    if db not in _SEARCH_READY:
+        _SEARCH_READY[db] = isinstance(db, pw.SqliteDatabase) and bool(db.execute_sql(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = ?", (FTS_TABLE,)).fetchone()[0])
+    return _SEARCH_READY[db]
+
+
+def _postgresql(db):
+    item, tracker = _names()
+    db.execute_sql(
+        f'CREATE OR REPLACE FUNCTION {PG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ '
+        f'BEGIN IF TG_OP = \'DELETE\' THEN '
+        f'UPDATE "{tracker}" SET items_epoch = items_epoch + 1 '
+        f'WHERE id IN (SELECT DISTINCT tracker_id FROM moved_items); RETURN NULL; END IF; '
+        f'UPDATE "{tracker}" SET items_epoch = items_epoch + 1 '
+        f'WHERE id IN (OLD.tracker_id, NEW.tracker_id); RETURN NULL; END $$')
+    # Deletions once per statement (a reload removes thousands of items in a few statements).
+    db.execute_sql(f'DROP TRIGGER IF EXISTS "{TRIGGER_DELETE}" ON "{item}"')
+    db.execute_sql(
+        f'CREATE TRIGGER "{TRIGGER_DELETE}" AFTER DELETE ON "{item}" REFERENCING OLD TABLE AS '
+        f'moved_items FOR EACH STATEMENT EXECUTE FUNCTION {PG_FUNCTION}()')
+    db.execute_sql(f'DROP TRIGGER IF EXISTS "{TRIGGER_UPDATE}" ON "{item}"')
+    db.execute_sql(
+        f'CREATE TRIGGER "{TRIGGER_UPDATE}" AFTER UPDATE OF status, tracker_id ON "{item}" '
+        f'FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.tracker_id IS '
+        f'DISTINCT FROM NEW.tracker_id) EXECUTE FUNCTION {PG_FUNCTION}()')
+    db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{SEEK_INDEX}" ON "{item}" (tracker_id, id)')
+
+
+def _mysql(db):
+    item, tracker = _names()
+    # Before the triggers: positions_tracked() (the triggers) implies the index.
+    if SEEK_INDEX not in {index.name for index in db.get_indexes(item)}:
+        db.execute_sql(f"CREATE INDEX `{SEEK_INDEX}` ON `{item}` (tracker_id, id)")
+    db.execute_sql(f"DROP TRIGGER IF EXISTS `{TRIGGER_DELETE}`")
+    db.execute_sql(
+        f"CREATE TRIGGER `{TRIGGER_DELETE}` AFTER DELETE ON `{item}` FOR EACH ROW "
+        f"UPDATE `{tracker}` SET items_epoch = items_epoch + 1 WHERE id = OLD.tracker_id")
+    db.execute_sql(f"DROP TRIGGER IF EXISTS `{TRIGGER_UPDATE}`")
+    db.execute_sql(
+        f"CREATE TRIGGER `{TRIGGER_UPDATE}` AFTER UPDATE ON `{item}` FOR EACH ROW "
+        f"UPDATE `{tracker}` SET items_epoch = items_epoch + 1 "
+        f"WHERE id IN (OLD.tracker_id, NEW.tracker_id) AND NOT (OLD.status <=> NEW.status "
+        f"AND OLD.tracker_id <=> NEW.tracker_id)")
+
+
+def install(db):
+    """Create (or re-create) the triggers and indexes above; idempotent."""
+    db = getattr(db, "obj", None) or db  # the DatabaseProxy's database
+    if isinstance(db, pw.SqliteDatabase):
+        _sqlite(db)
+        _sqlite_fts(db)
+    elif isinstance(db, pw.PostgresqlDatabase):
+        _postgresql(db)
+        _postgresql_fts(db)
+    else:
+        try:
+            _mysql(db)
+        except pw.DatabaseError as exc:  # no TRIGGER privilege, or binary logging forbids it
+            log.warning("tikisync-web: the item position triggers could not be made (%s); "
+                        "deep offsets of the master are read the plain way", exc)
+    _SEARCH_READY.pop(db, None)  # asked again after the change
+    _TRACKED.pop(db, None)
+
+
+_TRACKED = weakref.WeakKeyDictionary()  # database -> positions_tracked's answer
+
+
+def positions_tracked(db):
+    """True when both epoch triggers exist (a database whose owner could not create triggers
+    answers deep offsets the plain way). Asked once per database, as search_ready."""
+    db = getattr(db, "obj", None) or db
+    if db not in _TRACKED:
+        _TRACKED[db] = _triggers_present(db)
+    return _TRACKED[db]
+
+
+def _triggers_present(db):
+    wanted = (TRIGGER_DELETE, TRIGGER_UPDATE)
+    marks = ", ".join([db.param] * len(wanted))
+    if isinstance(db, pw.SqliteDatabase):
+        sql = f"SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})"
+    elif isinstance(db, pw.PostgresqlDatabase):
+        sql = f"SELECT COUNT(*) FROM pg_trigger WHERE tgname IN ({marks})"
+    else:
+        sql = ("SELECT COUNT(*) FROM information_schema.triggers WHERE "
+               f"trigger_schema = DATABASE() AND trigger_name IN ({marks})")
+    return db.execute_sql(sql, wanted).fetchone()[0] == len(wanted)
