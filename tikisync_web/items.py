@@ -1,4 +1,6 @@
 """Creating, changing, deleting and listing local items: one path for forms, CLI and master."""
+import functools
+import operator
 import time
 
 import peewee as pw
@@ -191,8 +193,15 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
         query = query.where(Item.status == status)
     words = (q or "").lower().split()[:8]
     shown = _shown_labels(fields) if words else []
+    plain = []  # words no shown label holds: looked up together in the search text
     for word in words:
-        query = query.where(_matches(word, shown))
+        labelled = _label_match(word, shown)
+        if labelled is None:
+            plain.append(word)
+        else:
+            query = query.where(_in_search_text([word]) | labelled)
+    if plain:
+        query = query.where(_in_search_text(plain))
     total = query.count()
     page = max(1, page)
     if (positions is not None and sort == "id" and not words and only is None and not leave_out
@@ -237,31 +246,39 @@ def _shown_labels(fields):
     return found
 
 
-def _matches(word, shown):
-    """An item matches a search word in a stored value, or in a label the list shows."""
-    condition = _in_search_text(word)
+def _label_match(word, shown):
+    """The items showing the word in a label the list shows in place of the stored value, or
+    None when no shown label holds it."""
+    condition = None
     for field, pairs, multiple in shown:
         codes = [v for v, label in pairs if word in label.lower()]
         if not codes:
             continue
         column = Item.values[field.perm_name].as_text()
-        condition |= column.in_(codes)
+        found = column.in_(codes)
         if multiple:
             for code in codes:
-                condition |= (column.startswith(code + ",") | column.endswith("," + code) |
-                              column.contains("," + code + ","))
+                found |= (column.startswith(code + ",") | column.endswith("," + code) |
+                          column.contains("," + code + ","))
+        condition = found if condition is None else condition | found
     return condition
 
 
-def _in_search_text(word):
-    """Items whose search text holds the word. On SQLite, a word of 3 characters or more is
-    looked up in the FTS5 trigram index (dbobjects.py: the same substring match, without
-    reading every row); PostgreSQL's trigram index serves the ILIKE itself."""
-    if len(word) >= 3 and dbobjects.search_ready(database):
+def _in_search_text(words):
+    """Items whose search text holds every word. On SQLite, words of 3 characters or more are
+    looked up together in the FTS5 trigram index (dbobjects.py: the same substring match,
+    without reading every row); PostgreSQL's trigram index serves the ILIKE itself."""
+    conditions, indexed = [], []
+    for word in words:
+        if len(word) >= 3 and dbobjects.search_ready(database):
+            indexed.append('"' + word.replace('"', '""') + '"')
+        else:
+            conditions.append(Item.search_text.contains(word))
+    if indexed:
         table = dbobjects.FTS_TABLE
-        return Item.id.in_(pw.SQL(f'(SELECT rowid FROM "{table}" WHERE "{table}" MATCH ?)',
-                                  ['"' + word.replace('"', '""') + '"']))
-    return Item.search_text.contains(word)
+        conditions.append(Item.id.in_(pw.SQL(
+            f'(SELECT rowid FROM "{table}" WHERE "{table}" MATCH ?)', [" AND ".join(indexed)])))
+    return functools.reduce(operator.and_, conditions)
 
 
 def _numeric(column):
