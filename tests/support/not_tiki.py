@@ -40,7 +40,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.read(length)
 
     def do_GET(self):
-        self.server.hits += 1
+        self.server.hits += 1  # counted before the answer: a client that has it sees the count
+        self._answer()
+
+    def _answer(self):
         if self.kind == "page":
             self._page(200, SIGN_IN)
         elif self.kind == "plain" and self.path.split("?")[0].rstrip("/") in ("", "/site"):
@@ -54,8 +57,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.kind == "plain":
             self.send_error(501, "Unsupported method ('POST')")  # what http.server answers
         else:
-            self.do_GET()
-            self.server.hits -= 1
+            self._answer()
 
 
 class NotTiki:
