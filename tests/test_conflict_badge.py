@@ -3,29 +3,16 @@ for those who can resolve them (admins), and links to where that is done."""
 import pytest
 
 from tests.support.pages import soup, url
-from tests.support.sync import client, connect, make_clone
-from tikisync_web import items as item_svc
-from tikisync_web.models import Item
-from tikisync_web.sync import reload as reload_mod
-from tikisync_web.sync import status
+from tests.support.sync import conflict, reloaded_clone
 
 
 @pytest.fixture
 def clone(app, db, fake_master, users):
-    connect(app, fake_master)
-    tracker = make_clone(app, fake_master)
-    with client(app, fake_master.url) as c:
-        reload_mod.reload(tracker, c)
-    return tracker
+    return reloaded_clone(app, fake_master)
 
 
 def conflict_on(app, tracker, master, remote_id):
-    item = Item.get(Item.remote_id == remote_id)
-    item_svc.update_item(item, {"title": "Mine"}, username="t")
-    master.items[remote_id]["fields"]["title"] = "Theirs"
-    with client(app, master.url) as c:
-        status.check_remote(tracker, c)
-    return item
+    return conflict(app, tracker, master, remote_id, {"title": "Mine"}, {"title": "Theirs"})
 
 
 def badge(response):

@@ -5,28 +5,19 @@ import pytest
 
 from tests.support import seed
 from tests.support.pages import soup, url
-from tests.support.sync import client, connect, make_clone
+from tests.support.sync import conflict, edit_here, reloaded_clone
 from tikisync_web import items as item_svc
 from tikisync_web.models import Item
-from tikisync_web.sync import reload as reload_mod
-from tikisync_web.sync import status
 
 
 @pytest.fixture
 def clone(app, db, fake_master, users):
     """A reloaded clone with one item added here, one edited here and one in conflict."""
-    connect(app, fake_master)
-    tracker = make_clone(app, fake_master)
-    with client(app, fake_master.url) as c:
-        reload_mod.reload(tracker, c)
+    tracker = reloaded_clone(app, fake_master)
     new = item_svc.create_item(tracker, {"title": "Made here"}, username="editor")
-    edited = Item.get(Item.remote_id == 2)
-    item_svc.update_item(edited, {"amount": "77"}, username="editor")
-    clash = Item.get(Item.remote_id == 1)
-    item_svc.update_item(clash, {"title": "Mine"}, username="editor")
-    fake_master.items[1]["fields"]["title"] = "Theirs"
-    with client(app, fake_master.url) as c:
-        status.check_remote(tracker, c)
+    edited = edit_here(2, {"amount": "77"}, username="editor")
+    clash = conflict(app, tracker, fake_master, 1, {"title": "Mine"}, {"title": "Theirs"},
+                     username="editor")
     tracker.ids = {"new": new.id, "modified": edited.id, "conflict": clash.id}
     return tracker
 

@@ -5,26 +5,16 @@ recent jobs are a compact table."""
 import pytest
 
 from tests.support.pages import soup, url
-from tests.support.sync import client, connect, make_clone
+from tests.support.sync import conflict, edit_here, reloaded_clone
 from tikisync_web import items as item_svc
 from tikisync_web import jobs
-from tikisync_web.models import Item, Job
-from tikisync_web.sync import reload as reload_mod
-from tikisync_web.sync import status
+from tikisync_web.models import Job
 from tikisync_web.views.labels import words
 
 
 @pytest.fixture
 def clone(app, db, fake_master, users):
-    connect(app, fake_master)
-    tracker = make_clone(app, fake_master)
-    with client(app, fake_master.url) as c:
-        reload_mod.reload(tracker, c)
-    return tracker
-
-
-def local(remote_id):
-    return Item.get(Item.remote_id == remote_id)
+    return reloaded_clone(app, fake_master)
 
 
 def push_everything(app, web, tracker):
@@ -42,13 +32,8 @@ def test_push_outcome_names_each_item_and_links_the_conflict(app, client, auth, 
                                                              fake_master):
     auth.login("admin")
     new = item_svc.create_item(clone, {"title": "Made here"}, username="t")
-    edited = local(2)
-    item_svc.update_item(edited, {"amount": "77"}, username="t")
-    clash = local(1)
-    item_svc.update_item(clash, {"title": "Mine"}, username="t")
-    fake_master.items[1]["fields"]["title"] = "Theirs"
-    with client_of(app, fake_master) as c:
-        status.check_remote(clone, c)
+    edited = edit_here(2, {"amount": "77"})
+    clash = conflict(app, clone, fake_master, 1, {"title": "Mine"}, {"title": "Theirs"})
 
     page = push_everything(app, client, clone)
     rows = {int(tr["data-item"]): tr for tr in page.find(id="push-outcome").find("tbody")("tr")}
@@ -70,8 +55,7 @@ def test_push_outcome_names_each_item_and_links_the_conflict(app, client, auth, 
 
 def test_a_failed_item_is_named_with_the_masters_reason(app, client, auth, clone, fake_master):
     auth.login("admin")
-    edited = local(2)
-    item_svc.update_item(edited, {"amount": "5"}, username="t")
+    edited = edit_here(2, {"amount": "5"})
     fake_master.settings.reject_updates = "Amount: not a valid number"  # Tiki 18+: a 200
     page = push_everything(app, client, clone)
     row = page.find(id="push-outcome").find("tr", {"data-item": str(edited.id)})
@@ -136,7 +120,3 @@ def test_dashboard_lists_recent_jobs_as_a_compact_table(app, client, auth, clone
     assert "items read" in cells[6]
     assert table.find("a", string=clone.name)["href"] == url(app, "tikisync.items",
                                                              tracker_id=clone.id)
-
-
-def client_of(app, master):
-    return client(app, master.url)

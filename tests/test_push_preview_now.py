@@ -4,22 +4,14 @@ conflict it will be; when the master cannot be read, the page says so."""
 import pytest
 
 from tests.support.pages import soup, url
-from tests.support.sync import client, connect, make_clone
-from tikisync_web import items as item_svc
-from tikisync_web.models import Item
-from tikisync_web.sync import reload as reload_mod
+from tests.support.sync import edit_here, edit_on_master, reloaded_clone
 
 
 @pytest.fixture
 def edited(app, db, fake_master, users):
     """A reloaded clone whose item 2 has its amount (3 on the master) changed here to 77."""
-    connect(app, fake_master)
-    tracker = make_clone(app, fake_master)
-    with client(app, fake_master.url) as c:
-        reload_mod.reload(tracker, c)
-    item = Item.get(Item.remote_id == 2)
-    item_svc.update_item(item, {"amount": "77"}, username="t")
-    return tracker, item
+    tracker = reloaded_clone(app, fake_master)
+    return tracker, edit_here(2, {"amount": "77"})
 
 
 def preview(app, web, tracker):
@@ -34,7 +26,7 @@ def cells(page, item, perm):
 def test_an_item_the_master_changed_since_the_reload_is_flagged(app, client, auth, edited,
                                                                 fake_master):
     tracker, item = edited
-    fake_master.items[2]["fields"]["amount"] = "5"  # after the reload; nobody checked since
+    edit_on_master(fake_master, 2, {"amount": "5"})  # after the reload; nobody checked since
     auth.login("admin")
     page = preview(app, client, tracker)
     row, (field, master_now, will_be) = cells(page, item, "amount")
@@ -75,7 +67,7 @@ def test_a_large_preview_reads_the_master_in_a_job(app, client, auth, edited, fa
 
     monkeypatch.setattr(sync_tab, "PREVIEW_READ_LIMIT", 0)  # every preview counts as large
     tracker, item = edited
-    fake_master.items[2]["fields"]["amount"] = "5"
+    edit_on_master(fake_master, 2, {"amount": "5"})
     auth.login("admin")
     page = preview(app, client, tracker)
     assert "read them with the button below" in page.find(id="push-unread").get_text()

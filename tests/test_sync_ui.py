@@ -2,21 +2,16 @@
 import pytest
 
 from tests.support.pages import soup, url
-from tests.support.sync import client, connect, make_clone
+from tests.support.sync import conflict, edit_here, reloaded_clone
 from tikisync_web import items as item_svc
 from tikisync_web import jobs, settings
 from tikisync_web.models import Item, Job
-from tikisync_web.sync import reload as reload_mod
 from tikisync_web.views.labels import ago
 
 
 @pytest.fixture
 def clone(app, db, fake_master, users):
-    connect(app, fake_master)
-    tracker = make_clone(app, fake_master)
-    with client(app, fake_master.url) as c:
-        reload_mod.reload(tracker, c)
-    return tracker
+    return reloaded_clone(app, fake_master)
 
 
 def local(remote_id):
@@ -36,8 +31,7 @@ def listed(page, key):
 def test_tab_shows_source_last_reload_and_four_lists(app, client, auth, clone, fake_master):
     auth.login("admin")
     new = item_svc.create_item(clone, {"title": "Made here"}, username="t")
-    edited = local(1)
-    item_svc.update_item(edited, {"amount": "5"}, username="t")
+    edited = edit_here(1, {"amount": "5"})
     page = soup(client.get(url(app, "tikisync.sync", tracker_id=clone.id)))
     text = page.find(class_="ts-sync-source").get_text(" ", strip=True)
     assert fake_master.url in text and "last reloaded just now" in text
@@ -78,8 +72,7 @@ def test_reload_button_runs_a_job_and_a_second_is_refused(app, client, auth, clo
 
 def test_preview_then_push_runs_that_plan(app, client, auth, clone, fake_master):
     auth.login("admin")
-    edited = local(2)
-    item_svc.update_item(edited, {"amount": "77"}, username="t")
+    edited = edit_here(2, {"amount": "77"})
     preview = client.get(url(app, "tikisync.push_preview", tracker_id=clone.id,
                              items=[edited.id]))
     plan = soup(preview).find(id="push-plan")
@@ -101,13 +94,8 @@ def test_preview_then_push_runs_that_plan(app, client, auth, clone, fake_master)
 
 def test_resolve_view_per_field_and_history_restore(app, client, auth, clone, fake_master):
     auth.login("admin")
-    mine = local(1)
-    item_svc.update_item(mine, {"title": "Mine", "amount": "1"}, username="t")
-    fake_master.items[1]["fields"]["title"] = "Theirs"
-    fake_master.items[1]["fields"]["amount"] = "2"
-    with client_for(app, fake_master) as c:
-        from tikisync_web.sync import status
-        status.check_remote(clone, c)
+    mine = conflict(app, clone, fake_master, 1, {"title": "Mine", "amount": "1"},
+                    {"title": "Theirs", "amount": "2"})
     view = client.get(url(app, "tikisync.item_resolve", item_id=mine.id))
     rows = {tr["data-perm"]: [td.get_text(strip=True) for td in tr.find_all("td")]
             for tr in soup(view).find(id="three-way").find("tbody").find_all("tr")}
@@ -130,10 +118,6 @@ def test_resolve_view_per_field_and_history_restore(app, client, auth, clone, fa
     assert "1" in restore.find_parent("tr").get_text()
     assert client.post(restore["action"]).status_code == 303
     assert Item.get_by_id(mine.id).values["amount"] == "1"
-
-
-def client_for(app, master):
-    return client(app, master.url)
 
 
 def test_roles_and_switch(app, client, auth, clone):

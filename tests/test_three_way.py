@@ -5,27 +5,16 @@ value and the value that replaces it."""
 import pytest
 
 from tests.support.pages import soup, url
-from tests.support.sync import client, connect, make_clone
-from tikisync_web import items as item_svc
+from tests.support.sync import conflict, reloaded_clone
 from tikisync_web.models import Item
-from tikisync_web.sync import reload as reload_mod
-from tikisync_web.sync import status
 
 
 @pytest.fixture
 def clash(app, db, fake_master, users):
     """Item 1: priority and status changed on both sides, amount here only."""
-    connect(app, fake_master)
-    tracker = make_clone(app, fake_master)
-    with client(app, fake_master.url) as c:
-        reload_mod.reload(tracker, c)
-    item = Item.get(Item.remote_id == 1)
-    item_svc.update_item(item, {"priority": "low", "amount": "99"}, status="c", username="t")
-    fake_master.items[1]["fields"]["priority"] = "medium"
-    fake_master.items[1]["status"] = "p"
-    with client(app, fake_master.url) as c:
-        status.check_remote(tracker, c)
-    return Item.get_by_id(item.id)
+    tracker = reloaded_clone(app, fake_master)
+    return conflict(app, tracker, fake_master, 1, {"priority": "low", "amount": "99"},
+                    {"priority": "medium"}, status="c", theirs_status="p")
 
 
 def test_conflicts_come_first_and_agreeing_fields_are_folded(app, client, auth, clash):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import peewee as pw
 
 from . import audit, crypto
+from . import credential_methods as methods
 from .db import write_transaction
 from .models import AllowedOrigin, Credential, now
 from .remote import auth as rauth
@@ -29,17 +30,6 @@ from .remote.errors import (
     TlsError,
 )
 
-METHODS = {
-    "basic": "HTTP Basic (user name and password)",
-    "bearer": "Bearer API token (Tiki 24+)",
-    "header": "Authorization header (raw value)",
-    "session": "Session login (Tiki 19-23 writes)",
-}
-GENERATIONS = {"auto": "Detect", "A": "Tiki 8-23 (tiki-ajax_services.php)",
-               "B": "Tiki 24+ (tiki-api.php)"}
-_SECRET_KIND = {"basic": "password", "session": "password", "bearer": "token",
-                "header": "header"}
-_ASK_SECRET = {"bearer": "enter the API token", "header": "enter the header value"}
 IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$")
 
 
@@ -138,16 +128,6 @@ def _check_identifier(identifier, existing, errors):
         errors["identifier"] = f"a credential named {identifier!r} already exists"
 
 
-def _check_method(method, generation, errors):
-    if method not in METHODS:
-        errors["method"] = f"use one of {', '.join(METHODS)}"
-    if generation not in GENERATIONS:
-        errors["generation"] = "use auto, A or B"
-    elif generation == "B" and method in ("basic", "session"):
-        errors["generation"] = ("tiki-api.php (Tiki 24+) only accepts Bearer tokens: use the "
-                                "bearer method, or generation A")
-
-
 def _check_url(raw, allow_http, existing, errors):
     """The normalised base URL ("" when it is unusable, with the reason in `errors`)."""
     try:
@@ -166,32 +146,6 @@ def _check_url(raw, allow_http, existing, errors):
     return url
 
 
-def _check_secret(method, secret, url, existing, errors):
-    has_secret = bool(secret) or bool(existing is not None and existing.secret)
-    if method in METHODS and not has_secret:
-        errors["secret"] = _ASK_SECRET.get(method, "enter the password")
-    elif existing is not None and not secret and url and method in METHODS:
-        # A kept secret must not change meaning (a password used as a token) nor follow the
-        # credential to another site: secrets are write-only, even for admins.
-        if _SECRET_KIND[method] != _SECRET_KIND.get(existing.method):
-            errors["secret"] = _ASK_SECRET.get(method, "enter the password") + \
-                " (the method changed)"
-        elif urls.locate(url).origin != urls.locate(existing.url).origin:
-            errors["secret"] = ("the site changed: enter the secret again (a stored secret "
-                                "is never sent to a new site)")
-    if method == "header" and secret and ("\n" in secret or "\r" in secret):
-        errors["secret"] = "a header value is one line"
-
-
-def _check_login_url(login_url, url, errors):
-    if login_url and url and "url" not in errors:
-        try:
-            if not urls.covers(url, login_url):
-                errors["login_url"] = "the login page must be inside the credential's URL"
-        except urls.UrlError as exc:
-            errors["login_url"] = str(exc)
-
-
 def _clean(values, existing=None):
     """Validated values to store, or CredentialInvalid. `secret` "" keeps the stored one."""
     errors = {}
@@ -199,16 +153,15 @@ def _clean(values, existing=None):
     _check_identifier(identifier, existing, errors)
     method = values.get("method") or "basic"
     generation = values.get("generation") or "auto"
-    _check_method(method, generation, errors)
+    methods.check_method(method, generation, errors)
     allow_http = bool(values.get("allow_http"))
     url = _check_url(values.get("url"), allow_http, existing, errors)
     username = (values.get("username") or "").strip()
     secret = values.get("secret") or ""
-    if method in ("basic", "session") and not username:
-        errors["username"] = "this method needs a user name"
-    _check_secret(method, secret, url, existing, errors)
-    login_url = (values.get("login_url") or "").strip() if method == "session" else ""
-    _check_login_url(login_url, url, errors)
+    methods.check_username(method, username, errors)
+    methods.check_secret(method, secret, url, existing, errors)
+    login_url = methods.login_url_of(method, values)
+    methods.check_login_url(login_url, url, errors)
     if errors:
         raise CredentialInvalid(errors)
     return {"identifier": identifier, "url": url, "method": method, "username": username,

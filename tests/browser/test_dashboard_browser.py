@@ -7,11 +7,8 @@ from playwright.sync_api import expect
 
 from tests.support.apps import PASSWORD
 from tests.support.browser import sign_in
-from tests.support.sync import client, connect, make_clone
-from tikisync_web import items as item_svc
+from tests.support.sync import edit_here, edit_on_master, reloaded_clone
 from tikisync_web.db import database
-from tikisync_web.models import Item
-from tikisync_web.sync import reload as reload_mod
 
 SHOTS = pathlib.Path("test-results/dashboard")
 
@@ -19,12 +16,8 @@ SHOTS = pathlib.Path("test-results/dashboard")
 def test_dashboard_follows_a_reload_and_a_new_conflict(page, live_server, users, fake_master):
     app = live_server.app
     with database.connection_context():
-        connect(app, fake_master)
-        tracker = make_clone(app, fake_master)
-        with client(app, fake_master.url) as c:
-            reload_mod.reload(tracker, c)
-        item_svc.update_item(Item.get(Item.remote_id == 1), {"title": "Written here"},
-                             username="admin")
+        tracker = reloaded_clone(app, fake_master)
+        edit_here(1, {"title": "Written here"}, username="admin")
     fake_master.settings.delay = 0.2  # the jobs run long enough to be seen running
     sign_in(page, live_server, "admin", PASSWORD)
     row = page.locator(f"#tracker-{tracker.id}")
@@ -40,7 +33,7 @@ def test_dashboard_follows_a_reload_and_a_new_conflict(page, live_server, users,
 
     # The master changes the field edited here; a check finds the conflict, and the row and
     # the header's badge say so without a refresh.
-    fake_master.items[1]["fields"]["title"] = "Written on the master"
+    edit_on_master(fake_master, 1, {"title": "Written on the master"})
     row = page.locator(f"#tracker-{tracker.id}")
     row.get_by_role("button", name="Check the master").click()
     expect(page.locator(f"#tracker-{tracker.id} .ts-local-work")).to_contain_text(

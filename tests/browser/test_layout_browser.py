@@ -12,11 +12,10 @@ from playwright.sync_api import expect
 from tests.support import seed
 from tests.support.apps import PASSWORD
 from tests.support.browser import sign_in
-from tests.support.sync import client, connect, make_clone
+from tests.support.sync import reloaded_clone
 from tikisync_web import items as item_svc
 from tikisync_web.db import database
 from tikisync_web.models import Item, Job
-from tikisync_web.sync import reload as reload_mod
 
 SHOTS = pathlib.Path("test-results/layout")
 WIDTHS = (1280, 360)
@@ -48,10 +47,7 @@ def wide_site(live_server, users, fake_master):
     fields whose values are long words and URLs."""
     app = live_server.app
     with database.connection_context():
-        connect(app, fake_master)
-        clone = make_clone(app, fake_master)
-        with client(app, fake_master.url) as c:
-            reload_mod.reload(clone, c)
+        clone = reloaded_clone(app, fake_master)
         wide = seed.make_tracker("A tracker of seventeen fields " + LONG_WORD, WIDE_FIELDS,
                                  description=LONG_URL)
         values = {perm: f"{LONG_WORD} {n}" for n, (perm, *_rest) in enumerate(WIDE_FIELDS[:14])}

@@ -10,12 +10,8 @@ from playwright.sync_api import expect
 from tests.support import seed
 from tests.support.apps import PASSWORD
 from tests.support.browser import sign_in
-from tests.support.sync import client, connect, make_clone
-from tikisync_web import items as item_svc
+from tests.support.sync import conflict, edit_here, edit_on_master, reloaded_clone
 from tikisync_web.db import database
-from tikisync_web.models import Item
-from tikisync_web.sync import reload as reload_mod
-from tikisync_web.sync import status
 
 SHOTS = pathlib.Path("test-results/outcomes")
 
@@ -37,17 +33,10 @@ def conflicted(live_server, users, fake_master):
     """A reloaded clone: item 2 edited here, item 1 edited on both sides (a conflict)."""
     app = live_server.app
     with database.connection_context():
-        connect(app, fake_master)
-        tracker = make_clone(app, fake_master)
-        with client(app, fake_master.url) as c:
-            reload_mod.reload(tracker, c)
-        edited = Item.get(Item.remote_id == 2)
-        item_svc.update_item(edited, {"amount": "77"}, username="editor")
-        clash = Item.get(Item.remote_id == 1)
-        item_svc.update_item(clash, {"title": "Written here"}, username="editor")
-        fake_master.items[1]["fields"]["title"] = "Written on the master"
-        with client(app, fake_master.url) as c:
-            status.check_remote(tracker, c)
+        tracker = reloaded_clone(app, fake_master)
+        edited = edit_here(2, {"amount": "77"}, username="editor")
+        clash = conflict(app, tracker, fake_master, 1, {"title": "Written here"},
+                         {"title": "Written on the master"}, username="editor")
     return tracker, edited, clash
 
 
@@ -117,7 +106,7 @@ def test_search_by_a_dropdown_label(page, live_server, users):
 def test_the_preview_flags_an_item_the_master_changed_after_the_reload(page, live_server,
                                                                       conflicted, fake_master):
     tracker, edited, clash = conflicted
-    fake_master.items[2]["fields"]["amount"] = "5"  # after the last reload and check
+    edit_on_master(fake_master, 2, {"amount": "5"})  # after the last reload and check
     sign_in(page, live_server, "admin", PASSWORD)
     page.goto(live_server.link("tikisync.sync", tracker_id=tracker.id))
     page.get_by_role("button", name="Preview the push of the selected items").click()
@@ -134,7 +123,7 @@ def test_a_large_preview_reads_the_master_as_a_job_and_shows_it_when_done(
 
     monkeypatch.setattr(sync_tab, "PREVIEW_READ_LIMIT", 0)  # every preview counts as large
     tracker, edited, clash = conflicted
-    fake_master.items[2]["fields"]["amount"] = "5"
+    edit_on_master(fake_master, 2, {"amount": "5"})
     fake_master.settings.delay = 0.6
     sign_in(page, live_server, "admin", PASSWORD)
     page.goto(live_server.link("tikisync.push_preview", tracker_id=tracker.id))

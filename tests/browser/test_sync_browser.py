@@ -5,11 +5,10 @@ from playwright.sync_api import expect
 
 from tests.support.apps import PASSWORD
 from tests.support.browser import sign_in
-from tests.support.sync import client, connect, make_clone
+from tests.support.sync import connect, edit_on_master, make_clone, reloaded_clone
 from tests.support.waiting import wait_until
 from tikisync_web.db import database
 from tikisync_web.models import Item
-from tikisync_web.sync import reload as reload_mod
 
 
 def test_reload_of_2000_items_shows_progress_and_refreshes_the_list(page, live_server, users,
@@ -51,10 +50,7 @@ def test_reload_of_2000_items_shows_progress_and_refreshes_the_list(page, live_s
 def test_conflict_seen_resolved_per_field_and_pushed(page, live_server, users, fake_master):
     app = live_server.app
     with database.connection_context():
-        connect(app, fake_master)
-        tracker = make_clone(app, fake_master)
-        with client(app, fake_master.url) as c:
-            reload_mod.reload(tracker, c)
+        tracker = reloaded_clone(app, fake_master)
         mine = Item.get(Item.remote_id == 1)
     sign_in(page, live_server, "admin", PASSWORD)
     # Edit the item here through the form, and the same field (plus another) on the master.
@@ -62,8 +58,7 @@ def test_conflict_seen_resolved_per_field_and_pushed(page, live_server, users, f
     page.get_by_label("Title").fill("Title written here")
     page.get_by_label("Amount").fill("10")
     page.get_by_role("button", name="Save").click()
-    fake_master.items[1]["fields"]["title"] = "Title written on the master"
-    fake_master.items[1]["fields"]["amount"] = "20"
+    edit_on_master(fake_master, 1, {"title": "Title written on the master", "amount": "20"})
     page.goto(live_server.link("tikisync.sync", tracker_id=tracker.id))
     page.get_by_role("button", name="Check the master for changes").click()
     conflicts = page.locator("#sync-conflicts")

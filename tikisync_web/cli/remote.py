@@ -8,6 +8,7 @@ import sys
 import click
 
 from .. import credentials as creds
+from ..credential_methods import GENERATIONS, METHODS
 from ..remote.errors import RemoteError
 from . import emit, fail, tikisync
 
@@ -43,7 +44,7 @@ def dsn():
 @dsn.command("add")
 @click.argument("identifier")
 @click.argument("url")
-@click.option("--method", type=click.Choice(list(creds.METHODS)), required=True,
+@click.option("--method", type=click.Choice(list(METHODS)), required=True,
               help="basic: user+password; bearer: API token (Tiki 24+); header: a raw "
                    "Authorization value; session: log in through the login form.")
 @click.option("--username", default="", help="For basic and session.")
@@ -53,7 +54,7 @@ def dsn():
 @click.option("--login-url", default="", help="Session login page (default URL/tiki-login.php).")
 @click.option("--allow-http", is_flag=True,
               help="Allow sending this secret over plain http (only on a trusted network).")
-@click.option("--generation", type=click.Choice(list(creds.GENERATIONS)), default="auto",
+@click.option("--generation", type=click.Choice(list(GENERATIONS)), default="auto",
               show_default=True, help="A: tiki-ajax_services.php (Tiki 8-23); B: tiki-api.php "
               "(Tiki 24+); auto: detect.")
 @click.option("--replace", is_flag=True, help="Update the credential if IDENTIFIER exists "

@@ -1,9 +1,10 @@
-"""Forms of the credentials page; the rules live in credentials.py, which says what is wrong."""
+"""Forms of the credentials page; the rules live in credentials.py and credential_methods.py,
+which say what is wrong."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import Length
 
-from ..credentials import GENERATIONS, METHODS
+from ..credential_methods import GENERATIONS, METHODS
 from .common import options_of
 
 

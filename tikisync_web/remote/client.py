@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from . import errors as e
 from . import exportfmt, now_dates, session_path, shapes
 from .idset import IdSet
-from .paging import page_lists
+from .paging import Unfiltered, page_lists, wanted_pages
 from .transport import Transport
 from .urls import normalize_base
 
@@ -154,28 +154,13 @@ class TikiClient:
         pairs = [("route", route)] + form_pairs(params or {})
         return f"{self.base_url}/tiki-api.php?" + urlencode(pairs, safe="/[]")
 
-    @property
-    def _session(self):
-        """The session credential when this client logs in (Tiki's browser path), else None."""
-        return self.auth if getattr(self.auth, "method", None) == "session" else None
-
     def _read(self, controller, action, route, params_a, params_b, post_b=False):
         """(answer, url) of a read call; reads may be retried."""
         if self.generation == "A":
             url = self._url_a(controller, action)
-            session = self._session
-            try:
-                answer = self.transport.json("POST", url, data=form_pairs(params_a))
-            except e.Forbidden:
-                if session is None or not session.logged_in:
-                    raise
-                # A session that ended on the master (its lifetime, a restart) reads as an
-                # anonymous visitor: log in again, once, and ask again.
-                session.forget()
-                answer = self.transport.json("POST", url, data=form_pairs(params_a))
-            if session is not None:
-                session.note_ticket(answer)
-            return answer, url
+            if session_path.session_of(self) is not None:
+                return session_path.read(self, url, form_pairs(params_a)), url
+            return self.transport.json("POST", url, data=form_pairs(params_a)), url
         if post_b:
             url = self._url_b(route)
             return self.transport.json("POST", url, data=form_pairs(params_b)), url
@@ -187,7 +172,7 @@ class TikiClient:
         refused ticket, which Tiki checks before it writes anything)."""
         url = self._url_a(controller, action) if self.generation == "A" else self._url_b(route)
         params = params_a if self.generation == "A" else params_b
-        if self.generation == "A" and self._session is not None:
+        if self.generation == "A" and session_path.session_of(self) is not None:
             return session_path.write(self, url, action, params), url
         return self._send_write(url, params), url
 
@@ -263,7 +248,7 @@ class TikiClient:
                     found.update((item["itemId"], item) for item in self.iter_items(
                         tracker_id, item_ids=chunk, page_size=len(chunk), strict=True))
                 return found
-            except _Unfiltered:
+            except Unfiltered:
                 self.filters_ids = False
         rest = set(wanted) - found.keys()
         if rest:
@@ -279,7 +264,7 @@ class TikiClient:
         """The items of iter_items as one list per page (never an empty one); `ahead`: pages
         asked for at once (see paging.page_lists), each thread with a fork of this client
         (one at a time when it cannot fork); `seen`: an IdSet that receives every item id;
-        `strict`: a row outside `item_ids` raises _Unfiltered (see read_items)."""
+        `strict`: a row outside `item_ids` raises paging.Unfiltered (see read_items)."""
         tracker_id = int(tracker_id)
         wanted = None if item_ids is None else {int(i) for i in item_ids}
         params = {}
@@ -316,30 +301,9 @@ class TikiClient:
 
         seen = IdSet() if seen is None else seen
         # Without an equivalent client for each thread, pages come one at a time.
-        return self._item_pages(fetch, wanted, page_size, ahead, seen,
-                                fetcher if self.can_fork else None, strict)
-
-    def _item_pages(self, fetch, wanted, page_size, ahead, seen, fetcher, strict=False):
-        pages = page_lists(fetch, _item_id, page_size, seen, ahead, self.base_url, fetcher)
-        if wanted is None:
-            yield from pages  # (holds no page while the next one is fetched)
-            return
-        if not wanted:
-            return
-        remaining = set(wanted)
-        for page in pages:
-            kept = []
-            for item in page:
-                if item["itemId"] in remaining:
-                    remaining.discard(item["itemId"])
-                    kept.append(item)
-                elif strict and item["itemId"] not in wanted:
-                    pages.close()
-                    raise _Unfiltered()
-            if kept:
-                yield kept
-            if not remaining:
-                return  # everything asked for is here: no need to read further pages
+        pages = page_lists(fetch, _item_id, page_size, seen, ahead, self.base_url,
+                           fetcher if self.can_fork else None)
+        return pages if wanted is None else wanted_pages(pages, wanted, strict)
 
     def insert_item(self, tracker_id: int, status: str | None, fields: dict) -> dict:
         """Create an item; {"itemId": int > 0, "status", "fields", ...} or MissingItemId."""
@@ -357,11 +321,8 @@ class TikiClient:
         item_id = shapes.to_int(answer.get("itemId"))
         if not item_id or item_id < 0:
             shown = answer.get("itemId")
-            hint = ("check the master's log" if self._session is not None or
-                    self.generation == "B" else
-                    "Tiki 19 and later create items over tiki-ajax_services.php only for a "
-                    "logged-in session with a CSRF ticket: give the credential the method "
-                    "session, or use a Tiki 24+ master with an API token")
+            hint = ("check the master's log" if self.generation == "B" else
+                    session_path.missing_id_hint(self))
             raise e.MissingItemId(
                 f"{url} answered the insert without an item id (itemId={shown!r}), so it must be "
                 f"taken as not created: {hint}", url=url)
@@ -426,10 +387,6 @@ class TikiClient:
                                  f"trackers/{tracker_id}/fields/{field_id}",
                                  {"trackerId": tracker_id, "fieldId": field_id}, {}, post_b=True)
         return shapes.field(answer, url)
-
-
-class _Unfiltered(Exception):
-    """The master answered an itemId filter with other items: it has no such filter."""
 
 
 def _item_id(row):

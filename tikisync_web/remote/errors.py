@@ -76,6 +76,23 @@ class NotATiki(NotFound, NotJson):
         NotJson.__init__(self, message, url=url, status=status, html=html)
 
 
+# Answers without Tiki's JSON error that mean the service script is not there at all: a plain
+# web server's 404, 405 (a static server refusing POST) or 501 (a server that knows no POST).
+NOT_TIKI_STATUSES = (404, 405, 501)
+# Every page a Tiki serves names its own scripts (tiki-login.php, tiki-index.php, ...).
+TIKI_PAGE = re.compile(rb"tiki-\w+\.php")
+
+
+def not_a_tiki_message(url: str, how: str) -> str:
+    """What NotATiki says: nothing at `url` answered as a Tiki web service (`how` it answered
+    instead), and what to check."""
+    advice = ("check the URL, which must be the Tiki root (the folder of tiki-index.php)"
+              if "/tiki-api.php" not in url else
+              "a Tiki before 24 has no tiki-api.php: set the credential's protocol to "
+              "Detect or Tiki 8-23, or check the URL")
+    return f"this is not a Tiki site: no Tiki web service answered at {url} ({how}): {advice}"
+
+
 class BasicIgnored(Forbidden):
     """The master answered an HTTP Basic request as it answers an anonymous visitor: Tiki's
     `login_http_basic` is not `always` (its default), so the header was ignored."""

@@ -75,6 +75,33 @@ def page_lists(fetch: Fetch, key: Callable[[dict], Hashable], page_size: int, se
             early.close(wait=ended)
 
 
+class Unfiltered(Exception):
+    """The master answered an itemId filter with other items: it has no such filter."""
+
+
+def wanted_pages(pages: Iterator[list[dict]], wanted: set[int], strict: bool = False
+                 ) -> Iterator[list[dict]]:
+    """The items of `pages` whose itemId is in `wanted`, one list per page (never an empty
+    one); stops reading once all are there. `strict`: a row outside `wanted` raises
+    Unfiltered."""
+    if not wanted:
+        return
+    remaining = set(wanted)
+    for page in pages:
+        kept = []
+        for item in page:
+            if item["itemId"] in remaining:
+                remaining.discard(item["itemId"])
+                kept.append(item)
+            elif strict and item["itemId"] not in wanted:
+                pages.close()
+                raise Unfiltered()
+        if kept:
+            yield kept
+        if not remaining:
+            return  # everything asked for is here: no need to read further pages
+
+
 def _same_as_first(fetch, rows, key, size):
     """True when the first page, asked for again now, holds the same rows as `rows` (a page
     further on that brought nothing new): the master ignores `offset`. A list that only moved

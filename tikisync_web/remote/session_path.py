@@ -1,6 +1,8 @@
-"""Writes over tiki-ajax_services.php as a browser makes them: Tiki 19+ creates an item only
-for a logged-in session that sends a CSRF ticket and a same-site Origin/Referer
-(tiki-examples/README, "Writing over tiki-ajax_services.php with a session").
+"""Calls over tiki-ajax_services.php as a browser makes them, for a session credential (the
+Tiki 19-23 path): Tiki 19+ creates an item only for a logged-in session that sends a CSRF
+ticket and a same-site Origin/Referer (tiki-examples/README, "Writing over
+tiki-ajax_services.php with a session"). A read that the master answers as to an anonymous
+visitor logs in again once.
 
 The ticket is the `nextTicket` of the last reply to the session (SessionAuth keeps it), else
 the one of the insert form, fetched as Tiki's own script fetches it. Tiki checks the ticket
@@ -14,6 +16,36 @@ from urllib.parse import urlencode
 from . import errors as e
 from .auth import ticket_in
 from .urls import locate
+
+
+def session_of(client):
+    """The session credential when `client` logs in (Tiki's browser path), else None."""
+    return client.auth if getattr(client.auth, "method", None) == "session" else None
+
+
+def read(client, url, pairs):
+    """The answer of a Gen A read sent with the client's session credential."""
+    session = client.auth
+    try:
+        answer = client.transport.json("POST", url, data=pairs)
+    except e.Forbidden:
+        if not session.logged_in:
+            raise
+        # A session that ended on the master (its lifetime, a restart) reads as an anonymous
+        # visitor: log in again, once, and ask again.
+        session.forget()
+        answer = client.transport.json("POST", url, data=pairs)
+    session.note_ticket(answer)
+    return answer
+
+
+def missing_id_hint(client):
+    """What to do about a Gen A insert answered without an item id."""
+    if session_of(client) is not None:
+        return "check the master's log"
+    return ("Tiki 19 and later create items over tiki-ajax_services.php only for a logged-in "
+            "session with a CSRF ticket: give the credential the method session, or use a "
+            "Tiki 24+ master with an API token")
 
 
 def write(client, url, action, params):

@@ -30,11 +30,6 @@ from .urls import UrlError, locate
 log = logging.getLogger("tikisync_web.remote")
 
 RETRY_STATUSES = (502, 503, 504)
-# Answers without Tiki's JSON error that mean the service script is not there at all: a plain
-# web server's 404, 405 (a static server refusing POST) or 501 (a server that knows no POST).
-NOT_TIKI_STATUSES = (404, 405, 501)
-# Every page a Tiki serves names its own scripts (tiki-login.php, tiki-index.php, ...).
-_TIKI_PAGE = re.compile(rb"tiki-\w+\.php")
 REDIRECTS = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 5
 USER_AGENT = "tikisync-web (+https://doc.tiki.org/Tracker-Synchronization)"
@@ -279,7 +274,7 @@ class Transport:
         detail = f"{status}: {remote}" if remote else str(status)
         base = self.base_url
         cred = f"the credential {self.auth.identifier!r}" if self._covered(url) else None
-        if status in NOT_TIKI_STATUSES and self._raw_message(response) is None:
+        if status in e.NOT_TIKI_STATUSES and self._raw_message(response) is None:
             raise self.not_a_tiki(url, status, f"it answered {status} "
                                   f"{e.short(response.reason or '', 40)}".rstrip())
         if status == 401 and cred and remote and getattr(self.auth, "method", "") == "session":
@@ -321,12 +316,8 @@ class Transport:
 
     def not_a_tiki(self, url, status, how):
         """NotATiki for an answer no Tiki web service gives."""
-        advice = ("check the URL, which must be the Tiki root (the folder of tiki-index.php)"
-                  if "/tiki-api.php" not in url else
-                  "a Tiki before 24 has no tiki-api.php: set the credential's protocol to "
-                  "Detect or Tiki 8-23, or check the URL")
-        return self._error(e.NotATiki, f"this is not a Tiki site: no Tiki web service answered "
-                           f"at {url} ({how}): {advice}", url=url, status=status, html=True)
+        return self._error(e.NotATiki, e.not_a_tiki_message(url, how), url=url, status=status,
+                           html=True)
 
     @staticmethod
     def _raw_message(response):
@@ -349,7 +340,7 @@ class Transport:
         except ValueError:
             pass
         kind = response.headers.get("Content-Type", "").lower()
-        if ("html" in kind or body[:1] == b"<") and not _TIKI_PAGE.search(body[:400_000]):
+        if ("html" in kind or body[:1] == b"<") and not e.TIKI_PAGE.search(body[:400_000]):
             raise self.not_a_tiki(url, response.status_code, "a web page of another kind")
         if "html" in kind or body[:1] == b"<":
             raise self._error(

@@ -3,6 +3,7 @@ from flask import redirect, render_template, request, url_for
 from flask_htmx import make_response as hx_make_response
 
 from .. import credentials as creds
+from ..credential_methods import GENERATIONS, METHODS
 from ..forms.common import ConfirmForm
 from ..forms.credentials import CredentialForm, OriginForm
 from ..models import AllowedOrigin, Credential, Tracker
@@ -24,7 +25,7 @@ def _page(form=None, origin_form=None):
         form=form or CredentialForm(formdata=None),
         origin_form=origin_form or OriginForm(formdata=None),
         origins=list(AllowedOrigin.select().order_by(AllowedOrigin.origin)),
-        methods=creds.METHODS, generations=creds.GENERATIONS,
+        methods=METHODS, generations=GENERATIONS,
         test_target=test_target), form_status()
 
 

@@ -11,7 +11,8 @@ from ..values import STATUS_KEY
 from .blueprint import bp, get_or_404, notify
 from .common import current_user, form_status, require
 from .jobs import start_job
-from .sync_tab import _title, remote_item_url, sync_tracker
+from .sync_tab import remote_item_url, sync_tracker
+from .titles import item_title_of
 
 # The three-way view's order: conflicts first, then what moved on one side only.
 RANKS = {"conflict": 0, "local": 1, "remote": 2, "same": 3}
@@ -96,7 +97,7 @@ def item_overwrite(item_id):
             if str(r["theirs"]) != str(r["mine"])]
     return render_template(
         "tikisync/overwrite.html", form=form, item=item, tracker=tracker, rows=rows,
-        title_of=_title(tracker), fields={f.perm_name: f for f in tracker.ordered_fields()})
+        title_of=item_title_of(tracker), fields={f.perm_name: f for f in tracker.ordered_fields()})
 
 
 @bp.route("/items/<int:item_id>/history", endpoint="item_history")

@@ -15,6 +15,7 @@ from ..sync import status as status_mod
 from .blueprint import bp, get_or_404, notify
 from .common import as_id, current_user, htmx, int_arg, render_page, require
 from .jobs import start_job
+from .titles import item_title_of
 
 LISTS = ("new", "modified", "conflicts", "deleted_on_master")
 LIST_SIZE = 50
@@ -48,13 +49,6 @@ def _lists(tracker):
     return pages
 
 
-def _title(tracker):
-    main = next((f for f in tracker.ordered_fields() if f.flag("isMain")), None) or \
-        next(iter(tracker.ordered_fields()), None)
-    return (lambda item: str((item.values or {}).get(main.perm_name, "")) or f"#{item.id}") \
-        if main else (lambda item: f"#{item.id}")
-
-
 @bp.route("/trackers/<int:tracker_id>/sync", endpoint="sync")
 @require("admin")
 def sync(tracker_id):
@@ -71,7 +65,7 @@ def sync_context(tracker):
     recent = (Job.select().where(Job.tracker == tracker).order_by(Job.id.desc()).limit(1).first()
               if job is None else job)
     return {"tracker": tracker, "job": jobs.snapshot(recent) if recent else None,
-            "lists": _lists(tracker), "title_of": _title(tracker),
+            "lists": _lists(tracker), "title_of": item_title_of(tracker),
             "remote_item_url": remote_item_url}
 
 
@@ -137,7 +131,8 @@ def push_preview(tracker_id):
                            now=now, unread=unread, reading=reading,
                            read_limit=PREVIEW_READ_LIMIT,
                            fields={f.perm_name: f for f in tracker.ordered_fields()},
-                           title_of=_title(tracker), items={i.id: i for i in Item.select().where(
+                           title_of=item_title_of(tracker),
+                           items={i.id: i for i in Item.select().where(
                                Item.id.in_([e["id"] for e in plan.entries] or [0]))})
 
 
