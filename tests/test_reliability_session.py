@@ -22,8 +22,12 @@ from tests.support.scenarios import OPERATIONS, WRITES, actions, add_row, run_ca
 pytestmark = pytest.mark.reliability
 
 PAGES = ("login_form", "login", "ticket_form")  # the session's HTML requests
-# A login that fails, whatever the fault, says so (and a refused ticket names the ticket).
-LOGIN_WORDS = ("logging in at",)
+# A login that fails, whatever the fault, may say so; a ticket that could not be had, or was
+# refused, names the ticket (a page cut short or replaced cannot be told from Tiki's own).
+PAGE_WORDS = {"login_form": ("logging in at",), "login": ("logging in at",),
+              "ticket_form": ("security ticket",)}
+# A message about a login or a ticket never claims a write may have been applied.
+NOT_A_WRITE = ("may have been applied",)
 
 
 def schemes():
@@ -75,13 +79,17 @@ def positions(op, fault, sequence):
     return [writes[0]]
 
 
-def _words(fault, sequence, at):
-    """What a message about `fault` struck at `at` must say: a login step's failure says the
-    login failed (or names the fault)."""
-    struck = sequence[at - 1:at - 1 + FAULTS[fault].repeat]
-    if any(a in ("login_form", "login") for a in struck):
-        return FAULTS[fault].words + LOGIN_WORDS
-    return FAULTS[fault].words
+def _words(fault, struck):
+    """What a message about `fault` striking the requests `struck` must say: the fault's words,
+    or for a session page what its failure means."""
+    words = FAULTS[fault].words
+    for action in struck:
+        words += PAGE_WORDS.get(action, ())
+    return words
+
+
+def _never(struck):
+    return NOT_A_WRITE if struck and all(a in PAGES for a in struck) else ()
 
 
 @pytest.mark.parametrize("op", OPERATIONS)
@@ -92,12 +100,13 @@ def test_fault_during_operation_over_a_session(make_pair, op, fault):
         sequence = _sequence(make_pair, op, scheme)
         for at in positions(op, fault, sequence):
             pair = _pair_for(make_pair, op, scheme)
+            struck = sequence[at - 1:at - 1 + FAULTS[fault].repeat]
 
-            def strike(pair=pair, at=at, sequence=sequence):
+            def strike(pair=pair, at=at, struck=struck):
                 pair.arm(FAULTS[fault], at)
-                return _words(fault, sequence, at)
+                return _words(fault, struck)
 
-            add_row(total, run_case(pair, op, strike))
+            add_row(total, run_case(pair, op, strike, _never(struck)))
             ran += 1
     _check(total, f"{fault} during {op}", ran)
 
@@ -114,3 +123,78 @@ def test_master_down_during_operation_over_a_session(make_pair, op):
 
         add_row(total, run_case(pair, op, strike))
     _check(total, f"master down during {op}", ran)
+
+
+def _at_first_write(master, then):
+    """Call `then()` once, when the master receives the operation's first write (before it
+    acts on it)."""
+    done = []
+
+    def hook(stage, action, number):
+        if stage == "before" and action in WRITES and not done:
+            done.append(action)
+            then()
+
+    master.faults.hook = hook
+
+
+def _run_event(make_pair, op, what, arm, words=(), never=()):
+    """Cases of one session event, one per ticket scheme of the profile, as a row. `arm(pair)`
+    sets the event up; a failure must carry one of `words` (none: the operation must work
+    at the first attempt) and none of `never`."""
+    total, ran = _total(), 0
+    for scheme in schemes():
+        pair = _pair_for(make_pair, op, scheme)
+
+        def strike(pair=pair):
+            pair.calm()
+            arm(pair)
+            return words
+
+        add_row(total, run_case(pair, op, strike, never))
+        ran += 1
+    _check(total, f"{what} during {op}", ran)
+
+
+def _end_sessions(pair):
+    pair.master.session_store.by_id.clear()  # its lifetime is over, or the master restarted
+
+
+@pytest.mark.parametrize("op", ("push new", "push edit", "resolve"))
+def test_the_session_ends_between_the_read_before_and_the_write(make_pair, op):
+    """Tiki checks the session and its ticket before it writes: one fresh login, and the
+    write goes through at the first attempt."""
+    _run_event(make_pair, op, "session ended between the read-before and the write",
+               lambda pair: _at_first_write(pair.master, lambda: _end_sessions(pair)))
+
+
+def test_a_ticket_refused_after_a_stall(make_pair):
+    """An insert stalls past the timeout (applied: the push finds the item and adopts it),
+    then the master refuses the next insert's ticket: a fresh login, the insert form's
+    ticket, that insert once; the push works at the first attempt."""
+    def arm(pair):
+        pair.strike("stall", on="insert_item", at={1})
+        pair.strike("refuse_ticket", on="insert_item", at={2})
+
+    _run_event(make_pair, "push new", "ticket refused after a stall", arm)
+
+
+def test_a_ticket_refused_twice(make_pair):
+    """Refused again after the fresh login: that insert fails, saying so; nothing was
+    inserted, and the next push inserts it once."""
+    _run_event(make_pair, "push new", "ticket refused twice",
+               lambda pair: pair.strike("refuse_ticket", on="insert_item", at={1, 2}),
+               ("does not match a ticket on the server",))
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_fault_on_the_insert_forms_ticket(make_pair, fault):
+    """The session ended before an insert: the refused ticket sends the client to log in
+    again and fetch the insert form for a ticket, and that request fails."""
+    def arm(pair):
+        _at_first_write(pair.master, lambda: _end_sessions(pair))
+        kind = FAULTS[fault].kind
+        pair.strike(kind, on="ticket_form", at=range(1, 1 + FAULTS[fault].repeat))
+
+    _run_event(make_pair, "push new", f"{fault} on the insert form's ticket", arm,
+               _words(fault, ["ticket_form"]), NOT_A_WRITE)
