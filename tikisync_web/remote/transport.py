@@ -395,7 +395,8 @@ class Transport:
         cookie = get_cookie_header(jar, SimpleNamespace(url=url, headers={}))
         if cookie:
             headers["Cookie"] = cookie
-        answer = self._request("POST", url, auth.login_form(page.text), headers, False)
+        # Judged as a read when it gets no answer: a login writes nothing of the user's.
+        answer = self._request("POST", url, auth.login_form(page.text), headers, True)
         extract_cookies_to_jar(jar, answer.request, answer.raw)
         if answer.status_code >= 500:
             self.check_status(answer, url)
