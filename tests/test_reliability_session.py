@@ -63,20 +63,22 @@ def _sequence(make_pair, op, scheme):
 
 
 def positions(op, fault, sequence):
-    """The requests to strike (1-based). Quick: one per operation and fault, a login step for
-    every other fault, else the first write for faults about lost replies (the reply before
-    it, which hands out its ticket, for the others); thorough: every one."""
+    """The requests to strike (1-based). Quick: a login step for every other fault and
+    operation, else the first write for faults about lost replies (the reply before it,
+    which hands out its ticket, for the others); both for push new; thorough: every one."""
     if thorough():
         return list(range(1, len(sequence) + 1))
     names = list(FAULTS)
     turn = names.index(fault) + OPERATIONS.index(op)
     logins = [n for n, a in enumerate(sequence, start=1) if a in PAGES]
     writes = [n for n, a in enumerate(sequence, start=1) if a in WRITES]
-    if turn % 2 == 0 or not writes:
-        return [logins[turn // 2 % len(logins)]]
-    if FAULTS[fault].kind in ("500", "html"):
-        return [writes[0] - 1]
-    return [writes[0]]
+    login = logins[turn // 2 % len(logins)]
+    if not writes:
+        return [login]
+    write = writes[0] - 1 if FAULTS[fault].kind in ("500", "html") else writes[0]
+    if op == "push new":
+        return [login, write]
+    return [login] if turn % 2 == 0 else [write]
 
 
 def _words(fault, struck):
