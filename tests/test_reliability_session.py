@@ -91,7 +91,9 @@ def _words(fault, struck):
 
 
 def _never(struck):
-    return NOT_A_WRITE if struck and all(a in PAGES for a in struck) else ()
+    """A fault on a session page ends the attempt there (the requests after it are not sent):
+    what it says is about a login or a ticket."""
+    return NOT_A_WRITE if struck[0] in PAGES else ()
 
 
 @pytest.mark.parametrize("op", OPERATIONS)
