@@ -12,9 +12,9 @@ generations.
 """
 import pytest
 
-from tests.support.faultkit import DOWN_WORDS, FAULTS, Pair, clear
+from tests.support.faultkit import DOWN_WORDS, FAULTS, Pair
 from tests.support.report import cases, record, thorough
-from tests.support.scenarios import OPERATIONS, WRITES, Scenario, actions
+from tests.support.scenarios import OPERATIONS, WRITES, actions, add_row, run_case
 
 pytestmark = pytest.mark.reliability
 
@@ -29,47 +29,6 @@ def positions(op, fault, actions):
     if writes and FAULTS[fault].kind not in ("500", "html"):
         return [writes[names.index(fault) % len(writes)]]
     return [reads[(names.index(fault) * 2 + 1) % len(reads)]]
-
-
-def _case(pair, op, strike):
-    """Run one case: prepare, the attempt under the fault, the retry; returns the row."""
-    scenario = Scenario(op, pair)
-    scenario.prepare()
-    words = strike()
-    first = scenario.run()
-    pair.calm()
-    if pair.master.server is None:
-        pair.up()
-    row = {"lost": 0, "duplicated": 0, "errors_500": first.errors_500, "unclear": 0,
-           "notes": []}
-    if not first.ok:
-        unclear = [m for m in first.messages if not clear(m, words)]
-        row["unclear"] += len(unclear)
-        row["notes"] += [f"unclear: {m}" for m in unclear]
-        half = scenario.intact()
-        row["lost"] += len(half)
-        row["notes"] += half
-    row["duplicated"] += len(pair.duplicates()) if op != "clone" else 0
-    # The retry: the same operation again (a clone that succeeded is not made twice).
-    retry = scenario.run() if op != "clone" or not first.ok else first
-    row["errors_500"] += retry.errors_500 if retry is not first else 0
-    if not retry.ok:
-        row["lost"] += 1
-        row["notes"].append(f"the retry did not converge: {retry.messages}")
-    problems = scenario.converged()
-    row["lost"] += len(problems)
-    row["notes"] += problems
-    if op != "clone":
-        dups = pair.duplicates()
-        row["duplicated"] += len(dups)
-        row["notes"] += [f"duplicated on the master: {d}" for d in dups]
-    return row
-
-
-def _add(total, row):
-    for key in ("lost", "duplicated", "errors_500", "unclear"):
-        total[key] += row[key]
-    total["notes"] += row["notes"]
 
 
 @pytest.fixture
@@ -98,7 +57,7 @@ def test_fault_during_operation(make_pair, op, fault):
                 pair.arm(FAULTS[fault], at)
                 return FAULTS[fault].words
 
-            _add(total, _case(pair, op, strike))
+            add_row(total, run_case(pair, op, strike))
             ran += 1
     record("fault", f"{fault} during {op}", ran, lost=total["lost"],
            duplicated=total["duplicated"], errors_500=total["errors_500"],
@@ -118,7 +77,7 @@ def test_master_down_during_operation(make_pair, op):
             pair.down()
             return DOWN_WORDS
 
-        _add(total, _case(pair, op, strike))
+        add_row(total, run_case(pair, op, strike))
     record("fault", f"master down during {op}", ran, lost=total["lost"],
            duplicated=total["duplicated"], errors_500=total["errors_500"],
            unclear=total["unclear"])

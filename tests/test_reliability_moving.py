@@ -1,12 +1,13 @@
 """The fault matrix, continued: a master whose clock steps between two operations, a master
 edited and emptied while a reload reads it, and people editing here while a reload runs.
 The same promises: nothing lost, nothing duplicated, no 500, clear messages, and one more
-step converges."""
+step converges. Each runs over the token/Basic path (Tiki 24+ and 9-23 in turn) and over the
+session path of a Tiki 19-23 (one-use tickets, then a session's; rows "(session)")."""
 import threading
 
 import pytest
 
-from tests.support.faultkit import HeldReload, Pair, item_form
+from tests.support.faultkit import HeldReload, Pair, item_form, session_master_kw
 from tests.support.pages import url
 from tests.support.report import cases, record
 from tikisync_web import items as item_svc
@@ -18,7 +19,20 @@ pytestmark = pytest.mark.reliability
 HOUR = 3600
 
 
-def _row(notes, ran, kind, what, errors_500=0, duplicated=0, unclear=0):
+PATHS = ("token/Basic", "session")
+
+
+def _make(app, make_master, path, n, **kw):
+    """The n-th pair of a test: over tokens and Basic, Gen B then A; over a session, one-use
+    tickets then a session's."""
+    if path == "session":
+        return Pair.make(app, make_master, gen="A", method="session",
+                         **session_master_kw(("one-use", "session")[n % 2]), **kw)
+    return Pair.make(app, make_master, gen="BA"[n % 2], **kw)
+
+
+def _row(notes, ran, kind, what, errors_500=0, duplicated=0, unclear=0, path=""):
+    what += " (session)" if path == "session" else ""
     record(kind, what, ran, lost=len(notes), duplicated=duplicated, errors_500=errors_500,
            unclear=unclear)
     assert (notes, duplicated, errors_500, unclear) == ([], 0, 0, 0)
@@ -45,21 +59,22 @@ def _step(pair, how):
         pair.master.settings.clock_offset = 0
 
 
-def _pair(app, make_master, how, gen):
+def _pair(app, make_master, how, path, n):
     kw = {"clock_offset": HOUR} if how == "forward, then corrected" else {}
-    return Pair.make(app, make_master, gen=gen, **kw)
+    return _make(app, make_master, path, n, **kw)
 
 
 STEPS = ("back", "forward, then corrected")
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("how", STEPS)
-def test_clock_step_between_a_reload_and_a_push_of_edits(app, db, make_master, how):
+def test_clock_step_between_a_reload_and_a_push_of_edits(app, db, make_master, how, path):
     """The master edits an item after its clock stepped: the push finds the conflict instead
     of overwriting it; the user keeps theirs or mine; one more push converges."""
     notes, errors_500, ran = [], 0, cases(1, 4)
     for n in range(ran):
-        pair = _pair(app, make_master, how, "BA"[n % 2])
+        pair = _pair(app, make_master, how, path, n)
         _step(pair, how)
         _master_edit(pair, 3, "title", "theirs, after the step")
         mine = _edit(pair, 3, {"title": "mine"})
@@ -80,16 +95,17 @@ def test_clock_step_between_a_reload_and_a_push_of_edits(app, db, make_master, h
                 pair.master.items[6]["fields"]["amount"] != "66":
             notes.append(f"{how}: the master does not hold what was chosen")
     _row(notes, ran, "fault", f"master clock stepped {how} between reload and push edit",
-         errors_500=errors_500)
+         errors_500=errors_500, path=path)
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("how", STEPS)
-def test_clock_step_between_a_lost_insert_and_its_retry(app, db, make_master, how):
+def test_clock_step_between_a_lost_insert_and_its_retry(app, db, make_master, how, path):
     """An insert applied but unanswered, the master's clock steps, the next push still finds
     the item (its window starts before the step) and adopts it: one copy."""
     notes, dups, errors_500, ran = [], 0, 0, cases(1, 4)
     for n in range(ran):
-        pair = _pair(app, make_master, how, "BA"[n % 2])
+        pair = _pair(app, make_master, how, path, n)
         item_svc.create_item(pair.tracker(), {"title": f"once {n}"}, username="t")
         pair.strike(("500_applied", "cut_before", "stall", "truncated")[n % 4],
                     on="insert_item")
@@ -102,15 +118,16 @@ def test_clock_step_between_a_lost_insert_and_its_retry(app, db, make_master, ho
         notes += [f"the retry failed: {m}" for m in second.messages]
         notes += pair.differences()
     _row(notes, ran, "fault", f"master clock stepped {how} between a lost insert and its retry",
-         errors_500=errors_500, duplicated=dups)
+         errors_500=errors_500, duplicated=dups, path=path)
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("how", STEPS)
-def test_clock_step_before_a_check(app, db, make_master, how):
+def test_clock_step_before_a_check(app, db, make_master, how, path):
     """The sync tab's check sees a master edit made after the step; the reload then takes it."""
     notes, errors_500, ran = [], 0, cases(1, 4)
     for n in range(ran):
-        pair = _pair(app, make_master, how, "BA"[n % 2])
+        pair = _pair(app, make_master, how, path, n)
         _step(pair, how)
         _master_edit(pair, 2, "amount", "222")
         checked = pair.check()
@@ -121,22 +138,24 @@ def test_clock_step_before_a_check(app, db, make_master, how):
         reloaded = pair.reload()
         errors_500 += checked.errors_500 + reloaded.errors_500
         notes += checked.messages + reloaded.messages + pair.differences()
-    _row(notes, ran, "fault", f"master clock stepped {how} before a check", errors_500=errors_500)
+    _row(notes, ran, "fault", f"master clock stepped {how} before a check", errors_500=errors_500,
+         path=path)
 
 
 CHANGES = ("deletes early in the list", "deletes late in the list", "edits", "deletes and edits")
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("change", CHANGES)
-def test_master_changes_during_a_reload(app, db, make_master, change):
+def test_master_changes_during_a_reload(app, db, make_master, change, path):
     """While the pages are read, the master deletes and edits items: no live item is deleted
     here, and the next reload converges."""
     notes, errors_500 = [], 0
-    variants = [(gen, order) for gen in "BA" for order in (False, True)]
+    variants = [(n, order) for n in range(2) for order in (False, True)]
     ran = cases(1, len(variants))
-    for gen, unordered in variants[:ran]:
-        pair = Pair.make(app, make_master, gen=gen, items=40, max_records_cap=6,
-                         unordered=unordered)
+    for n, unordered in variants[:ran]:
+        pair = _make(app, make_master, path, n, items=40, max_records_cap=6,
+                     unordered=unordered)
         master = pair.master
         ids = sorted(master.items)
         doomed = ids[:6] if "early" in change or change == "deletes and edits" else ids[-8:-2]
@@ -163,15 +182,17 @@ def test_master_changes_during_a_reload(app, db, make_master, change):
         second = pair.reload()
         errors_500 += first.errors_500 + second.errors_500
         notes += first.messages + second.messages + pair.differences()
-    _row(notes, ran, "fault", f"master {change} during a reload", errors_500=errors_500)
+    _row(notes, ran, "fault", f"master {change} during a reload", errors_500=errors_500,
+         path=path)
 
 
-def test_local_edits_during_a_reload(app, db, make_master):
+@pytest.mark.parametrize("path", PATHS)
+def test_local_edits_during_a_reload(app, db, make_master, path):
     """People edit and add items here while a reload holds the database: their work waits
     for it, is saved, never lost, and the next push sends it."""
     notes, errors_500, ran = [], 0, cases(1, 3)
     for n in range(ran):
-        pair = Pair.make(app, make_master, gen="BA"[n % 2], items=40, max_records_cap=6)
+        pair = _make(app, make_master, path, n, items=40, max_records_cap=6)
         pair.master.items[1]["fields"]["title"] = "changed on the master"
         target = Item.get(Item.tracker == pair.tracker_id, Item.remote_id == 5)
         data = dict(item_form(pair.web, app, target.id),
@@ -191,4 +212,4 @@ def test_local_edits_during_a_reload(app, db, make_master):
         notes += pushed.messages + pair.differences()
         if pair.master.items[5]["fields"]["title"] != data["v_title"]:
             notes.append("the edit made during the reload did not reach the master")
-    _row(notes, ran, "fault", "local edits during a reload", errors_500=errors_500)
+    _row(notes, ran, "fault", "local edits during a reload", errors_500=errors_500, path=path)

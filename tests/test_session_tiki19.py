@@ -203,3 +203,26 @@ def test_a_user_without_rights_is_not_logged_in_again_and_again(make_master):
         list(c.iter_items(1))
     assert "this user lacks admin_trackers" in str(caught.value)
     assert len(master.requests_to("tiki-login.php")) == 2  # one new login, then the answer
+
+
+def test_a_session_that_ended_before_an_update_logs_in_again(make_master):
+    master = tiki19(make_master)
+    auth = SessionAuth(master.url, fm.USER, fm.PASSWORD, allow_http=True, identifier="tiki21")
+    with TikiClient(master.url, auth=auth, generation="A", backoff=0) as c:
+        c.list_trackers()
+        master.session_store.by_id.clear()  # its lifetime ended between the read and the write
+        c.update_item(1, 2, None, {"title": "edited after a new login"})
+    assert master.items[2]["fields"]["title"] == "edited after a new login"
+    assert len(master.requests_to("tiki-login.php")) == 2
+
+
+def test_a_login_cut_before_its_answer_is_no_write_that_may_have_been_applied(make_master):
+    master = tiki19(make_master)
+    master.faults.arm("cut_before", on="login")
+    auth = SessionAuth(master.url, fm.USER, fm.PASSWORD, allow_http=True, identifier="tiki21")
+    with TikiClient(master.url, auth=auth, generation="A", backoff=0) as c, \
+            pytest.raises(errors.ConnectionFailed) as caught:
+        c.update_item(1, 2, None, {"title": "never sent"})
+    assert "closed before the answer" in str(caught.value)
+    assert not caught.value.maybe_written and "may have been applied" not in str(caught.value)
+    assert master.items[2]["fields"]["title"] == "Second item"

@@ -25,6 +25,12 @@ Kinds, and whether the master applies a write before playing it:
     not_list     applied, then the answer with `result` as an object instead of a list
     stall        applied, then `stall` seconds of silence before the answer (past the
                  client's timeout)
+    refuse_ticket  not applied; Tiki's 401 JSON for a CSRF ticket it does not hold
+
+The session's HTML pages (actions login_form, login, ticket_form: tests/support/
+fake_tiki_session.py) take the same faults; a page has no JSON to spoil, so truncated,
+malformed and not_list cut it short (Content-Length matching), and 500_applied answers 500
+after the login was made or the ticket handed out.
 
 The hook is called with ("before", action, number) before the master acts and ("applied",
 action, number) after it acted and before it answers; `number` is the API request's number
@@ -38,8 +44,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 KINDS = ("500", "500_applied", "cut_before", "cut_mid", "truncated", "malformed", "html",
-         "not_list", "stall")
-NOT_APPLIED = ("500", "html")
+         "not_list", "stall", "refuse_ticket")
+NOT_APPLIED = ("500", "html", "refuse_ticket")
 
 
 @dataclass
@@ -97,6 +103,10 @@ def play_before(handler, fault):
         return False
     if fault.kind == "500":
         handler._error(500, "Internal error (a fault of the test)")
+    elif fault.kind == "refuse_ticket":
+        from tests.support.fake_tiki_session import BAD_TICKET
+
+        handler._error(401, BAD_TICKET, as_json=True)
     else:
         from tests.support.fake_master_http import LOGIN_PAGE
 
@@ -141,3 +151,28 @@ def play_after(handler, fault, payload):
         handler.close_connection = True
         return
     handler._send(200, body, "application/json")
+
+
+def play_page(handler, fault, status, body, content_type, headers=()):
+    """Send a session page (status, body, …) the way `fault` says (the master acted)."""
+    kind = fault.kind
+    if kind == "500_applied":
+        handler._send(500, b"<html><body>Internal error</body></html>", "text/html")
+    elif kind == "cut_before":
+        handler.close_connection = True
+    elif kind in ("truncated", "malformed", "not_list"):
+        handler._send(status, body[: len(body) // 2], content_type, headers)
+    elif kind == "cut_mid":
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(max(1, len(body))))
+        for name, value in headers:
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(body[: len(body) // 2])
+        handler.wfile.flush()
+        handler.close_connection = True
+    else:
+        if kind == "stall":
+            time.sleep(fault.stall)
+        handler._send(status, body, content_type, headers)

@@ -8,7 +8,7 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.support.fake_faults import play_after, play_before
+from tests.support.fake_faults import play_after, play_before, play_page
 from tests.support.fake_tiki_session import insert_form, login_page
 
 
@@ -163,7 +163,8 @@ class TikiHandler(BaseHTTPRequestHandler):
             return
         script = parts.path.rsplit("/", 1)[-1]
         if script in ("tiki-login.php", "tiki-login_scr.php"):
-            login_page(self, record, dict(form))
+            if not self._page_fault_played("login" if self.command == "POST" else "login_form"):
+                login_page(self, record, dict(form))
             return
         gen = {"tiki-ajax_services.php": "A", "tiki-api.php": "B"}.get(script)
         if gen is None or gen not in s.generations:
@@ -171,10 +172,30 @@ class TikiHandler(BaseHTTPRequestHandler):
             return
         if gen == "A" and self.command == "GET" and record.header("X-Requested-With") and \
                 dict(query).get("action") == "insert_item":
-            insert_form(self, record, dict(query))
+            if not self._page_fault_played("ticket_form"):
+                insert_form(self, record, dict(query))
             return
         if not self._misbehaved():
             self._answer(gen, record, query, form)
+
+    def _page_fault_played(self, action):
+        """The session's pages (login_form, login, ticket_form) take faults as API requests
+        do, counted with them but not in api_count; True when a fault answered already."""
+        faults = self.master.faults
+        self._page_fault = faults.take(action)
+        self._page_action = action
+        faults.call_hook("before", action, self.master.api_count)
+        return play_before(self, self._page_fault)
+
+    def _reply(self, status, body, content_type, headers=()):
+        """Send a session page (what the master did is done): as it is, or as its fault says."""
+        fault, self._page_fault = getattr(self, "_page_fault", None), None
+        if getattr(self, "_page_action", None):
+            self.master.faults.call_hook("applied", self._page_action, self.master.api_count)
+        if fault is None:
+            self._send(status, body, content_type, headers)
+        else:
+            play_page(self, fault, status, body, content_type, headers)
 
     def _record(self, parts):
         """Read the request, note it in master.requests; (record, query pairs, form pairs)."""

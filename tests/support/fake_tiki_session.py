@@ -124,37 +124,37 @@ def login_page(handler, record, form):
     base = master.base_path
     if handler.command == "GET" or record.path.endswith("tiki-login_scr.php"):
         if record.path.endswith("tiki-login.php"):
-            handler._send(302, b"", "text/html", [("Location", base + "/tiki-login_scr.php")])
+            handler._reply(302, b"", "text/html", [("Location", base + "/tiki-login_scr.php")])
             return
         sid, cookies = sessions.find(record), []
         if sid is None:
             sid, cookies = sessions.new()
         page = LOGIN_FORM.format(action=master.origin + base + "/tiki-login.php",
                                  ticket=sessions.ticket(sid), note="")
-        handler._send(200, page.encode(), "text/html; charset=utf-8",
-                      [("Set-Cookie", c) for c in cookies])
+        handler._reply(200, page.encode(), "text/html; charset=utf-8",
+                       [("Set-Cookie", c) for c in cookies])
         return
     sid = sessions.find(record)
     if sessions.site_error(record):
         page = ERROR_PAGE.format("The requesting site could not be identified")
-        handler._send(200, page.encode(), "text/html; charset=utf-8")
+        handler._reply(200, page.encode(), "text/html; charset=utf-8")
         return
     if sid is None or not sessions.spend(sid, form.get("ticket")):
         page = ERROR_PAGE.format("There was no security ticket submitted with the request"
                                  if not form.get("ticket") else BAD_TICKET)
-        handler._send(200, page.encode(), "text/html; charset=utf-8")
+        handler._reply(200, page.encode(), "text/html; charset=utf-8")
         return
     user = form.get("user")
     if not user or master.accounts.get(user) != form.get("pass"):
         page = LOGIN_FORM.format(action=master.origin + base + "/tiki-login.php",
                                  ticket=sessions.ticket(sid),
                                  note="<div class='alert'>Invalid username or password</div>")
-        handler._send(401, page.encode(), "text/html; charset=utf-8")
+        handler._reply(401, page.encode(), "text/html; charset=utf-8")
         return
     sessions.by_id[sid]["user"] = user
     landing = "/tiki-wizard_admin.php?&stepNr=0" if user == "admin" else "/tiki-index.php"
-    handler._send(302, b"", "text/html; charset=UTF-8", [("Location", master.origin + base +
-                                                           landing)])
+    handler._reply(302, b"", "text/html; charset=UTF-8", [("Location", master.origin + base +
+                                                            landing)])
 
 
 def insert_form(handler, record, params):
@@ -162,7 +162,7 @@ def insert_form(handler, record, params):
     sessions = handler.master.session_store
     sid = sessions.find(record)
     if sid is None:
-        handler._send(403, b"<html><body>Permission denied</body></html>", "text/html")
+        handler._reply(403, b"<html><body>Permission denied</body></html>", "text/html")
         return
     body = INSERT_FORM.format(tracker=params.get("trackerId", ""), ticket=sessions.ticket(sid))
-    handler._send(200, body.encode(), "text/html; charset=UTF-8")
+    handler._reply(200, body.encode(), "text/html; charset=UTF-8")

@@ -98,6 +98,12 @@ def item_form(web, app, item_id):
     return data
 
 
+def session_master_kw(tickets="one-use"):
+    """A Tiki 19-23 as tests/test_session_tiki19.py plays it: no tiki-api.php, HTTP Basic
+    off, inserts only with a session's CSRF ticket ("one-use", or "session" as 24.1)."""
+    return {"generations": "A", "version": None, "basic_off": True, "tickets": tickets}
+
+
 def configure(app):
     app.config.update(TIKISYNC_HTTP_TIMEOUT=TIMEOUT, TIKISYNC_HTTP_BACKOFF=0)
 
@@ -110,14 +116,15 @@ class Pair:
         self.url = master.url  # also while it is down
 
     @classmethod
-    def make(cls, app, make_master, gen="B", items=12, cloned=True, **master_kw):
-        """Gen B plays a Tiki 24+ (an empty date reads as "now"); Gen A one of 9-23."""
+    def make(cls, app, make_master, gen="B", items=12, cloned=True, method=None, **master_kw):
+        """Gen B plays a Tiki 24+ (an empty date reads as "now"); Gen A one of 9-23, with
+        HTTP Basic unless `method` says "session" (see session_master_kw)."""
         configure(app)
         master_kw.setdefault("empty_dates_now", gen == "B")
         master = make_master(items=[("o", {"title": f"item {n}", "amount": str(n),
                                            "priority": "low"}) for n in range(items)],
                              fields=FIELDS, **master_kw)
-        connect(app, master, method="bearer" if gen == "B" else "basic")
+        connect(app, master, method=method or ("bearer" if gen == "B" else "basic"))
         tracker_id = None
         if cloned:
             tracker = make_clone(app, master)

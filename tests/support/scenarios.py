@@ -8,6 +8,7 @@ must have left alone, and what must hold once it succeeded.
     scenario.intact(), scenario.converged() # [] or what is wrong
     actions("push new", "B", make_pair)     # the API actions it asks for when nothing fails
 """
+from tests.support.faultkit import clear
 from tests.support.sync import tracker_state
 from tikisync_web import items as item_svc
 from tikisync_web.models import Item, Tracker
@@ -148,6 +149,50 @@ class Scenario:
         perms = {f.perm_name for f in self.pair.tracker().fields}
         return [] if perms == {"title", "amount", "priority", "assignee", "due"} else \
             [f"the clone has the fields {sorted(perms)}"]
+
+
+def run_case(pair, op, strike, never=()):
+    """Run one case of the fault matrix: prepare, the attempt under the fault (`strike()` arms
+    it and returns the words a message about it must carry; one holding any of `never` is
+    unclear too), the retry; returns the row {lost, duplicated, errors_500, unclear, notes}."""
+    scenario = Scenario(op, pair)
+    scenario.prepare()
+    words = strike()
+    first = scenario.run()
+    pair.calm()
+    if pair.master.server is None:
+        pair.up()
+    row = {"lost": 0, "duplicated": 0, "errors_500": first.errors_500, "unclear": 0,
+           "notes": []}
+    if not first.ok:
+        unclear = [m for m in first.messages
+                   if not clear(m, words) or any(phrase in m for phrase in never)]
+        row["unclear"] += len(unclear)
+        row["notes"] += [f"unclear: {m}" for m in unclear]
+        half = scenario.intact()
+        row["lost"] += len(half)
+        row["notes"] += half
+    row["duplicated"] += len(pair.duplicates()) if op != "clone" else 0
+    # The retry: the same operation again (a clone that succeeded is not made twice).
+    retry = scenario.run() if op != "clone" or not first.ok else first
+    row["errors_500"] += retry.errors_500 if retry is not first else 0
+    if not retry.ok:
+        row["lost"] += 1
+        row["notes"].append(f"the retry did not converge: {retry.messages}")
+    problems = scenario.converged()
+    row["lost"] += len(problems)
+    row["notes"] += problems
+    if op != "clone":
+        dups = pair.duplicates()
+        row["duplicated"] += len(dups)
+        row["notes"] += [f"duplicated on the master: {d}" for d in dups]
+    return row
+
+
+def add_row(total, row):
+    for key in ("lost", "duplicated", "errors_500", "unclear"):
+        total[key] += row[key]
+    total["notes"] += row["notes"]
 
 
 _ACTIONS = {}

@@ -7,7 +7,9 @@ visitor logs in again once.
 The ticket is the `nextTicket` of the last reply to the session (SessionAuth keeps it), else
 the one of the insert form, fetched as Tiki's own script fetches it. Tiki checks the ticket
 before it writes anything, so a refused ticket (a 401 naming it) is tried once more after a
-fresh login; any other failure is the caller's, as for every write.
+fresh login. Tiki also checks the session's rights before it writes, so a write refused as
+to an anonymous visitor (403: the session ended on the master) is sent once more after a
+fresh login, as a read is. Any other failure is the caller's, as for every write.
 """
 from __future__ import annotations
 
@@ -57,11 +59,18 @@ def write(client, url, action, params):
         if action == "insert_item":
             sent["ticket"] = session.ticket or form_ticket(client, params.get("trackerId"))
             session.ticket = None  # spent, until the answer hands out the next one
+        if not session.logged_in:  # log in first: a failed login is not a write that failed
+            session.apply({}, url, client.transport)
         try:
             answer = client._send_write(url, sent, site)
         except e.Unauthorized as exc:
             refused = getattr(exc, "remote_message", "")
             if attempt == 1 and action == "insert_item" and "ticket" in refused.lower():
+                session.forget()
+                continue
+            raise
+        except e.Forbidden:
+            if attempt == 1:  # the session ended on the master: nothing was written
                 session.forget()
                 continue
             raise

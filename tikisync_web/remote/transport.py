@@ -375,6 +375,8 @@ class Transport:
         headers = {"Accept": "text/html,application/json", "User-Agent": USER_AGENT}
         page = self._request("GET", form_url, None, dict(headers), True)
         extract_cookies_to_jar(jar, page.request, page.raw)
+        if page.status_code >= 500:
+            self.check_status(page, form_url)  # the master failed: the URL may well be right
         if page.status_code >= 400:
             raise self._error(e.NotFound, f"the login page {form_url} answered "
                               f"{page.status_code}: set the login URL of the credential "
@@ -384,8 +386,11 @@ class Transport:
         cookie = get_cookie_header(jar, SimpleNamespace(url=url, headers={}))
         if cookie:
             headers["Cookie"] = cookie
-        answer = self._request("POST", url, auth.login_form(page.text), headers, False)
+        # Judged as a read when it gets no answer: a login writes nothing of the user's.
+        answer = self._request("POST", url, auth.login_form(page.text), headers, True)
         extract_cookies_to_jar(jar, answer.request, answer.raw)
+        if answer.status_code >= 500:
+            self.check_status(answer, url)
         auth.check_login(answer.status_code, answer.headers.get("Location"),
                          answer.text if answer.status_code < 300 else "", url)
         log.debug("logged in at %s", url)
