@@ -105,10 +105,10 @@ def _create(name, sql, tracker_id):
         finally:
             conn.execute(f"PRAGMA busy_timeout = {tdb.SQLITE_PRAGMAS['busy_timeout']}")
         return
-    with database.atomic():
+    with database.atomic():  # writes to the item table wait while it is built
         database.execute_sql(f"SET LOCAL lock_timeout = {LOCK_WAIT_MS}")
         database.execute_sql(statement)
-        database.execute_sql(f'ANALYZE "{table}"')  # statistics of the new expression
+    database.execute_sql(f'ANALYZE "{table}"')  # the new expression's statistics; writes go on
 
 
 def _existing(prefix):
