@@ -232,3 +232,23 @@ def test_the_list_says_more_than_when_it_stopped_counting(app, client, auth, db,
     page = soup(client.get(url(app, "tikisync.items", tracker_id=tracker.id, q="item 00012")))
     # 000012 and 000120-000129: counted to the end, an exact total
     assert page.select_one(".ts-count").get_text(strip=True) == "Items 1–11 of 11"
+
+
+def test_a_sorted_search_reads_its_matches_not_the_whole_index(db, monkeypatch):
+    """SQLite is told to walk a sort index, except for a search: it then finds the few
+    matches in the full-text index and sorts them."""
+    monkeypatch.setattr(sortindex, "MIN_ITEMS", 100)
+    big = seed.make_tracker("Big")
+    seed.generated_items(big, 4000)
+    if is_postgresql():
+        database.execute_sql(f'ANALYZE "{Item._meta.table_name}"')
+    page_ids(big, sort="amount")  # makes the index
+    with querycost.recorded() as statements:
+        ids, total = page_ids(big, q="item 001234", sort="amount", direction="desc")
+    assert [Item.get_by_id(i).values["title"] for i in ids] == ["item 001234"] and total == 1
+    if not tdb.is_sqlite():
+        return  # the planner weighs the index against the search itself (SQLite is told)
+    with querycost.recorded() as whole:
+        list(Item.select(Item.id, Item.values).where(Item.tracker == big).tuples())
+    assert querycost.cost(statements) * 5 < querycost.cost(whole), (
+        querycost.cost(statements), querycost.cost(whole))

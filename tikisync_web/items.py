@@ -231,7 +231,9 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
         return positions.window(key, query, offset, per_page), total
     if sort_field is not None:
         column, index = _field_order(tracker, sort_field, total)
-        if index and is_sqlite():  # without statistics its planner would rather sort
+        # Without statistics SQLite's planner would rather sort; told to walk the index unless
+        # a few items are wanted (a search, a sync state), which it finds and sorts instead.
+        if index and is_sqlite() and not words and only is None:
             query = query.from_(pw.NodeList((Item, pw.SQL(f'INDEXED BY "{index}"'))))
     else:
         column = getattr(Item, sort if sort in SORT_KEYS else "id")
@@ -259,7 +261,8 @@ def _search(query, tracker, fields, words, by_id, bound):
     else:
         if plain:
             query = query.where(_in_search_text(plain))
-        query = query.where(_id_range(tracker, Item.id))
+        if not is_sqlite():  # SQLite's index on tracker_id holds the ids in order already
+            query = query.where(_id_range(tracker, Item.id))
         order = Item.id
     # In id order, so the count stops at its bound (the full-text table's rowids, or an id
     # index: kept to the tracker's id range, a planner that walks the ids of the database
