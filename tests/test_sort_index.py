@@ -1,7 +1,8 @@
 """Browsing a large tracker (issue 17): a sort by a field walks an index made for that tracker
 and field on first use (sortindex.py), and gives the same pages as sorting the values in
 Python; it is dropped with its field or tracker. A search counts at most COUNT_CAP matches,
-says "more than", and finds the same items as filtering in Python."""
+says "more than", and finds the same items as filtering in Python. The list's count is
+remembered (SQLite) and stays right."""
 import random
 
 import pytest
@@ -12,7 +13,8 @@ from tikisync_web import db as tdb
 from tikisync_web import items as svc
 from tikisync_web import sortindex
 from tikisync_web.db import database
-from tikisync_web.models import Field, Item
+from tikisync_web.master import positions
+from tikisync_web.models import Field, Item, Tracker
 
 FIELDS = [
     ("title", "Title", "t", {}, False),
@@ -252,3 +254,34 @@ def test_a_sorted_search_reads_its_matches_not_the_whole_index(db, monkeypatch):
         list(Item.select(Item.id, Item.values).where(Item.tracker == big).tuples())
     assert querycost.cost(statements) * 5 < querycost.cost(whole), (
         querycost.cost(statements), querycost.cost(whole))
+
+
+def test_the_item_count_remembered_follows_new_deleted_and_changed_items(db):
+    """On SQLite the list counts only the ids above its last count (positions.Memory.count);
+    what it shows stays right after items are added, deleted or change status."""
+    tracker = seed.make_tracker("Counted")
+    seed.generated_items(tracker, 3000)
+    memory = positions.Memory()
+
+    def total(status=""):
+        fresh = Tracker.get_by_id(tracker.id)  # its epoch, as a request reads it
+        return svc.list_items(fresh, fresh.ordered_fields(), status=status, per_page=20,
+                              positions=memory)[1]
+
+    assert total() == 3000
+    with querycost.recorded() as again:
+        assert total() == 3000
+    if tdb.is_sqlite():
+        with querycost.recorded() as plain:
+            Item.select().where(Item.tracker == tracker).count()
+        counts = [s for s in querycost.selects(again) if "COUNT(" in s[0].upper()]
+        assert querycost.cost(counts) * 20 < querycost.cost(plain)
+    first = seed.add_item(tracker, title="new one")
+    seed.add_item(tracker, title="new two")
+    assert total() == 3002
+    svc.delete_item(first, "t")
+    assert total() == 3001
+    svc.update_item(Item.get(Item.tracker == tracker), {}, status="c", username="t")
+    assert (total(), total("o"), total("c")) == (3001, 3000, 1)
+    svc.create_item(Tracker.get_by_id(tracker.id), {"title": "third"}, username="t")
+    assert (total(), total("o")) == (3002, 3001)

@@ -197,7 +197,8 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
     `only` / `leave_out`: item ids to keep to / to leave out (the sync-state filter).
     `positions` (master/positions.py's Memory, from the view): pages in id order, either
     direction, start at a remembered itemId rather than after `OFFSET` rows, as the master's
-    do, so the last page costs what the first does. A sort by a field walks the tracker's
+    do, so the last page costs what the first does; on SQLite they also count only the ids
+    above the last count's (Memory.count). A sort by a field walks the tracker's
     index on that field (sortindex.py); a search finds the first pages in id order from the
     full-text index and counts at most COUNT_CAP matches."""
     sort_field = {f.perm_name: f for f in fields}.get(sort)
@@ -212,17 +213,20 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
         query = query.where(Item.status == status)
     words = (q or "").lower().split()[:8]
     page = max(1, page)
+    key = (tracker.id, tracker.items_epoch, (status,) if status in STATUSES else None)
+    remembered = (positions is not None and not words and only is None and not leave_out
+                  and positions.tracked())
     if words:
         query, total, led = _search(query, tracker, fields, words, sort == "id",
                                     max(COUNT_CAP, page * per_page))
         if led is not None:
             ordered = led.desc() if direction == "desc" else led.asc()
             return list(query.order_by(ordered).paginate(page, per_page)), total
+    elif remembered and is_sqlite():  # counts only the ids above the last count's
+        total = Total(positions.count(key, query))
     else:
         total = Total(query.count())
-    if (positions is not None and sort == "id" and not words and only is None and not leave_out
-            and positions.tracked()):
-        key = (tracker.id, tracker.items_epoch, (status,) if status in STATUSES else None)
+    if remembered and sort == "id":
         offset = (page - 1) * per_page
         if direction == "desc":  # the same rows, counted from the other end
             start = max(0, total - offset - per_page)
