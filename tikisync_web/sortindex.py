@@ -98,12 +98,13 @@ def _create(name, sql, tracker_id):
                  f"WHERE tracker_id = {int(tracker_id)}")
     if tdb.is_sqlite():
         conn = database.connection()
+        configured = conn.execute("PRAGMA busy_timeout").fetchone()[0]
         conn.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
         try:
             with database.atomic("IMMEDIATE"):
                 database.execute_sql(statement)
         finally:
-            conn.execute(f"PRAGMA busy_timeout = {tdb.SQLITE_PRAGMAS['busy_timeout']}")
+            conn.execute(f"PRAGMA busy_timeout = {int(configured)}")
         return
     with database.atomic():  # writes to the item table wait while it is built
         database.execute_sql(f"SET LOCAL lock_timeout = {LOCK_WAIT_MS}")
