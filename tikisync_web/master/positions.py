@@ -61,6 +61,7 @@ class Memory:
     def __init__(self, grid=None, recent=None, lists=None):
         self._lock = threading.Lock()
         self._lists = OrderedDict()
+        self._counts = OrderedDict()  # key -> (id, rows up to that id)
         self._grid, self._recent, self._cap = grid or GRID, recent or RECENT, lists or LISTS
 
     def tracked(self):
@@ -99,6 +100,26 @@ class Memory:
                 if len(positions.grid) == position // step:
                     positions.grid.append(after)
         return position, after
+
+    def count(self, key, base):
+        """How many rows `base` (a list's query, without order or limit) holds, from the count
+        remembered for `key`: the rows up to a remembered id stay the same within an epoch
+        (new ids are above it, deletions and status changes move the epoch on), so only the
+        ids above it are counted, one index range. SQLite only: there one writer at a time
+        takes ids above every committed one, where PostgreSQL's sequence hands out ids that
+        may commit out of order (a reload's, after a later edit's)."""
+        with self._lock:
+            after, known = self._counts.get(key, (None, 0))
+        query = base.select(pw.fn.COUNT(Item.id), pw.fn.MAX(Item.id))
+        found, last = (seek(query, after) if after is not None else query).tuples().get()
+        total = known + found
+        if last is not None:
+            with self._lock:
+                self._counts[key] = (last, total)
+                self._counts.move_to_end(key)
+                while len(self._counts) > self._cap:
+                    self._counts.popitem(last=False)
+        return total
 
     def remember(self, key, position, after):
         with self._lock:

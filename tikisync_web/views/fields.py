@@ -2,7 +2,7 @@
 import peewee as pw
 from flask import redirect, render_template, request, url_for
 
-from .. import audit
+from .. import audit, sortindex
 from ..db import write_transaction
 from ..forms.common import ConfirmForm
 from ..forms.trackers import FieldForm, derive_perm_name
@@ -132,6 +132,7 @@ def field_delete(field_id):
             audit.record("field.delete", current_user().username, tracker=field.tracker_id,
                          perm=field.perm_name, type=field.type)
             field.delete_instance()
+            sortindex.drop(field.tracker_id, field.id)
         notify(f"Field “{field.name}” deleted.", "success")
         return redirect(url_for("tikisync.fields", tracker_id=field.tracker_id), 303)
     return render_template(

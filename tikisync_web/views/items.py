@@ -52,10 +52,11 @@ def items(tracker_id):
         query["only"] = [i for i, state in states.items() if state == args["state"]]
     query["positions"] = positions.memory()
     rows, total = svc.list_items(tracker, fields, per_page=per_page, **query)
-    pages = max(1, -(-total // per_page))
+    pages = _pages(total, per_page)
     if args["page"] > pages:  # an old link after deletions, or a typed page number: show the last
         args["page"] = query["page"] = pages
         rows, total = svc.list_items(tracker, fields, per_page=per_page, **query)
+        pages = _pages(total, per_page)
     columns = [f for f in fields if f.type not in ("h", "S") and f.flag("isTblVisible", "y")]
     return render_page(
         "tikisync/items.html", fragments={"item-table": "tikisync/_item_table.html"},
@@ -63,6 +64,12 @@ def items(tracker_id):
         per_page=per_page, args=args, statuses=STATUSES, labels=_link_labels(columns, rows),
         states=states, sync_states=sync_status.STATES,
     )
+
+
+def _pages(total, per_page):
+    """Pages of the list; a search that stopped counting (more than `total` items) has at
+    least the page after the ones counted, and no known last page."""
+    return max(1, -(-(total if total.exact else total + 1) // per_page))
 
 
 def _link_labels(fields, rows):

@@ -1,7 +1,7 @@
 """Creating, renaming and deleting trackers."""
 from flask import redirect, render_template, url_for
 
-from .. import audit
+from .. import audit, sortindex
 from ..db import write_transaction
 from ..forms.common import ConfirmForm
 from ..forms.trackers import TrackerForm
@@ -56,6 +56,7 @@ def tracker_delete(tracker_id):
             audit.record("tracker.delete", current_user().username, name=tracker.name,
                          items=count)
             tracker.delete_instance(recursive=True)
+            sortindex.drop(tracker.id)
         notify(f"Tracker “{tracker.name}” and its {count} items were deleted.", "success")
         return redirect(url_for("tikisync.dashboard"), 303)
     count = Item.select().where(Item.tracker == tracker).count()
