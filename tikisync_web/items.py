@@ -271,13 +271,17 @@ def _in_search_text(words):
     conditions, indexed = [], []
     for word in words:
         if len(word) >= 3 and dbobjects.search_ready(database):
-            indexed.append('"' + word.replace('"', '""') + '"')
+            indexed.append(word)
         else:
             conditions.append(Item.search_text.contains(word))
     if indexed:
         table = dbobjects.FTS_TABLE
+        match = " AND ".join('"' + word.replace('"', '""') + '"' for word in indexed)
+        # Items a reload added but whose indexing is still pending are scanned instead.
+        pending, likes = dbobjects.pending_scan(indexed)
         conditions.append(Item.id.in_(pw.SQL(
-            f'(SELECT rowid FROM "{table}" WHERE "{table}" MATCH ?)', [" AND ".join(indexed)])))
+            f'(SELECT rowid FROM "{table}" WHERE "{table}" MATCH ? UNION ALL {pending})',
+            [match, *likes])))
     return functools.reduce(operator.and_, conditions)
 
 

@@ -86,6 +86,9 @@ class Tracker(BaseModel):
     # Moved on by database triggers (dbobjects.py) whenever an item of this tracker is deleted
     # or changes status: the positions our master remembers are valid for one epoch only.
     items_epoch = pw.BigIntegerField(default=epoch_start)
+    # SQLite: this tracker's items from this id up are not in the full-text index yet (a
+    # reload wrote them without it; sync/search_index.py fills it after the commit).
+    search_pending_from = pw.BigIntegerField(null=True)
 
     @property
     def is_clone(self):

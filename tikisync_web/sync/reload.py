@@ -30,7 +30,7 @@ from ..models import STATUSES, Baseline, Item, Tracker
 from ..remote.client import TikiClient
 from ..remote.idset import IdSet
 from ..values import STATUS_KEY, content_hash, three_way
-from . import bulk
+from . import bulk, search_index
 from .incoming import digest, project, searchable, stored_text, synced_perms
 from .schema import drift
 
@@ -101,6 +101,7 @@ class _Reload:
         self.exact = () if any(blank for _, blank in synced) else frozenset(self.perms)
         self.seen = IdSet()
         self.first = None  # no synchronized item here before this reload: nothing to match
+        self.deferred = False  # search_index.begin done: new items are indexed after the commit
         self.counts = dict(fetched=0, added=0, updated=0, unchanged=0, deleted=0,
                            kept_local_new=0, kept_local_modified=0, deleted_on_master=0)
 
@@ -153,6 +154,9 @@ class _Reload:
                 merges.append(Incoming(local, remote, values, status))
         self.counts["unchanged"] += unchanged
         if inserts:
+            if not self.deferred:
+                search_index.begin(self.tracker)
+                self.deferred = True
             bulk.insert_rows(Item, INSERTED, inserts)
             self.counts["added"] += len(inserts)
         self._update_plain(plain)
@@ -363,5 +367,8 @@ def reload(tracker: Tracker, client: TikiClient, progress=None, username: str = 
         audit.record("tracker.reload", username, tracker=tracker,
                      **{k: v for k, v in counts.items() if k != "drift"},
                      drift=any(schema_drift.values()))
+    progress.step(counts["fetched"], f"Reloaded {counts['fetched']} items; indexing them for search")
+    # Committed: the items are there, and found by a search (the pending ones by a scan).
+    search_index.fill(tracker, progress)
     progress.step(counts["fetched"], f"Reloaded {counts['fetched']} items")
     return counts
