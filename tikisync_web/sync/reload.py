@@ -367,7 +367,7 @@ def reload(tracker: Tracker, client: TikiClient, progress=None, username: str = 
         audit.record("tracker.reload", username, tracker=tracker,
                      **{k: v for k, v in counts.items() if k != "drift"},
                      drift=any(schema_drift.values()))
-    progress.step(counts["fetched"], f"Reloaded {counts['fetched']} items; indexing them for search")
+    progress.step(counts["fetched"], f"Reloaded {counts['fetched']} items; indexing for search")
     # Committed: the items are there, and found by a search (the pending ones by a scan).
     search_index.fill(tracker, progress)
     progress.step(counts["fetched"], f"Reloaded {counts['fetched']} items")

@@ -64,7 +64,7 @@ def fill(tracker, progress=None) -> int:
         return 0
     if not isinstance(obj, pw.SqliteDatabase):
         return 0
-    t, i, fts = bulk.columns(Tracker), bulk.columns(Item), f'"{dbobjects.FTS_TABLE}"'
+    i, fts = bulk.columns(Item), f'"{dbobjects.FTS_TABLE}"'
     done = 0
     while True:
         with write_transaction():
