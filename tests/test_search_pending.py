@@ -15,7 +15,7 @@ from tikisync_web import db as tdb
 from tikisync_web import dbobjects
 from tikisync_web import items as item_svc
 from tikisync_web.db import database
-from tikisync_web.models import Item, Job
+from tikisync_web.models import Item, Job, Tracker
 from tikisync_web.sync import reload as reload_mod
 from tikisync_web.sync import search_index
 from tikisync_web.values import content_hash
@@ -194,3 +194,24 @@ def test_the_rows_a_reload_writes_are_the_item_services(app, db, fake_master):
         words = [w for w in text.lower().split() if len(w) >= 3][:1] or [text.lower()]
         hits = found(tracker, words[0])
         assert rows[list(wanted)[n]].id in hits, (text, words)
+
+
+def test_a_tracker_deleted_while_its_indexing_is_pending_leaves_the_index_sound(
+        app, synced, fake_master, monkeypatch):
+    for n in range(12):
+        fake_master.add_item(1, {"title": f"Tapir {n}"})
+    monkeypatch.setattr(search_index, "fill", lambda *a, **kw: 0)
+    reload(app, synced, fake_master)
+    monkeypatch.undo()
+    other = make_clone(app, fake_master)
+    reload(app, other, fake_master)  # indexed, and still searchable after the deletion
+    kept = sorted(i.id for i in Item.select().where(Item.tracker == other)
+                  if "Tapir" in i.values["title"])
+    if tdb.is_sqlite() and dbobjects.search_ready(database):
+        assert search_index.pending_from(synced) is not None
+    # The tracker row itself, as a cascade deletes it (no per-item delete from peewee first).
+    database.execute_sql(f'DELETE FROM "{Tracker._meta.table_name}" WHERE id = {synced.id}')
+    assert Item.select().where(Item.tracker == synced.id).count() == 0
+    assert found(other, "tapir") == kept and len(kept) == 12
+    if tdb.is_sqlite() and dbobjects.search_ready(database):
+        assert index_consistent() and in_index("tapir") == kept

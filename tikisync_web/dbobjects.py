@@ -85,6 +85,13 @@ def _sqlite_fts(db):
         db.execute_sql(f'DROP TRIGGER IF EXISTS "{FTS_TABLE}_{name}"')
         db.execute_sql(f'CREATE TRIGGER "{FTS_TABLE}_{name}" {event} ON "{item}" '
                        f"BEGIN {body} END")
+    if marked:  # a tracker deleted by a foreign key's cascade: its pending items go first,
+        # while the mark that keeps them out of the index is still there to be read
+        db.execute_sql(f'DROP TRIGGER IF EXISTS "{FTS_TABLE}_td"')
+        db.execute_sql(
+            f'CREATE TRIGGER "{FTS_TABLE}_td" BEFORE DELETE ON "{tracker}" '
+            f"WHEN OLD.search_pending_from IS NOT NULL BEGIN DELETE FROM \"{item}\" "
+            f"WHERE tracker_id = OLD.id AND id >= OLD.search_pending_from; END")
     if not exists:  # the rows already there (an upgraded database)
         db.execute_sql(f'INSERT INTO "{FTS_TABLE}"("{FTS_TABLE}") VALUES (\'rebuild\')')
 
