@@ -28,8 +28,8 @@ from . import bulk
 
 log = logging.getLogger(__name__)
 
-CHUNK = 50_000  # items indexed per write transaction of the fill (about 1 s on SQLite)
-PG_PENDING_KIB = 2_000_000  # gin_pending_list_limit during a reload (the maximum is 2^31 KiB)
+CHUNK = 50_000  # items indexed per write transaction of the fill (1-2 s on SQLite)
+PG_PENDING_KIB = 2_000_000  # gin_pending_list_limit (KiB) in a reload: about 2 GB
 
 
 def begin(tracker) -> None:
