@@ -107,6 +107,29 @@ def _postgresql_fts(db):
                    "USING gin (search_text gin_trgm_ops)")
 
 
+def _postgresql_pending(db):
+    """The items a reload wrote with no search text yet (NULL), found without a scan."""
+    item = m.Item._meta.table_name
+    db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{PG_PENDING_INDEX}" ON "{item}" '
+                   "(tracker_id, id) WHERE search_text IS NULL")
+
+
+PG_PENDING_INDEX = "tikisync_item_search_pending"
+
+
+# PostgreSQL's items.search_text of a jsonb column of values, for the items whose search text
+# a reload left NULL: the non-empty values, lower-cased, capped at items.SEARCH_TEXT_MAX (in
+# the order jsonb keeps them: a word never spans two values, so a search finds the same items).
+PG_SEARCH_TEXT = ("LEFT(LOWER(COALESCE((SELECT string_agg(e.value, ' ') FROM jsonb_each_text(",
+                  ") e WHERE e.value <> ''), '')), 16000)")
+
+
+def pg_search_text(values):
+    """PG_SEARCH_TEXT of `values` (a column) as a peewee expression."""
+    head, tail = PG_SEARCH_TEXT
+    return pw.NodeList((pw.SQL(head), values, pw.SQL(tail)), glue="")
+
+
 def pending_scan(words):
     """(SQL, params) selecting the ids of items not in the SQLite index yet (their tracker's
     `search_pending_from` is at or below them, sync/search_index.py) whose search text holds
@@ -183,6 +206,7 @@ def install(db):
     elif isinstance(db, pw.PostgresqlDatabase):
         _postgresql(db)
         _postgresql_fts(db)
+        _postgresql_pending(db)
     else:
         try:
             _mysql(db)

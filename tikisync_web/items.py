@@ -267,11 +267,16 @@ def _label_match(word, shown):
 def _in_search_text(words):
     """Items whose search text holds every word. On SQLite, words of 3 characters or more are
     looked up together in the FTS5 trigram index (dbobjects.py: the same substring match,
-    without reading every row); PostgreSQL's trigram index serves the ILIKE itself."""
+    without reading every row); PostgreSQL's trigram index serves the ILIKE itself. Items
+    a reload added whose indexing is pending (sync/search_index.py) are scanned."""
     conditions, indexed = [], []
     for word in words:
         if len(word) >= 3 and dbobjects.search_ready(database):
             indexed.append(word)
+        elif isinstance(database.obj, pw.PostgresqlDatabase):  # NULL: a reload's, not made yet
+            conditions.append(Item.search_text.contains(word) | (
+                Item.search_text.is_null()
+                & dbobjects.pg_search_text(Item.values).contains(word)))
         else:
             conditions.append(Item.search_text.contains(word))
     if indexed:

@@ -179,7 +179,10 @@ def _positions(db, migrator):
 
 def _search_pending(db, migrator):
     add_columns_if_missing(db, migrator, m.Tracker, "search_pending_from")
-    dbobjects.install(db)  # the SQLite index's triggers skip a tracker's pending items
+    if isinstance(db, pw.PostgresqlDatabase):  # NULL: not indexed yet (sync/search_index.py)
+        db.execute_sql(f'ALTER TABLE {_q(db, m.Item._meta.table_name)} ALTER COLUMN '
+                       f'{_q(db, "search_text")} DROP NOT NULL')
+    dbobjects.install(db)  # SQLite: triggers that skip pending items; PostgreSQL: their index
 
 
 def _q(db, name):

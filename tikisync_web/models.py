@@ -123,7 +123,9 @@ class Item(BaseModel):
     tracker = pw.ForeignKeyField(Tracker, backref="items", on_delete="CASCADE")
     status = pw.CharField(max_length=1, default="o")
     values = pw.JSONField(default=dict)  # permName -> raw value (Tiki encoding)
-    search_text = pw.TextField(default="")  # lower-cased values, for the list's search box
+    # Lower-cased values, for the list's search box; NULL (PostgreSQL only): written by a
+    # reload and not made yet, so not in the search index (sync/search_index.py).
+    search_text = pw.TextField(default="", null=True)
     remote_id = pw.IntegerField(null=True)  # null: created here, never pushed
     hash = pw.CharField(max_length=40, default="")  # values.content_hash of values + status
     # For items synchronized with a master: the content hash of the base (the master's values

@@ -102,6 +102,7 @@ class _Reload:
         self.seen = IdSet()
         self.first = None  # no synchronized item here before this reload: nothing to match
         self.deferred = False  # search_index.begin done: new items are indexed after the commit
+        self.text_now = search_index.text_now()  # else new items' search text is made later
         self.counts = dict(fetched=0, added=0, updated=0, unchanged=0, deleted=0,
                            kept_local_new=0, kept_local_modified=0, deleted_on_master=0)
 
@@ -125,6 +126,7 @@ class _Reload:
         self.counts["fetched"] += len(batch)
         existing = self._existing([remote["itemId"] for remote in batch])
         synced, exact, tracker_id = self.synced, self.exact, self.tracker.id
+        text_now = self.text_now
         stamp, username = self.stamp, self.username
         inserts, plain, merges = [], [], []
         unchanged = 0
@@ -139,7 +141,8 @@ class _Reload:
             local = existing.get(remote["itemId"]) if existing else None
             if local is None:
                 # A new copy is its own base: base_hash = hash, and no Baseline row.
-                inserts.append((tracker_id, status, stored_text(values), searchable(values),
+                inserts.append((tracker_id, status, stored_text(values),
+                                searchable(values) if text_now else None,
                                 remote["itemId"], hashed, hashed, remote.get("lastModif"),
                                 stamp, stamp, "", username))
                 continue
