@@ -227,7 +227,7 @@ def test_a_tracker_deleted_while_its_indexing_is_pending_leaves_the_index_sound(
     if tdb.is_sqlite() and dbobjects.search_ready(database):
         assert search_index.pending_from(synced) is not None
     # The tracker row itself, as a cascade deletes it (no per-item delete from peewee first).
-    database.execute_sql(f'DELETE FROM "{Tracker._meta.table_name}" WHERE id = {synced.id}')
+    Tracker.delete().where(Tracker.id == synced.id).execute()
     assert Item.select().where(Item.tracker == synced.id).count() == 0
     assert found(other, "tapir") == kept and len(kept) == 12
     if tdb.is_sqlite() and dbobjects.search_ready(database):
