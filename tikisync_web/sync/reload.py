@@ -12,7 +12,8 @@ so the per-item path avoids the ORM: one raw SELECT per batch (none on a first r
 used as they come when they are exactly the synchronized fields, encoded and hashed by orjson,
 multi-row INSERTs, and the ids seen kept in a compact IdSet (memory does not grow with the
 tracker). Pages are asked for AHEAD at a time, so a master that serves requests in parallel
-prepares the next ones side by side.
+prepares the next ones side by side. The items it adds are indexed for search after the
+commit (search_index.py), found by a scan of their text until then.
 """
 from __future__ import annotations
 
