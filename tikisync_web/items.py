@@ -259,7 +259,9 @@ def _search(query, tracker, fields, words, by_id, bound):
             plain.append(word)
         else:
             query = query.where(_in_search_text([word]) | labelled)
-    led = by_id and _fts_words(plain)
+    # Led by the full-text table only when it holds all the tracker's items: while a reload's
+    # are still being indexed (sync/search_index.py), _in_search_text scans those too.
+    led = by_id and tracker.search_pending_from is None and _fts_words(plain)
     if led:  # the first pages from the full-text index, in id order, stopping early
         query, order = _fts_driven(query, tracker, plain)
     else:
@@ -335,25 +337,36 @@ def _label_match(word, shown):
 def _in_search_text(words):
     """Items whose search text holds every word. On SQLite, words of 3 characters or more are
     looked up together in the FTS5 trigram index (dbobjects.py: the same substring match,
-    without reading every row); PostgreSQL's trigram index serves the LIKE itself."""
+    without reading every row); PostgreSQL's trigram index serves the LIKE itself. Items
+    a reload added whose indexing is pending (sync/search_index.py) are scanned."""
     conditions, indexed = [], []
     for word in words:
         if len(word) >= 3 and dbobjects.search_ready(database):
-            indexed.append('"' + word.replace('"', '""') + '"')
-        elif isinstance(database.obj, pw.PostgresqlDatabase):
-            # The search text and the words are lower-cased already: LIKE, not peewee's ILIKE,
-            # which lower-cases every row it reads again (5 times slower).
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            conditions.append(pw.Expression(Item.search_text, pw.OP.LIKE, pw.NodeList((
-                pw.Value(f"%{escaped}%", converter=False), pw.SQL("ESCAPE"),
-                pw.Value("\\", converter=False)))))
+            indexed.append(word)
+        elif isinstance(database.obj, pw.PostgresqlDatabase):  # NULL: a reload's, not made yet
+            conditions.append(_pg_like(Item.search_text, word) | (
+                Item.search_text.is_null()
+                & dbobjects.pg_search_text(Item.values).contains(word)))
         else:
             conditions.append(Item.search_text.contains(word))
     if indexed:
         table = dbobjects.FTS_TABLE
+        match = " AND ".join('"' + word.replace('"', '""') + '"' for word in indexed)
+        # Items a reload added but whose indexing is still pending are scanned instead.
+        pending, likes = dbobjects.pending_scan(indexed)
         conditions.append(Item.id.in_(pw.SQL(
-            f'(SELECT rowid FROM "{table}" WHERE "{table}" MATCH ?)', [" AND ".join(indexed)])))
+            f'(SELECT rowid FROM "{table}" WHERE "{table}" MATCH ? UNION ALL {pending})',
+            [match, *likes])))
     return functools.reduce(operator.and_, conditions)
+
+
+def _pg_like(column, word):
+    """`column` LIKE '%word%': the search text and the words are lower-cased already, so LIKE,
+    not peewee's ILIKE, which lower-cases every row it reads again (5 times slower)."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return pw.Expression(column, pw.OP.LIKE, pw.NodeList((
+        pw.Value(f"%{escaped}%", converter=False), pw.SQL("ESCAPE"),
+        pw.Value("\\", converter=False))))
 
 
 def _fts_words(words):

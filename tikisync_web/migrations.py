@@ -177,6 +177,14 @@ def _positions(db, migrator):
     dbobjects.install(db)
 
 
+def _search_pending(db, migrator):
+    add_columns_if_missing(db, migrator, m.Tracker, "search_pending_from")
+    if isinstance(db, pw.PostgresqlDatabase):  # NULL: not indexed yet (sync/search_index.py)
+        db.execute_sql(f'ALTER TABLE {_q(db, m.Item._meta.table_name)} ALTER COLUMN '
+                       f'{_q(db, "search_text")} DROP NOT NULL')
+    dbobjects.install(db)  # SQLite: triggers that skip pending items; PostgreSQL: their index
+
+
 def _q(db, name):
     return db.quote[0] + name + db.quote[-1]
 
@@ -192,6 +200,7 @@ MIGRATIONS = [
     (10, "schedules of cloned trackers; an email address per user", _schedules),
     (13, "one spelling per field type of stored values, and their hashes", _one_spelling),
     (17, "item positions for deep pages of the master; full-text search index", _positions),
+    (19, "full-text index filled after a reload's commit (pending mark)", _search_pending),
 ]
 LATEST = MIGRATIONS[-1][0]
 

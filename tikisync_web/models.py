@@ -86,6 +86,9 @@ class Tracker(BaseModel):
     # Moved on by database triggers (dbobjects.py) whenever an item of this tracker is deleted
     # or changes status: the positions our master remembers are valid for one epoch only.
     items_epoch = pw.BigIntegerField(default=epoch_start)
+    # SQLite: this tracker's items from this id up are not in the full-text index yet (a
+    # reload wrote them without it; sync/search_index.py fills it after the commit).
+    search_pending_from = pw.BigIntegerField(null=True)
 
     @property
     def is_clone(self):
@@ -120,7 +123,9 @@ class Item(BaseModel):
     tracker = pw.ForeignKeyField(Tracker, backref="items", on_delete="CASCADE")
     status = pw.CharField(max_length=1, default="o")
     values = pw.JSONField(default=dict)  # permName -> raw value (Tiki encoding)
-    search_text = pw.TextField(default="")  # lower-cased values, for the list's search box
+    # Lower-cased values, for the list's search box; NULL (PostgreSQL only): written by a
+    # reload and not made yet, so not in the search index (sync/search_index.py).
+    search_text = pw.TextField(default="", null=True)
     remote_id = pw.IntegerField(null=True)  # null: created here, never pushed
     hash = pw.CharField(max_length=40, default="")  # values.content_hash of values + status
     # For items synchronized with a master: the content hash of the base (the master's values

@@ -5,7 +5,7 @@ IN list of a thousand ids costs milliseconds: a reload writes two rows per item 
 local copies a batch at a time, so these go to the cursor with SQL built once. JSON columns
 receive text (PostgreSQL casts it to jsonb). An INSERT carries many rows per statement, so
 the database works through a batch in one call (on SQLite without holding the GIL), while the
-reload's download thread goes on.
+reload's download thread goes on; on PostgreSQL new rows go through COPY.
 """
 from __future__ import annotations
 
@@ -104,6 +104,9 @@ def insert_rows(model: type[pw.Model], names: list[str], rows: list[tuple],
     if not rows:
         return [] if returning else None
     fields = [model._meta.fields[n] for n in names]
+    if not returning and isinstance(database.obj, pw.PostgresqlDatabase):
+        _copy_rows(model, fields, rows)
+        return None
     head = "INSERT INTO {} ({}) VALUES ".format(
         _quote(model._meta.table_name), ", ".join(_quote(f.column_name) for f in fields))
     one = "({})".format(", ".join(_param(f) for f in fields))
@@ -121,6 +124,16 @@ def insert_rows(model: type[pw.Model], names: list[str], rows: list[tuple],
         if tail:
             found.extend(cursor.fetchall())
     return found if tail else None
+
+
+def _copy_rows(model, fields, rows):
+    """PostgreSQL's COPY: the rows stream to the server in one command, parsed there as text
+    (JSON text becomes jsonb) without a statement per chunk; same transaction, same triggers."""
+    sql = "COPY {} ({}) FROM STDIN".format(
+        _quote(model._meta.table_name), ", ".join(_quote(f.column_name) for f in fields))
+    with database.cursor().copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def update_rows(model: type[pw.Model], names: list[str], rows: list[tuple],

@@ -12,7 +12,8 @@ so the per-item path avoids the ORM: one raw SELECT per batch (none on a first r
 used as they come when they are exactly the synchronized fields, encoded and hashed by orjson,
 multi-row INSERTs, and the ids seen kept in a compact IdSet (memory does not grow with the
 tracker). Pages are asked for AHEAD at a time, so a master that serves requests in parallel
-prepares the next ones side by side.
+prepares the next ones side by side. The items it adds are indexed for search after the
+commit (search_index.py), found by a scan of their text until then.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from ..models import STATUSES, Baseline, Item, Tracker
 from ..remote.client import TikiClient
 from ..remote.idset import IdSet
 from ..values import STATUS_KEY, content_hash, three_way
-from . import bulk
+from . import bulk, search_index
 from .incoming import digest, project, searchable, stored_text, synced_perms
 from .schema import drift
 
@@ -101,6 +102,8 @@ class _Reload:
         self.exact = () if any(blank for _, blank in synced) else frozenset(self.perms)
         self.seen = IdSet()
         self.first = None  # no synchronized item here before this reload: nothing to match
+        self.deferred = False  # search_index.begin done: new items are indexed after the commit
+        self.text_now = search_index.text_now()  # else new items' search text is made later
         self.counts = dict(fetched=0, added=0, updated=0, unchanged=0, deleted=0,
                            kept_local_new=0, kept_local_modified=0, deleted_on_master=0)
 
@@ -124,6 +127,7 @@ class _Reload:
         self.counts["fetched"] += len(batch)
         existing = self._existing([remote["itemId"] for remote in batch])
         synced, exact, tracker_id = self.synced, self.exact, self.tracker.id
+        text_now = self.text_now
         stamp, username = self.stamp, self.username
         inserts, plain, merges = [], [], []
         unchanged = 0
@@ -138,7 +142,8 @@ class _Reload:
             local = existing.get(remote["itemId"]) if existing else None
             if local is None:
                 # A new copy is its own base: base_hash = hash, and no Baseline row.
-                inserts.append((tracker_id, status, stored_text(values), searchable(values),
+                inserts.append((tracker_id, status, stored_text(values),
+                                searchable(values) if text_now else None,
                                 remote["itemId"], hashed, hashed, remote.get("lastModif"),
                                 stamp, stamp, "", username))
                 continue
@@ -153,6 +158,9 @@ class _Reload:
                 merges.append(Incoming(local, remote, values, status))
         self.counts["unchanged"] += unchanged
         if inserts:
+            if not self.deferred:
+                search_index.begin(self.tracker)
+                self.deferred = True
             bulk.insert_rows(Item, INSERTED, inserts)
             self.counts["added"] += len(inserts)
         self._update_plain(plain)
@@ -363,5 +371,8 @@ def reload(tracker: Tracker, client: TikiClient, progress=None, username: str = 
         audit.record("tracker.reload", username, tracker=tracker,
                      **{k: v for k, v in counts.items() if k != "drift"},
                      drift=any(schema_drift.values()))
+    progress.step(counts["fetched"], f"Reloaded {counts['fetched']} items; indexing for search")
+    # Committed: the items are there, and found by a search (the pending ones by a scan).
+    search_index.fill(tracker, progress)
     progress.step(counts["fetched"], f"Reloaded {counts['fetched']} items")
     return counts
