@@ -8,7 +8,7 @@ import peewee as pw
 from . import audit, dbobjects, sortindex
 from .db import database, is_sqlite, write_transaction
 from .fields import choices, clean_item, field_type, is_multiple
-from .models import STATUSES, Baseline, Field, Item, User
+from .models import STATUSES, Baseline, Field, Item, Tracker, User
 from .values import STATUS_KEY, content_hash
 
 
@@ -261,7 +261,7 @@ def _search(query, tracker, fields, words, by_id, bound):
             query = query.where(_in_search_text([word]) | labelled)
     # Led by the full-text table only when it holds all the tracker's items: while a reload's
     # are still being indexed (sync/search_index.py), _in_search_text scans those too.
-    led = by_id and tracker.search_pending_from is None and _fts_words(plain)
+    led = by_id and _fts_words(plain) and not _indexing_pending(tracker)
     if led:  # the first pages from the full-text index, in id order, stopping early
         query, order = _fts_driven(query, tracker, plain)
     else:
@@ -346,7 +346,7 @@ def _in_search_text(words):
         elif isinstance(database.obj, pw.PostgresqlDatabase):  # NULL: a reload's, not made yet
             conditions.append(_pg_like(Item.search_text, word) | (
                 Item.search_text.is_null()
-                & dbobjects.pg_search_text(Item.values).contains(word)))
+                & _pg_like(dbobjects.pg_search_text(Item.values), word)))
         else:
             conditions.append(Item.search_text.contains(word))
     if indexed:
@@ -367,6 +367,13 @@ def _pg_like(column, word):
     return pw.Expression(column, pw.OP.LIKE, pw.NodeList((
         pw.Value(f"%{escaped}%", converter=False), pw.SQL("ESCAPE"),
         pw.Value("\\", converter=False))))
+
+
+def _indexing_pending(tracker):
+    """True while some of the tracker's items wait for their full-text indexing (read from the
+    database: a reload may have committed since `tracker` was read)."""
+    return (Tracker.select(Tracker.search_pending_from).where(Tracker.id == tracker.id)
+            .scalar()) is not None
 
 
 def _fts_words(words):
