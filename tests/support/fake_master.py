@@ -21,7 +21,8 @@ ignored there, so the request is anonymous). Anonymous requests see no trackers 
 JSON on tracker-admin actions, unless `settings.require_auth` is False.
 
 Actions: tracker/list_trackers, export_fields, list_items, insert_item, update_item,
-edit_field; user/list_users; category/list_categories; Gen B also route=version. Answers
+edit_field, update_items (our master's, with `settings.batch_updates`: fake_batch.py);
+user/list_users; category/list_categories; Gen B also route=version. Answers
 follow tiki-protocol.md §5 and tiki-examples/ (ids as numbers, raw values as strings, PHP's
 empty array `[]` for empty objects). The `Date` header comes from `settings.clock` when set.
 
@@ -41,6 +42,7 @@ from http.server import ThreadingHTTPServer
 
 import pytest
 
+from tests.support import fake_batch
 from tests.support.fake_faults import Faults
 from tests.support.fake_master_http import (
     ApiError,
@@ -127,6 +129,7 @@ class Settings:
     clock_offset: int = 0  # seconds added to the real time (a master whose clock is off)
     empty_dates_now: bool = False  # Tiki 24+: an empty date (f, j) is read as "now"
     reject_updates: str = None  # updates answer 200 with this feedback and change nothing
+    batch_updates: bool = False  # serve (and announce) our master's update_items: fake_batch.py
     basic_off: bool = False  # Tiki's default login_http_basic=n: Gen A ignores HTTP Basic
     tickets: str = None  # insert_item over Gen A wants a CSRF ticket of the session, a
     # same-site Origin/Referer: "session" (Tiki 24.1 as installed) or "one-use" (Tiki 19-23);
@@ -516,6 +519,7 @@ class FakeMaster:
             ("tracker", "insert_item"): lambda: self.insert_item(user, params),
             ("tracker", "update_item"): lambda: self.update_item(
                 user, params, params.get("_pathItem")),
+            ("tracker", "update_items"): lambda: fake_batch.update_items(self, user, params),
             ("tracker", "edit_field"): lambda: self.edit_field(user, params),
             ("user", "list_users"): lambda: self.list_users(user, params, gen),
             ("category", "list_categories"): lambda: self.list_categories(user, params),
@@ -529,7 +533,10 @@ class FakeMaster:
     def _version(self):
         if self.settings.version is None:
             raise ApiError(404, "Route not found")
-        return {"version": self.settings.version}
+        answer = {"version": self.settings.version}
+        if self.settings.batch_updates:
+            answer["updates"] = True
+        return answer
 
 
 @pytest.fixture

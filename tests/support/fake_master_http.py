@@ -84,6 +84,7 @@ ROUTES = [
     ("GET", r"trackers/(\d+)", ("tracker", "list_items", ("trackerId",))),
     ("POST", r"trackers/(\d+)/items", ("tracker", "insert_item", ("trackerId",))),
     ("POST", r"trackers/(\d+)/items/(\d+)", ("tracker", "update_item", ("trackerId", "_pathItem"))),
+    ("POST", r"trackers/(\d+)/updates", ("tracker", "update_items", ("trackerId",))),
     ("POST", r"trackers/(\d+)/fields/(\d+)", ("tracker", "edit_field", ("trackerId", "fieldId"))),
     ("GET", r"users", ("user", "list_users", ())),
     ("GET", r"categories", ("category", "list_categories", ())),

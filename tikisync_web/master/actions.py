@@ -3,7 +3,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import directory, tracker_items, trackers
+from . import directory, tracker_items, trackers, updates
 from .errors import not_allowed, not_found
 
 
@@ -21,6 +21,8 @@ ACTIONS = {
     ("tracker", "list_items"): Action(tracker_items.list_items, "viewer"),
     ("tracker", "insert_item"): Action(tracker_items.insert_item, "editor", write=True),
     ("tracker", "update_item"): Action(tracker_items.update_item, "editor", write=True),
+    # Ours only, announced by route=version: many updates in one request (updates.py).
+    ("tracker", "update_items"): Action(updates.update_items, "editor", write=True),
     ("user", "list_users"): Action(directory.list_users, "viewer"),
     ("category", "list_categories"): Action(directory.list_categories, "viewer"),
     ("translation", "manage"): Action(directory.translation_manage, "viewer"),
@@ -59,6 +61,7 @@ ROUTES = [
           {"offset": "-1", "maxRecords": "-1"}),
     Route(("POST",), "trackers/{trackerId}/items", ACTIONS["tracker", "insert_item"]),
     Route(("POST",), "trackers/{trackerId}/items/{itemId}", ACTIONS["tracker", "update_item"]),
+    Route(("POST",), "trackers/{trackerId}/updates", ACTIONS["tracker", "update_items"]),
     # Tiki only routes POST here; we also read with GET, since we never change a field.
     Route(("GET", "POST"), "trackers/{trackerId}/fields/{fieldId}",
           ACTIONS["tracker", "edit_field"]),

@@ -73,5 +73,6 @@ def translation_manage(params, user):
 def version(params, user):
     from .. import __version__
 
-    # The Tiki version whose web services we answer like (tiki-examples/ were recorded on it).
-    return {"version": "24.1", "tikisync": __version__}
+    # The Tiki version whose web services we answer like (tiki-examples/ were recorded on it),
+    # and what we serve beyond Tiki: `updates`, many items' updates in one request.
+    return {"version": "24.1", "tikisync": __version__, "updates": True}

@@ -66,14 +66,14 @@ def list_items(params, user):
                           "maxRecords": limit_given, "result": result})
 
 
-def _refused(exc):
+def refused(exc):
     """ItemInvalid as Tiki's error: 409 for a missing mandatory value, 400 otherwise."""
     errors = {perm: str(error) for perm, error in exc.errors.items()}
     message = "; ".join(f"{perm} {text}" for perm, text in errors.items())
     return MasterError(409 if exc.missing else 400, message, errors=errors)
 
 
-def _writable(submitted, fields):
+def writable(submitted, fields):
     """The posted values Tiki would write: those of our fields that hold a value.
 
     Tiki reads each of the tracker's own fields from the input and never looks at the rest, so
@@ -91,7 +91,7 @@ def insert_item(params, user):
     if not submitted:
         raise bad_request("No values given: send fields[permName]=value")
     fields = tracker.ordered_fields()
-    submitted = _writable(submitted, fields)
+    submitted = writable(submitted, fields)
     if not submitted:
         # Beyond Tiki (which would insert an empty item): nothing we could store is a refusal.
         raise bad_request("None of the posted fields is a field of this tracker")
@@ -99,7 +99,7 @@ def insert_item(params, user):
         item = svc.create_item(tracker, submitted, status=params.text("status").strip() or "o",
                                username=user.username, fields=fields)
     except svc.ItemInvalid as exc:
-        raise _refused(exc) from None
+        raise refused(exc) from None
     return {"trackerId": tracker.id, **stored_item(item, fields)}
 
 
@@ -111,10 +111,10 @@ def update_item(params, user):
         raise MasterError(409, "itemId is required")
     item = find_in_tracker(Item, params, "itemId", tracker, "Item {id} is not in tracker {tracker}")
     fields = tracker.ordered_fields()
-    submitted = _writable(params.mapping("fields"), fields)
+    submitted = writable(params.mapping("fields"), fields)
     try:
         changed = svc.update_item(item, submitted, status=params.text("status").strip() or None,
                                   username=user.username, partial=True, fields=fields)
     except svc.ItemInvalid as exc:
-        raise _refused(exc) from None
+        raise refused(exc) from None
     return {"trackerId": tracker.id, **stored_item(item, fields), "changed": changed}

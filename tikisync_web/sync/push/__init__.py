@@ -6,7 +6,8 @@
 New items (new_items.py): a PushIntent is written before the insert; the reply must carry a
 non-zero itemId (W4); when the reply is lost, the master is searched for the intended item
 and it is adopted instead of inserted twice (W6).
-Edits (edits.py): only the fields changed here are sent (W8), in batches of EDIT_BATCH. Just
+Edits (edits.py): only the fields changed here are sent (W8), in batches of EDIT_BATCH (of
+BATCHED_EDITS on a master that takes many updates in one request, remote.batch). Just
 before writing, the master's values are re-read: a field it changed meanwhile turns the item
 into a conflict and nothing is written. After writing, the item is re-read to verify the
 master took the values (Tiki answers 200 to a rejected change, W4). The local item stays (W3)
@@ -17,15 +18,21 @@ Each part receives the run's PushContext (context.py) explicitly.
 from __future__ import annotations
 
 from ...models import Tracker
+from ...remote import batch
 from ...remote import errors as remote_errors
 from ...remote.client import TikiClient
 from . import edits, new_items
 from .context import PushContext
 from .plan import Plan, plan_push
 
-__all__ = ["EDIT_BATCH", "PUSH_THREADS", "Plan", "PushContext", "plan_push", "push"]
+__all__ = ["BATCHED_EDITS", "EDIT_BATCH", "PUSH_THREADS", "UPDATES_IN_BATCHES", "Plan",
+           "PushContext", "plan_push", "push"]
 
 EDIT_BATCH = 50
+# On a master that takes many updates in one request: items read before and after at once
+# (what one read by itemId asks for), sent in requests of edits.UPDATES_PER_REQUEST.
+BATCHED_EDITS = 200
+UPDATES_IN_BATCHES = True  # False: one update_item per item even where many are taken
 PUSH_THREADS = 4  # updates in flight at once; the master serves them with its own workers
 
 
@@ -52,7 +59,10 @@ def push(tracker: Tracker, client: TikiClient, plan: Plan, username: str = "", p
 
 def _push_edits(ctx, entries, force):
     """Batch n+1 is read and sent while batch n's answers are recorded."""
-    chunks = [entries[start:start + EDIT_BATCH] for start in range(0, len(entries), EDIT_BATCH)]
+    if entries:
+        ctx.batched = UPDATES_IN_BATCHES and batch.announced(ctx.client)
+    size = BATCHED_EDITS if ctx.batched else EDIT_BATCH
+    chunks = [entries[start:start + size] for start in range(0, len(entries), size)]
     pending = None  # (entries, Batch) sent and not yet recorded
     for chunk in chunks + [None]:
         started = None

@@ -11,6 +11,7 @@ from typing import Any
 
 from ... import audit
 from ...models import Tracker
+from ...remote import batch
 from ...remote.client import TikiClient
 from ...values import canonical
 from ..incoming import synced_perms
@@ -30,7 +31,8 @@ def _new_result() -> dict:
 @dataclass
 class PushContext:
     """One push run. `synced`: [(perm, blank)] as sync.incoming.synced_perms gives them;
-    `threads`: updates in flight at once (1 when the client cannot fork)."""
+    `threads`: updates in flight at once (1 when the client cannot fork); `batched`: the
+    master takes many updates in one request (remote.batch; set by the push of edits)."""
 
     tracker: Tracker
     client: TikiClient
@@ -38,6 +40,7 @@ class PushContext:
     username: str = ""
     progress: Any = None
     threads: int = 1
+    batched: bool = False
     result: dict = field(default_factory=_new_result)
     _pool: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
     _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
@@ -96,20 +99,29 @@ class PushContext:
     # --- writing to the master from several threads ---------------------------------------
     def send_update(self, remote_id: int, status: str | None, fields: dict):
         """A future of client.update_item (done at once, in this thread, without a pool)."""
+        return self._submit(lambda client: client.update_item(self.rid, remote_id, status,
+                                                              fields))
+
+    def send_updates(self, edits: list[tuple[int, dict, str | None]]):
+        """A future of remote.batch.update_items: [(remote id, fields, status)] in one
+        request, for a master that announces it (`batched`)."""
+        return self._submit(lambda client: batch.update_items(client, self.rid, edits))
+
+    def _submit(self, call):
         if self.threads > 1:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="tikisync-push")
-            return self._pool.submit(self._update, remote_id, status, fields)
-        return _Done(self.client.update_item, self.rid, remote_id, status, fields)
+            return self._pool.submit(self._in_thread, call)
+        return _Done(call, self.client)
 
-    def _update(self, remote_id, status, fields):
-        """update_item from a pool thread, with that thread's own client (HTTP session)."""
+    def _in_thread(self, call):
+        """`call(client)` in a pool thread, with that thread's own client (HTTP session)."""
         client = getattr(self._local, "client", None)
         if client is None:
             client = self._local.client = self.client.fork()
             with self._forks_lock:
                 self._forks.append(client)
-        return client.update_item(self.rid, remote_id, status, fields)
+        return call(client)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -7,7 +7,8 @@ which alone touches the database, records the previous batch; a batch's intents,
 outcomes (item, baseline, history, audit), are written with a few multi-row statements. Just
 before writing, a field the master changed meanwhile turns the item into a conflict and
 nothing is sent; after writing, what the master holds is compared with what was sent (Tiki
-answers 200 to a rejected change, W4).
+answers 200 to a rejected change, W4). A master that announces it (our own, remote.batch)
+takes a batch's updates UPDATES_PER_REQUEST at a time in one request each.
 """
 from __future__ import annotations
 
@@ -37,12 +38,16 @@ class Edit(NamedTuple):
 
 
 class Batch(NamedTuple):
-    """A batch sent: its edits, the futures of their updates, the master's clock before and
-    ours at that moment."""
+    """A batch sent: its edits, [(edits, future)] of the requests that carry them (one edit
+    each, or up to UPDATES_PER_REQUEST on a master that takes many: ctx.batched), the
+    master's clock before and ours at that moment."""
     edits: list[Edit]
-    futures: list[Any]
+    sends: list[tuple[list[Edit], Any]]
     clock: int | None
     started: int
+
+
+UPDATES_PER_REQUEST = 50
 
 
 def start(ctx: PushContext, entries: list[dict], force: bool = False) -> Batch | None:
@@ -73,23 +78,46 @@ def start(ctx: PushContext, entries: list[dict], force: bool = False) -> Batch |
         (e.item.id, "edit", _json({"status": e.status, "fields": e.send}),
          payload_hash(e.status, e.send), now, clock, "pending")
         for e in ready])  # written ahead of the updates
-    futures = [ctx.send_update(e.item.remote_id, e.status, e.send) for e in ready]
-    return Batch(ready, futures, clock, started)
+    if ctx.batched:
+        sends = [(ready[at:at + UPDATES_PER_REQUEST], ctx.send_updates(
+            [(e.item.remote_id, e.send, e.status) for e in ready[at:at + UPDATES_PER_REQUEST]]))
+            for at in range(0, len(ready), UPDATES_PER_REQUEST)]
+    else:
+        sends = [([e], ctx.send_update(e.item.remote_id, e.status, e.send)) for e in ready]
+    return Batch(ready, sends, clock, started)
+
+
+def _answers(ctx, batch):
+    """{local item id: the master's answer, or the RemoteError its update ended with}."""
+    answers = {}
+    for edits, future in batch.sends:
+        try:
+            answer = future.result()
+        except remote_errors.RemoteError as exc:
+            answers.update((edit.item.id, exc) for edit in edits)
+            continue
+        if not ctx.batched:
+            answers[edits[0].item.id] = answer
+        else:
+            answers.update((edit.item.id, answer[edit.item.remote_id]) for edit in edits)
+    return answers
 
 
 def finish(ctx: PushContext, batch: Batch) -> None:
-    """Wait for a batch's updates, re-read what the master took, record the outcomes."""
-    written, answers = [], {}
-    for edit, future in zip(batch.edits, batch.futures, strict=True):
-        try:
-            answers[edit.item.id] = future.result()
-        except remote_errors.NotFound:
+    """Wait for a batch's updates, re-read what the master took, record the outcomes. An
+    update of many items whose answer was lost may have been applied: its items are judged by
+    what the re-read finds, as the others are (never sent again blindly)."""
+    written, answers = [], _answers(ctx, batch)
+    for edit in batch.edits:
+        answer = answers[edit.item.id]
+        if isinstance(answer, remote_errors.NotFound):
             Baseline.update(deleted_on_master=True).where(
                 Baseline.id == edit.item.baseline.id).execute()
             ctx.skip(edit.item.id, "deleted_on_master")
             continue
-        except remote_errors.RemoteError as exc:
-            ctx.fail(edit.item, str(exc))
+        if isinstance(answer, remote_errors.RemoteError) and not (
+                ctx.batched and answer.maybe_written):
+            ctx.fail(edit.item, str(answer))
             continue
         written.append(edit)
         ctx.step()
@@ -106,7 +134,10 @@ def finish(ctx: PushContext, batch: Batch) -> None:
 
 def _rejection(edit, answer):
     """None when the update's answer carries the values sent; else why the master did not
-    take them, as it said (Tiki 18+ answers 200 to a rejected change, W4)."""
+    take them, as it said (Tiki 18+ answers 200 to a rejected change, W4), or the error of
+    an update that may have been applied."""
+    if isinstance(answer, remote_errors.RemoteError):
+        return str(answer)
     answer = answer or {}
     values = answer.get("fields") or {}
     if edit.send and all(get(values, p) == norm(v) for p, v in edit.send.items()):
