@@ -6,7 +6,7 @@ database the environment names (TIKISYNC_DATABASE). Prints one JSON line at the 
     _worker.py reload TRACKER_ID [--tracemalloc]   our reload, as `tikisync reload` runs it
     _worker.py status TRACKER_ID            check_remote + classify (CPU and wall time)
     _worker.py push TRACKER_ID [--no-force] plan + push of the local edits, as the CLI runs it
-    _worker.py edit-local TRACKER_ID FIRST_REMOTE_ID EDITS
+    _worker.py edit-local TRACKER_ID FIRST_REMOTE_ID EDITS [SHIFT]   SHIFT: items ours(k) + SHIFT
     _worker.py edit-master TRACKER_ID FIRST_ID EDITS
     _worker.py master-pages TRACKER_ID      our master's list_items at offset 0 and at the end
     _worker.py browse TRACKER_ID            the item list: pages, sorts and a search
@@ -221,6 +221,8 @@ def push(app, tracker_id, *flags):
     force = "--no-force" not in flags
     if os.environ.get("BENCH_PUSH_THREADS"):  # to compare thread counts
         push_mod.PUSH_THREADS = int(os.environ["BENCH_PUSH_THREADS"])
+    if os.environ.get("BENCH_PUSH_BATCH") == "0":  # the one-item path, as a Tiki 24+ gets it
+        push_mod.UPDATES_IN_BATCHES = False
     tracker = Tracker.get_by_id(int(tracker_id))
     context = _context(app)
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -238,15 +240,16 @@ def push(app, tracker_id, *flags):
          "first_failures": result.get("failed", [])[:3]})
 
 
-def edit_local(app, tracker_id, first_remote, edits):
-    """The user's edits on the clone, through the item service (as the UI and CLI do)."""
+def edit_local(app, tracker_id, first_remote, edits, shift=0):
+    """The user's edits on the clone, through the item service (as the UI and CLI do), on
+    the items _data.ours names (moved by `shift`: another set of items, for a second push)."""
     from tikisync_web import items
     from tikisync_web.models import Item, Tracker
 
     tracker = Tracker.get_by_id(int(tracker_id))
     fields = tracker.ordered_fields()
-    first_remote, edits = int(first_remote), int(edits)
-    wanted = {first_remote + _data.ours(k): k for k in range(edits)}
+    first_remote, edits, shift = int(first_remote), int(edits), int(shift)
+    wanted = {first_remote + _data.ours(k) + shift: k for k in range(edits)}
     count = 0
     for item in Item.select().where(Item.tracker == tracker, Item.remote_id.in_(list(wanted))):
         k = wanted[item.remote_id]
