@@ -1,10 +1,11 @@
-"""The fault matrix: clone, reload, push new, push edit and resolve, each run through the UI
-against a fake master over loopback HTTP that fails at the k-th request it receives (a 500,
-a reply lost after the write was applied, a connection cut before or in the middle of the
-answer, truncated or malformed JSON, a 200 HTML page, a result that is not a list, a stall
-past the client's timeout) or is down. For every case: nothing lost on either side, nothing
-duplicated, no 500, every failure one line that names the cause, and a retry that converges
-in one step (master and clone equal afterwards).
+"""The fault matrix: clone, reload, push new, push edit (one update_item per item; and
+batched, in update_items requests, where the master announces them as ours does) and
+resolve, each run through the UI against a fake master over loopback HTTP that fails at the
+k-th request it receives (a 500, a reply lost after the write was applied, a connection cut
+before or in the middle of the answer, truncated or malformed JSON, a 200 HTML page, a
+result that is not a list, a stall past the client's timeout) or is down. For every case:
+nothing lost on either side, nothing duplicated, no 500, every failure one line that names
+the cause, and a retry that converges in one step (master and clone equal afterwards).
 
 Quick profile (make test): each fault once per operation, at a request chosen for it.
 Thorough (make reliability): at every request the operation makes, over both protocol
@@ -14,7 +15,15 @@ import pytest
 
 from tests.support.faultkit import DOWN_WORDS, FAULTS, Pair
 from tests.support.report import cases, record, thorough
-from tests.support.scenarios import OPERATIONS, WRITES, actions, add_row, run_case
+from tests.support.scenarios import (
+    BATCHED,
+    BATCHED_MASTER,
+    OPERATIONS,
+    WRITES,
+    actions,
+    add_row,
+    run_case,
+)
 
 pytestmark = pytest.mark.reliability
 
@@ -33,16 +42,18 @@ def positions(op, fault, actions):
 
 @pytest.fixture
 def make_pair(app, db, make_master):
-    def make(gen="B", cloned=True):
-        return Pair.make(app, make_master, gen=gen, cloned=cloned)
+    def make(gen="B", cloned=True, **master_kw):
+        return Pair.make(app, make_master, gen=gen, cloned=cloned, **master_kw)
     return make
 
 
 def _pair_for(make_pair, op, gen):
+    if op == BATCHED:
+        return make_pair(gen, **BATCHED_MASTER)
     return make_pair(gen, cloned=op != "clone")
 
 
-@pytest.mark.parametrize("op", OPERATIONS)
+@pytest.mark.parametrize("op", OPERATIONS + (BATCHED,))
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_fault_during_operation(make_pair, op, fault):
     gens = ("B", "A") if thorough() else ("B",)
@@ -66,7 +77,7 @@ def test_fault_during_operation(make_pair, op, fault):
         (0, 0, 0, 0), total["notes"]
 
 
-@pytest.mark.parametrize("op", OPERATIONS)
+@pytest.mark.parametrize("op", OPERATIONS + (BATCHED,))
 def test_master_down_during_operation(make_pair, op):
     ran = cases(1, 2)
     total = {"lost": 0, "duplicated": 0, "errors_500": 0, "unclear": 0, "notes": []}

@@ -37,6 +37,7 @@ import ssl
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 
@@ -166,6 +167,7 @@ class FakeMaster:
         self.requests = []
         self.api_count = 0
         self.page_count = 0
+        self.updated = Counter()  # item id -> updates applied to it (update_item(s))
         self.trackers, self.fields, self.items = {}, {}, {}
         self.users = [dict(u) for u in (users if users is not None else DEFAULT_USERS)]
         self.categories = [dict(c) for c in (categories if categories is not None
@@ -418,6 +420,7 @@ class FakeMaster:
             if params.get("status"):
                 item["status"] = params["status"]
             item["lastModif"] = self.now()
+            self.updated[item_id] += 1
         return dict(self._item_json(item), extra="refresh")
 
     def edit_field(self, user, params):

@@ -270,9 +270,13 @@ class Pair:
         return found
 
     def duplicates(self):
-        """Titles the master holds more than once (every item made here has its own title)."""
+        """Titles the master holds more than once (every item made here has its own title),
+        and items an update was applied to more than once (an edit is sent once: after a lost
+        answer the next push reads what the master holds before sending anything)."""
         titles = [i["fields"].get("title") for i in self.master.tracker_items(1)]
-        return sorted({t for t in titles if titles.count(t) > 1})
+        twice = [f"item {item_id} updated {count} times"
+                 for item_id, count in sorted(self.master.updated.items()) if count > 1]
+        return sorted({t for t in titles if titles.count(t) > 1}) + twice
 
     def tracker(self):
         return Tracker.get_by_id(self.tracker_id)

@@ -15,7 +15,11 @@ from tikisync_web.models import Item, Tracker
 from tikisync_web.sync import status as status_mod
 
 OPERATIONS = ("clone", "reload", "push new", "push edit", "resolve")
-WRITES = ("insert_item", "update_item")
+# A push of edits to a master that takes them in one request (ours: update_items), on a pair
+# whose master has BATCHED (Pair.make's keywords).
+BATCHED = "push edit batched"
+BATCHED_MASTER = {"batch_updates": True, "item_id_filter": True, "with_times": True}
+WRITES = ("insert_item", "update_item", "update_items")
 
 
 class Scenario:
@@ -72,6 +76,9 @@ class Scenario:
 
     def _run_push_edit(self):
         return self.pair.push()
+
+    _prepare_push_edit_batched = _prepare_push_edit
+    _run_push_edit_batched = _run_push_edit
 
     # resolve: two conflicts; check, keep mine for one and take theirs for the other, push
     def _prepare_resolve(self):
@@ -132,7 +139,7 @@ class Scenario:
                             if i["fields"]["title"].startswith("new "))
             if titles != ["new 0", "new 1", "new 2"]:
                 problems.append(f"the master holds {titles}")
-        elif self.op == "push edit":
+        elif self.op in ("push edit", BATCHED):
             for remote_id in (1, 4, 7):
                 if master.items[remote_id]["fields"]["amount"] != f"{remote_id}00":
                     problems.append(f"the edit of item {remote_id} did not reach the master")
