@@ -146,11 +146,14 @@ def test_a_conflict_found_by_the_read_before_is_not_sent(app, ours):
     assert master_value(edited[1].remote_id, "amount") == "999"
 
 
-def test_a_tiki_without_the_announcement_gets_one_update_item_per_item(app, db, make_master):
+@pytest.mark.parametrize("gen", ["B", "A"])
+def test_a_tiki_without_the_announcement_gets_one_update_item_per_item(app, db, make_master,
+                                                                       gen):
+    """A Tiki 24 (route=version without `updates`) and a Tiki 9-23 (no tiki-api.php)."""
     master = make_master(items=[("o", {"title": f"item {n}", "amount": str(n)})
-                                for n in range(60)])
+                                for n in range(60)], generations="AB" if gen == "B" else "A")
     app.config.update(TIKISYNC_HTTP_BACKOFF=0)
-    connect(app, master)
+    connect(app, master, method="bearer" if gen == "B" else "basic")
     tracker = make_clone(app, master)
     with client(app, master.url) as c:
         reload_mod.reload(tracker, c)
@@ -158,9 +161,10 @@ def test_a_tiki_without_the_announcement_gets_one_update_item_per_item(app, db, 
     master.requests.clear()
     result = push(app, tracker, master.url)
     assert result["failed"] == [] and len(result["pushed"]) == 55
-    routes = [r.query.get("route", [""])[0] for r in master.requests]
-    assert sum(1 for r in routes if r.startswith("trackers/1/items/")) == 55
-    assert not any(r.endswith("/updates") for r in routes)
+    names = [r.query.get("route", r.query.get("action", [""]))[0] for r in master.requests]
+    assert sum(1 for r in names if r.startswith("trackers/1/items/") or r == "update_item") \
+        == 55
+    assert not any(r.endswith("/updates") or r == "update_items" for r in names)
 
 
 def test_a_reply_of_the_wrong_shape_is_judged_by_the_read_after_not_sent_again(

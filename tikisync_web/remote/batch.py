@@ -16,15 +16,18 @@ from __future__ import annotations
 import json
 
 from . import errors as e
-from . import shapes
+from . import session_path, shapes
 
 MAX_ITEMS = 200  # what the master takes in one request
 
 
 def announced(client) -> bool:
     """True when the master says it takes update_items (asked once per client; any failure
-    to ask means no: the one-item path is always safe)."""
+    to ask means no: the one-item path is always safe). A credential that logs in through
+    Tiki's login page is for a Tiki 19-23, never for our master (it reads no cookies)."""
     known = getattr(client, "batch_updates", None)
+    if known is None and session_path.session_of(client) is not None:
+        known = client.batch_updates = False
     if known is None:
         try:
             answer = client.transport.json("GET", client._url_b("version"))
