@@ -17,7 +17,7 @@ from tests.support.sync import client, config, connect, make_clone
 from tikisync_web import accounts, credentials
 from tikisync_web import items as item_svc
 from tikisync_web.db import database
-from tikisync_web.models import Field, Item
+from tikisync_web.models import Baseline, Field, Item
 from tikisync_web.sync import push as push_mod
 from tikisync_web.sync import reload as reload_mod
 
@@ -185,6 +185,30 @@ def test_a_reply_of_the_wrong_shape_is_judged_by_the_read_after_not_sent_again(
     assert sum(1 for r in routes if r.endswith("/updates")) == 1
     assert [master.items[n]["fields"]["amount"] for n in range(1, 6)] == [
         f"{n}.5" for n in range(5)]
+
+
+def test_a_404_for_the_whole_request_fails_its_items_without_taking_them_for_deleted(
+        app, db, make_master):
+    master = make_master(items=[("o", {"title": f"item {n}", "amount": str(n)})
+                                for n in range(4)], batch_updates=True, item_id_filter=True)
+    app.config.update(TIKISYNC_HTTP_BACKOFF=0)
+    connect(app, master)
+    tracker = make_clone(app, master)
+    with client(app, master.url) as c:
+        reload_mod.reload(tracker, c)
+    edited = edit_here(tracker, 3)
+
+    def route_gone(stage, action, number):  # announced, then gone (a master downgraded)
+        if stage == "before" and action == "update_items":
+            master.settings.batch_updates = False
+
+    master.faults.hook = route_gone
+    result = push(app, tracker, master.url)
+    assert sorted(f["id"] for f in result["failed"]) == [i.id for i in edited]
+    assert all("not found" in f["error"] for f in result["failed"])
+    assert result["skipped"] == [] and result["pushed"] == []
+    assert not any(b.deleted_on_master for b in Baseline.select())
+    assert [master.items[n]["fields"]["amount"] for n in (1, 2, 3)] == ["0", "1", "2"]
 
 
 def _post(master, items, role="editor"):

@@ -94,6 +94,9 @@ def _answers(ctx, batch):
         try:
             answer = future.result()
         except remote_errors.RemoteError as exc:
+            if ctx.batched and isinstance(exc, remote_errors.NotFound):
+                # The request's 404 (no such route or tracker) says nothing of its items.
+                exc = remote_errors.RemoteError(str(exc), url=exc.url, status=404)
             answers.update((edit.item.id, exc) for edit in edits)
             continue
         if not ctx.batched:
