@@ -11,7 +11,8 @@ from urllib.parse import parse_qs
 import pytest
 from werkzeug.serving import make_server
 
-from tests.support.master_api import make_demo, snapshot
+from tests.support import querycost
+from tests.support.master_api import add_items, make_demo, snapshot
 from tests.support.pages import url
 from tests.support.sync import client, config, connect, make_clone
 from tikisync_web import accounts, credentials
@@ -264,3 +265,18 @@ def test_the_master_answers_each_item_and_announces_the_route(master):
     assert gen_a["result"][0]["ok"] is True
     assert _post(master, [{"itemId": one, "fields": {"amount": "2"}}], "viewer").status_code \
         == 403
+
+
+def test_the_master_reads_a_requests_items_in_one_query_however_many(master):
+    """Shape, not timing: the item rows of 5 or 45 updates come from the same few SELECTs."""
+    ids = add_items(master.tracker, [("o", {"title": f"more {n}"}) for n in range(50)])
+
+    def item_selects(chunk):
+        with querycost.recorded() as statements:
+            response = _post(master, [{"itemId": i, "fields": {"amount": str(n)}}
+                                      for n, i in enumerate(chunk)])
+        assert response.status_code == 200 and all(r["ok"] for r in response.get_json()["result"])
+        return len(querycost.selects(statements, Item._meta.table_name))
+
+    few, many = item_selects(ids[:5]), item_selects(ids[5:])
+    assert few == many <= 2, (few, many)
