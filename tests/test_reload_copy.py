@@ -2,17 +2,22 @@
 background_copy, issue 17): the reload prepares the next batch while the server stores the
 last one. What a user relies on stays: one statement per batch however long the tracker, every
 row there at the commit, and a failure anywhere (a COPY the server refuses, a page the master
-does not send) leaves the tracker as it was, after which a reload brings everything."""
+does not send) leaves the tracker as it was, after which a reload brings everything. The rows
+whose search text waits for the fill are kept out of the trigram index (migration 20)."""
 import threading
 
 import psycopg
 import pytest
 
+from tests.support import querycost
 from tests.support.sync import client, connect, make_clone
 from tikisync_web import db as tdb
+from tikisync_web import dbobjects
+from tikisync_web import items as item_svc
+from tikisync_web.db import database
 from tikisync_web.models import Item, Tracker
 from tikisync_web.remote import errors as remote_errors
-from tikisync_web.sync import bulk
+from tikisync_web.sync import bulk, search_index
 from tikisync_web.sync import reload as reload_mod
 
 
@@ -119,3 +124,34 @@ def test_a_page_the_master_fails_while_copies_wait_leaves_the_tracker_empty(
     assert Item.select().where(Item.tracker == fresh).count() == 0
     fake_master.settings.fail_pages = set()
     assert reload(app, fresh, fake_master)["added"] == 40
+
+
+def test_the_rows_waiting_for_their_search_text_stay_out_of_the_trigram_index(
+        app, postgres, fresh, fake_master, monkeypatch):
+    """GIN keeps an entry even for a NULL; the index leaves those rows out (migration 20
+    makes it again on an older database), a search still finds them, and the search's LIKE
+    is still the index's."""
+    item = Item._meta.table_name
+    database.execute_sql(f'DROP INDEX "{dbobjects.PG_SEARCH_INDEX}"')  # as before migration 20
+    database.execute_sql(f'CREATE INDEX "{dbobjects.PG_SEARCH_INDEX}" ON "{item}" '
+                         "USING gin (search_text gin_trgm_ops)")
+    dbobjects.install(database)
+    made = database.execute_sql("SELECT indexdef FROM pg_indexes WHERE indexname = %s",
+                                (dbobjects.PG_SEARCH_INDEX,)).fetchone()[0]
+    assert made.endswith("WHERE (search_text IS NOT NULL)"), made
+    reload(app, fresh, fake_master)  # indexed
+    for n in range(12):
+        fake_master.add_item(1, {"title": f"Tapir {n}"})
+    monkeypatch.setattr(search_index, "fill", lambda *a, **kw: 0)
+    other = make_clone(app, fake_master)
+    reload(app, other, fake_master)  # waiting for its search text
+    assert Item.select().where(Item.tracker == other, Item.search_text.is_null()).count() == 52
+    rows, total = item_svc.list_items(other, other.ordered_fields(), q="tapir")
+    assert total == 12 and {row.values["title"] for row in rows} == {
+        f"Tapir {n}" for n in range(12)}
+    database.execute_sql("SET enable_seqscan = off")
+    try:  # the search's own condition on the indexed rows is the index's
+        plan = querycost.plan(f'SELECT id FROM "{item}" WHERE search_text LIKE %s', ["%tapir%"])
+    finally:
+        database.execute_sql("SET enable_seqscan = on")
+    assert dbobjects.PG_SEARCH_INDEX in plan, plan
