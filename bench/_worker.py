@@ -3,7 +3,8 @@ database the environment names (TIKISYNC_DATABASE). Prints one JSON line at the 
 
     _worker.py seed TRACKER_NAME N STAMP    a tracker of 10 fields and N items (bulk insert)
     _worker.py token                        an API token for admin
-    _worker.py reload TRACKER_ID [--tracemalloc]   our reload, as `tikisync reload` runs it
+    _worker.py reload TRACKER_ID [--tracemalloc] [--foreground-copy] [--no-fill]
+                                            our reload, as `tikisync reload` runs it
     _worker.py status TRACKER_ID            check_remote + classify (CPU and wall time)
     _worker.py push TRACKER_ID [--no-force] plan + push of the local edits, as the CLI runs it
     _worker.py edit-local TRACKER_ID FIRST_REMOTE_ID EDITS [SHIFT]   SHIFT: items ours(k) + SHIFT
@@ -155,13 +156,19 @@ def reload(app, tracker_id, *flags):
 
     from tikisync_web import jobs
     from tikisync_web.models import Tracker
-    from tikisync_web.sync import search_index
+    from tikisync_web.sync import bulk, search_index
 
     trace = "--tracemalloc" in flags
+    # What a change brought, measured in the same run: the COPYs sent by the reload's own
+    # thread as before (PostgreSQL), and no index fill after the commit (to save the time).
+    bulk.BACKGROUND_COPY = "--foreground-copy" not in flags
     tracker = Tracker.get_by_id(int(tracker_id))
-    fill, filling = search_index.fill, []
+    original, filling = search_index.fill, []
+    fill = (lambda *args, **kwargs: 0) if "--no-fill" in flags else original
 
     def timed_fill(*args, **kwargs):  # the index fill after the commit, timed apart
+        if server and not at_commit:  # what the server did up to the reload's commit
+            at_commit.update(_pg_server_change(server))
         started = time.perf_counter()
         try:
             return fill(*args, **kwargs)
@@ -176,11 +183,13 @@ def reload(app, tracker_id, *flags):
         tracemalloc.start()
     rss_before = rss_kib()
     exact_peak = reset_peak()
+    server, at_commit = _pg_server_state(), {}
     cpu0, wall0 = time.process_time(), time.perf_counter()
     with profiled():
         job = jobs.run(job.id, context)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    search_index.fill = fill
+    search_index.fill = original
+    server = _pg_server_change(server)
     result = {"seconds": wall, "fill_seconds": sum(filling), "cpu": cpu,
               "state": job.state, "error": job.error,
               "counts": job.result, "rss_before_kib": rss_before, "rss_after_kib": rss_kib(),
@@ -189,7 +198,72 @@ def reload(app, tracker_id, *flags):
     if trace:
         result["tracemalloc_peak_kib"] = tracemalloc.get_traced_memory()[1] / 1024
         tracemalloc.stop()
+    if server:
+        result["server"], result["server_c"] = server, at_commit or server
     out(result)
+
+
+_BGWRITER = ("checkpoints_timed", "checkpoints_req", "buffers_checkpoint", "buffers_clean",
+             "buffers_backend", "buffers_backend_fsync", "buffers_alloc")
+
+
+def _pg_server_state():
+    """PostgreSQL: the server's WAL position, its writer counters and this connection's
+    backend CPU, before a reload (None elsewhere). Server-wide figures include whatever else
+    the server did meanwhile (the master's reads, other clients)."""
+    import peewee as pw
+
+    from tikisync_web.db import database
+
+    if not isinstance(database.obj, pw.PostgresqlDatabase):
+        return None
+    row = database.execute_sql(
+        f"SELECT pg_current_wal_lsn(), pg_backend_pid(), {', '.join(_BGWRITER)} "
+        "FROM pg_stat_bgwriter").fetchone()
+    return {"lsn": row[0], "pid": row[1], "cpu": _proc_cpu(row[1]), "host": _host_cpu(),
+            **dict(zip(_BGWRITER, row[2:], strict=True))}
+
+
+def _pg_server_change(before):
+    """What changed since `_pg_server_state` (WAL bytes, writer counters, backend CPU)."""
+    if before is None:
+        return None
+    from tikisync_web.db import database
+
+    database.execute_sql("SELECT pg_stat_clear_snapshot()")
+    row = database.execute_sql(
+        f"SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s), pg_backend_pid(), "
+        f"{', '.join(_BGWRITER)} FROM pg_stat_bgwriter", (before["lsn"],)).fetchone()
+    change = {"wal_mb": float(row[0]) / 2**20,
+              **{k: v - before[k] for k, v in zip(_BGWRITER, row[2:], strict=True)}}
+    if row[1] == before["pid"] and before["cpu"] is not None:
+        change["backend_cpu"] = _proc_cpu(row[1]) - before["cpu"]
+    host = _host_cpu()
+    if host and before["host"]:
+        change.update({k: v - before["host"][k] for k, v in host.items()})
+    return change
+
+
+def _host_cpu():
+    """Seconds the host's CPUs spent busy, idle and waiting for I/O so far (/proc/stat)."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(t) for t in stat.readline().split()[1:]]
+    except OSError:
+        return None
+    hz = os.sysconf("SC_CLK_TCK")
+    idle, iowait = ticks[3], ticks[4]
+    return {"host_busy": (sum(ticks[:8]) - idle - iowait) / hz, "host_idle": idle / hz,
+            "host_iowait": iowait / hz}
+
+
+def _proc_cpu(pid):
+    """CPU seconds of a local process (a PostgreSQL backend on this host), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def status(app, tracker_id):

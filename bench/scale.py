@@ -93,7 +93,10 @@ def _reload(master, big, small, token, ws, backend, pg, n, tiki_sample, runs):
         c_runs.append(reload_bench.our_reload(clone, local))
         assert c_runs[-1]["counts"]["added"] == n, c_runs[-1]["counts"]
         print(f"  (c) our reload: {c_runs[-1]['seconds']:.2f} s, then (f) the search index "
-              f"fill: {c_runs[-1]['fill_seconds']:.2f} s", flush=True)
+              f"fill: {c_runs[-1]['fill_seconds']:.2f} s; load average {load():.2f}", flush=True)
+        if "server" in c_runs[-1]:
+            print(f"      PostgreSQL during (c): {_server_line(c_runs[-1]['server_c'])}\n"
+                  f"      and (c)+(f): {_server_line(c_runs[-1]['server'])}", flush=True)
     a, c = reload_bench.median(a_runs), reload_bench.median(c_runs)
     bare = _site("clone-bare", ws, backend, pg)
     bare.worker("drop-search-index")
@@ -120,6 +123,17 @@ def _reload(master, big, small, token, ws, backend, pg, n, tiki_sample, runs):
               flush=True)
     master.stop()
     return figures
+
+
+def _server_line(server):
+    """What bench/_worker.py's reload saw of the PostgreSQL server (WAL, writes, CPU)."""
+    line = (f"WAL {server['wal_mb']:.0f} MB, checkpoints {server['checkpoints_req']} asked "
+            f"+ {server['checkpoints_timed']} timed, buffers written by checkpoints "
+            f"{server['buffers_checkpoint']}, by the bgwriter {server['buffers_clean']}, by "
+            f"backends {server['buffers_backend']}")
+    if "backend_cpu" in server:
+        line += f", our backend's CPU {server['backend_cpu']:.2f} s"
+    return line
 
 
 def report(figures):

@@ -185,6 +185,10 @@ def _search_pending(db, migrator):
     dbobjects.install(db)  # SQLite: triggers that skip pending items; PostgreSQL: their index
 
 
+def _search_index_partial(db, migrator):
+    dbobjects.install(db)  # PostgreSQL: the trigram index made again without the NULL texts
+
+
 def _q(db, name):
     return db.quote[0] + name + db.quote[-1]
 
@@ -201,6 +205,8 @@ MIGRATIONS = [
     (13, "one spelling per field type of stored values, and their hashes", _one_spelling),
     (17, "item positions for deep pages of the master; full-text search index", _positions),
     (19, "full-text index filled after a reload's commit (pending mark)", _search_pending),
+    (20, "PostgreSQL: the rows a reload leaves unindexed stay out of the trigram index",
+     _search_index_partial),
 ]
 LATEST = MIGRATIONS[-1][0]
 

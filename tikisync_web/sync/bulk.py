@@ -5,18 +5,24 @@ IN list of a thousand ids costs milliseconds: a reload writes two rows per item 
 local copies a batch at a time, so these go to the cursor with SQL built once. JSON columns
 receive text (PostgreSQL casts it to jsonb). An INSERT carries many rows per statement, so
 the database works through a batch in one call (on SQLite without holding the GIL), while the
-reload's download thread goes on; on PostgreSQL new rows go through COPY.
+reload's download thread goes on; on PostgreSQL new rows go through COPY, sent by a thread
+of their own inside `background_copy` (the caller prepares the next rows meanwhile).
 """
 from __future__ import annotations
 
+import queue
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from itertools import chain
 
 import peewee as pw
 
 from ..db import database
+
+BACKGROUND_COPY = True  # background_copy sends COPY from a thread (bench/_worker.py's switch)
 
 
 @contextmanager
@@ -76,6 +82,7 @@ class columns:
 
 def select(sql: str, values: Sequence = ()) -> list[tuple]:
     """All rows of a query as tuples."""
+    settle()
     cursor = database.cursor()
     cursor.execute(sql, list(values))
     return cursor.fetchall()
@@ -105,8 +112,13 @@ def insert_rows(model: type[pw.Model], names: list[str], rows: list[tuple],
         return [] if returning else None
     fields = [model._meta.fields[n] for n in names]
     if not returning and isinstance(database.obj, pw.PostgresqlDatabase):
-        _copy_rows(model, fields, rows)
+        writer = _WRITER.get()
+        if writer is not None:
+            writer.put(_copy_sql(model, fields), rows)
+        else:
+            _copy_rows(database.connection(), _copy_sql(model, fields), rows)
         return None
+    settle()
     head = "INSERT INTO {} ({}) VALUES ".format(
         _quote(model._meta.table_name), ", ".join(_quote(f.column_name) for f in fields))
     one = "({})".format(", ".join(_param(f) for f in fields))
@@ -126,14 +138,102 @@ def insert_rows(model: type[pw.Model], names: list[str], rows: list[tuple],
     return found if tail else None
 
 
-def _copy_rows(model, fields, rows):
+def _copy_sql(model, fields):
+    return "COPY {} ({}) FROM STDIN".format(
+        _quote(model._meta.table_name), ", ".join(_quote(f.column_name) for f in fields))
+
+
+def _copy_rows(connection, sql, rows):
     """PostgreSQL's COPY: the rows stream to the server in one command, parsed there as text
     (JSON text becomes jsonb) without a statement per chunk; same transaction, same triggers."""
-    sql = "COPY {} ({}) FROM STDIN".format(
-        _quote(model._meta.table_name), ", ".join(_quote(f.column_name) for f in fields))
-    with database.cursor().copy(sql) as copy:
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row(row)
+
+
+_WRITER: ContextVar[_Writer | None] = ContextVar("tikisync_copy_writer", default=None)
+
+
+@contextmanager
+def background_copy(depth: int = 2) -> Iterator[None]:
+    """Inside a transaction on PostgreSQL: `insert_rows` hands its COPY to a thread, which
+    sends it on the same connection (so in the same transaction) while the caller goes on;
+    at most `depth` batches wait. The server's work on a batch (parsing, indexes, the foreign
+    key checks at the end of the statement) then overlaps the caller's work on the next one
+    and the download, where the caller used to wait for it. Every other statement of this
+    module waits for the COPYs handed over first (`settle`); so does leaving the block, which
+    raises the error a COPY met (the transaction then rolls back). Elsewhere, a no-op."""
+    if (not BACKGROUND_COPY or not isinstance(database.obj, pw.PostgresqlDatabase)
+            or _WRITER.get() is not None):
+        yield
+        return
+    writer = _Writer(database.connection(), depth)
+    token = _WRITER.set(writer)
+    try:
+        yield
+    except BaseException:
+        writer.close(discard=True)
+        raise
+    else:
+        writer.close()
+    finally:
+        _WRITER.reset(token)
+
+
+def settle() -> None:
+    """Wait for the COPYs `background_copy` has handed over (and raise the error one met)."""
+    writer = _WRITER.get()
+    if writer is not None:
+        writer.wait()
+
+
+class _Writer:
+    """A thread sending each (COPY statement, rows) put to it, in order, on `connection`
+    (psycopg connections take statements from several threads, one at a time)."""
+
+    def __init__(self, connection, depth):
+        self.connection = connection
+        self.batches = queue.Queue(maxsize=max(1, depth))
+        self.error = None  # the first error a COPY met; the batches after it are dropped
+        self.thread = threading.Thread(target=self._run, daemon=True, name="tikisync-copy")
+        self.thread.start()
+
+    def put(self, sql, rows):
+        self._raise()
+        self.batches.put((sql, rows))  # waits while `depth` batches wait already
+
+    def wait(self):
+        self.batches.join()
+        self._raise()
+
+    def close(self, discard=False):
+        if discard and self.error is None:
+            self.error = _Discarded()  # the batches still waiting are not sent
+        self.batches.put(None)
+        self.thread.join()
+        if not discard:
+            self._raise()
+
+    def _raise(self):
+        if self.error is not None:
+            raise self.error
+
+    def _run(self):
+        while True:
+            batch = self.batches.get()
+            try:
+                if batch is None:
+                    return
+                if self.error is None:
+                    _copy_rows(self.connection, *batch)
+            except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
+                self.error = exc
+            finally:
+                self.batches.task_done()
+
+
+class _Discarded(Exception):
+    """The caller stopped: the batches it had handed over were not sent."""
 
 
 def update_rows(model: type[pw.Model], names: list[str], rows: list[tuple],
@@ -141,6 +241,7 @@ def update_rows(model: type[pw.Model], names: list[str], rows: list[tuple],
     """UPDATE by primary key; each row is (values in `names` order..., key value)."""
     if not rows:
         return
+    settle()
     fields = [model._meta.fields[n] for n in names]
     sql = "UPDATE {} SET {} WHERE {} = {}".format(
         _quote(model._meta.table_name),
@@ -151,10 +252,13 @@ def update_rows(model: type[pw.Model], names: list[str], rows: list[tuple],
 
 def execute_many(sql: str, rows: list[tuple]) -> None:
     if rows:
+        settle()
         database.cursor().executemany(sql, rows)
 
 
 def delete_ids(model: type[pw.Model], ids: Iterable[int], chunk: int = 500) -> None:
     ids = list(ids)
+    if ids:
+        settle()
     for start in range(0, len(ids), chunk):
         model.delete().where(model.id.in_(ids[start:start + chunk])).execute()

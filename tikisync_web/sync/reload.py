@@ -348,7 +348,8 @@ def reload(tracker: Tracker, client: TikiClient, progress=None, username: str = 
         # The client's threads fetch the next AHEAD pages while a page is stored here, and
         # each item comes once (W9): the client drops ids already in work.seen.
         pages = client.iter_item_pages(rid, page_size=page_size, ahead=AHEAD, seen=work.seen)
-        with closing(pages):
+        # PostgreSQL: new rows are COPYed by a thread while the next batch is prepared here.
+        with closing(pages), bulk.background_copy():
             for page in pages:
                 for start in range(0, len(page), batch):
                     work.apply(page[start:start + batch])

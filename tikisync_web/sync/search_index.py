@@ -11,7 +11,7 @@ A process killed between the commit and the end of the fill leaves the mark: sea
 right and the next reload of the tracker (or `fill` from anywhere) finishes it.
 
 PostgreSQL (pg_trgm GIN index, about 100 µs per item here): the reload writes its new items
-with no search text (NULL, which GIN does not split into trigrams), and `fill` makes it in SQL
+with no search text (NULL, which the index leaves out: dbobjects.py), and `fill` makes it in SQL
 from their jsonb values, CHUNK items per transaction; a search also scans the NULL ones
 (items._in_search_text; a partial index finds them), and an edit meanwhile writes its own.
 The reload's transaction also raises `gin_pending_list_limit`, so what GIN does get goes to
