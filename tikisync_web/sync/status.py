@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import orjson
 
-from ..db import write_transaction
+from ..db import is_mysql, is_sqlite, write_transaction
 from ..fields import normalize_raw
 from ..models import Baseline, Item, Tracker
 from ..remote import exportfmt
@@ -92,15 +92,22 @@ def _moved(tracker_id: int) -> list[tuple]:
     (id, values, status, hash, base_hash, base values, base status, theirs, theirs status,
     deleted on the master), JSON as the driver returns it.
 
-    The Baseline table leads: it holds rows only for items that ever moved away from their
-    base, so this reads as many rows as there are edits, not the tracker's items (SQLite
-    keeps the order of a CROSS JOIN; PostgreSQL's planner sees the table sizes)."""
+    The Baseline table leads, each row finding its item by primary key: it holds rows only
+    for items that ever moved away from their base, so this reads as many rows as there are
+    edits, not the tracker's items. SQLite keeps the order of a CROSS JOIN; PostgreSQL's
+    planner would rather walk the item table's primary key beside the sorted baselines (a
+    merge join, up to the highest edited id), so there the item is a LATERAL subquery that
+    OFFSET 0 keeps from being flattened into the join."""
     i, b = bulk.columns(Item, "i"), bulk.columns(Baseline, "b")
     p = bulk.param()
+    item = f"{i}"
+    if not (is_sqlite() or is_mysql()):
+        item = (f"LATERAL (SELECT {i.id}, {i.values}, {i.status}, {i.hash}, {i.base_hash}, "
+                f"{i.tracker} FROM {i} WHERE {i.id} = {b.item} OFFSET 0) i")
     return bulk.select(
         f"SELECT {i.id}, {i.values}, {i.status}, {i.hash}, {i.base_hash}, {b.values}, "
         f"{b.status}, {b.theirs}, {b.theirs_status}, {b.deleted_on_master} "
-        f"FROM {b} CROSS JOIN {i} WHERE {i.id} = {b.item} AND {i.tracker} = {p} "
+        f"FROM {b} CROSS JOIN {item} WHERE {i.id} = {b.item} AND {i.tracker} = {p} "
         f"AND ({i.hash} <> {i.base_hash} OR {b.theirs_status} IS NOT NULL "
         f"OR {b.deleted_on_master} = {p}) ORDER BY {i.id}", [tracker_id, True])
 
