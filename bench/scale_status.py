@@ -157,12 +157,53 @@ def _workers(clone, count):
     return cpu
 
 
+def _host_ticks():
+    """(busy, total) CPU ticks of the whole host so far, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+class _WaitSampler:
+    """What the clone database's active backends wait on, sampled every 0.1 s from
+    pg_stat_activity while the workers run: {"CPU" or "type:event": samples}."""
+
+    def __init__(self, url):
+        import threading
+
+        self.url, self.counts, self.stop = url, {}, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.stop.wait(0.1):
+                for kind, event in conn.execute(
+                        "SELECT wait_event_type, wait_event FROM pg_stat_activity WHERE "
+                        "datname = current_database() AND state = 'active' "
+                        "AND pid <> pg_backend_pid()"):
+                    key = f"{kind}:{event}" if kind else "CPU"
+                    self.counts[key] = self.counts.get(key, 0) + 1
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=5)
+
+
 def _reload_by_workers(clone, locals_, count):
     queued = clone.worker("enqueue-reload", *locals_)["jobs"]
     load_before = load()
-    wall0 = time.perf_counter()
-    cpu = _workers(clone, count)
+    ticks0, wall0 = _host_ticks(), time.perf_counter()
+    with _WaitSampler(clone.db_url) as waits:
+        cpu = _workers(clone, count)
     wall = time.perf_counter() - wall0
+    ticks1 = _host_ticks()
+    busy = (ticks1[0] - ticks0[0]) / max(1, ticks1[1] - ticks0[1])
     report = clone.worker("jobs", *locals_)
     jobs = {j["id"]: j for j in report["jobs"]}
     for job_id in queued:
@@ -170,7 +211,8 @@ def _reload_by_workers(clone, locals_, count):
         if job["state"] != "done":
             raise RuntimeError(f"reload job {job_id} ended {job['state']}: {job['error']}")
     return {"jobs": [jobs[j] for j in queued], "audits": report["reload_audits"], "cpu": cpu,
-            "wall": wall, "load": load_before, "load_after": load()}
+            "wall": wall, "load": load_before, "load_after": load(), "host_busy": busy,
+            "waits": dict(sorted(waits.counts.items(), key=lambda kv: -kv[1]))}
 
 
 def run_workers(m, ws, pg):
@@ -190,16 +232,19 @@ def run_workers(m, ws, pg):
         alone.append(_reload_by_workers(clone, [local], 1))
         job = alone[-1]["jobs"][0]
         print(f"  alone: tracker {local} in {job['finished'] - job['started']:.1f} s "
-              f"(worker CPU {alone[-1]['cpu'][0]:.1f} s, load {alone[-1]['load']:.2f})",
-              flush=True)
+              f"(worker CPU {alone[-1]['cpu'][0]:.1f} s, host CPU busy "
+              f"{alone[-1]['host_busy']:.0%}, load {alone[-1]['load']:.2f})", flush=True)
     together_locals = [clone.cli("clone", master.url, r, as_json=True)["tracker"]
                        for r in remote]
     together = _reload_by_workers(clone, together_locals, 2)
     for job in together["jobs"]:
         print(f"  together: tracker {job['tracker']} by {job['worker']} in "
               f"{job['finished'] - job['started']:.1f} s", flush=True)
-    print(f"  workers' CPU {' + '.join(f'{c:.1f}' for c in together['cpu'])} s, load "
-          f"{together['load']:.2f} -> {together['load_after']:.2f}", flush=True)
+    print(f"  the clone database's active backends (samples every 0.1 s): alone "
+          f"{[a['waits'] for a in alone]}, together {together['waits']}", flush=True)
+    print(f"  workers' CPU {' + '.join(f'{c:.1f}' for c in together['cpu'])} s, host CPU busy "
+          f"{together['host_busy']:.0%}, load {together['load']:.2f} -> "
+          f"{together['load_after']:.2f}", flush=True)
     everything = clone.worker("jobs", *alone_locals, *together_locals)
     master.stop()
     return {"m": m, "alone": alone, "together": together, "all": everything}
@@ -227,6 +272,9 @@ def workers_rows(r):
     rows.append(["  workers' CPU together / alone, s",
                  " + ".join(f"{c:.1f}" for c in r["together"]["cpu"]),
                  " + ".join(f"{a['cpu'][0]:.1f}" for a in r["alone"]), "", "", ""])
+    rows.append(["  host CPU busy (all cores; other users' work included), together / alone",
+                 f"{r['together']['host_busy']:.0%}",
+                 " / ".join(f"{a['host_busy']:.0%}" for a in r["alone"]), "", "", ""])
     rows.append(["every job ran once (4 jobs, 1 reload audit each; 2 workers)",
                  "yes" if ran_once and len(workers) == 2 else "NO", "", "", "once",
                  verdict(ran_once and len(workers) == 2)])
