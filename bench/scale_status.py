@@ -113,13 +113,15 @@ def _median(values):
 def status_rows(r):
     big = [m["cpu"] for m in r["big"]]
     small = [m["cpu"] for m in r["small"]]
-    mid, base = _median(big), _median(small)
+    mid, base, worst = _median(big), _median(small), max(big)
     first = r["big"][0]
     counts = first["counts"]
     return [
         [f"status CPU, {r['n']:,} items, {r['edits']:,} + {r['edits']:,} edits (median), s",
-         f"{mid:.2f}", f"{base:.3f}", f"{mid / base:.0f}", f"< {STATUS_TARGET:.0f} s",
-         verdict(mid < STATUS_TARGET)],
+         f"{mid:.2f}", f"{base:.3f}", f"{mid / base:.0f}", "", ""],
+        ["  the dearest run (the first after the edits writes the bases), s", f"{worst:.2f}",
+         f"{max(small):.3f}", f"{worst / max(small):.0f}", f"< {STATUS_TARGET:.0f} s",
+         verdict(worst < STATUS_TARGET)],
         ["  each run (CPU s, load average)",
          " ; ".join(f"{m['cpu']:.2f} ({m['load']:.1f})" for m in r["big"]), "", "", "", ""],
         ["  first run: check_remote / classify CPU, s",

@@ -100,13 +100,15 @@ def _moved(tracker_id: int) -> list[tuple]:
     OFFSET 0 keeps from being flattened into the join."""
     i, b = bulk.columns(Item, "i"), bulk.columns(Baseline, "b")
     p = bulk.param()
-    item = f"{i}"
-    if not (is_sqlite() or is_mysql()):
+    item, text = f"{i}", "{}"
+    if not (is_sqlite() or is_mysql()):  # jsonb read as text: orjson parses it faster
         item = (f"LATERAL (SELECT {i.id}, {i.values}, {i.status}, {i.hash}, {i.base_hash}, "
                 f"{i.tracker} FROM {i} WHERE {i.id} = {b.item} OFFSET 0) i")
+        text = "{}::text"
     return bulk.select(
-        f"SELECT {i.id}, {i.values}, {i.status}, {i.hash}, {i.base_hash}, {b.values}, "
-        f"{b.status}, {b.theirs}, {b.theirs_status}, {b.deleted_on_master} "
+        f"SELECT {i.id}, {text.format(i.values)}, {i.status}, {i.hash}, {i.base_hash}, "
+        f"{text.format(b.values)}, {b.status}, {text.format(b.theirs)}, {b.theirs_status}, "
+        f"{b.deleted_on_master} "
         f"FROM {b} CROSS JOIN {item} WHERE {i.id} = {b.item} AND {i.tracker} = {p} "
         f"AND ({i.hash} <> {i.base_hash} OR {b.theirs_status} IS NOT NULL "
         f"OR {b.deleted_on_master} = {p}) ORDER BY {i.id}", [tracker_id, True])
