@@ -396,11 +396,12 @@ def jobs_of(app, *tracker_ids):
     rows = [{"id": j.id, "tracker": j.tracker_id, "state": j.state, "worker": j.worker,
              "started": j.started, "finished": j.finished, "error": j.error}
             for j in Job.select().where(Job.tracker.in_(ids)).order_by(Job.id)]
-    audits = {}
+    audits, committed = {}, {}
     for event in AuditEvent.select().where(AuditEvent.action == "tracker.reload",
                                            AuditEvent.tracker.in_(ids)):
         audits[event.tracker_id] = audits.get(event.tracker_id, 0) + 1
-    out({"jobs": rows, "reload_audits": audits})
+        committed[event.tracker_id] = event.at  # written just before the reload's commit
+    out({"jobs": rows, "reload_audits": audits, "committed": committed})
 
 
 COMMANDS = {"seed": seed, "token": token, "reload": reload, "status": status, "push": push,
