@@ -6,6 +6,7 @@ decided by comparing values with each item's baseline, field by field.
 """
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -116,7 +117,12 @@ def _moved(tracker_id: int) -> list[tuple]:
 
 def _json(value):
     """A JSON column as the driver returns it (text, or already decoded) as Python."""
-    return orjson.loads(value) if isinstance(value, str | bytes) else value
+    if not isinstance(value, str | bytes):
+        return value
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:  # what orjson refuses (a lone surrogate's escape)
+        return json.loads(value)
 
 
 def _worst(perms, mine, mine_status, base, base_status, theirs, theirs_status):
