@@ -11,6 +11,7 @@ import pytest
 from tests.support import querycost
 from tests.support.sync import client, connect, make_clone
 from tikisync_web import db as tdb
+from tikisync_web import dbobjects
 from tikisync_web import items as item_svc
 from tikisync_web.db import database
 from tikisync_web.models import Baseline, Item
@@ -234,3 +235,34 @@ def test_the_masters_values_are_kept_beside_each_base(app, busy):
     checked, lists = status_of(app, tracker, master)
     assert checked["changed_on_master"] == 1200 and Baseline.select().count() == before
     assert lists == status_mod.classify(tracker)
+
+
+def test_sqlite_status_of_a_tracker_reads_none_of_another_trackers_edits_here(app, db, make_master,
+                                                                         monkeypatch):
+    """SQLite reads the tracker's own edits and what the masters moved through two partial
+    indexes: 600 edits here of another tracker (Baseline rows that stay, as after a push)
+    leave the work of its status as it was. PostgreSQL and MariaDB lead with the whole
+    Baseline table; SQLite still reads what other trackers' masters moved until a reload
+    takes it."""
+    if not tdb.is_sqlite():
+        pytest.skip("SQLite's partial indexes; the others read every baseline")
+    small_master, large_master = master_of(make_master, 300), master_of(make_master, 3000)
+    small, large = clone_of(app, small_master), clone_of(app, large_master)
+    edit_both(small, small_master, 100, 30, 30)
+    before, _, lists = measured(app, small, small_master, monkeypatch)
+    work_before = querycost.cost(moved_items_query(before))  # replayed now, before the edits
+    edit_both(large, large_master, 1, 600, 0)  # baselines that stay (as after a push)
+    with statements(monkeypatch) as after:
+        assert status_mod.classify(small) == lists
+    moved = moved_items_query(after)
+    assert querycost.cost(moved) <= work_before + 50, (work_before, querycost.cost(moved))
+    sql, params = moved[0]
+    assert dbobjects.CHANGED_INDEX in querycost.plan(sql, params)
+
+
+def moved_items_query(found):
+    """classify's SELECT of the items that moved (it reads the Baseline table)."""
+    moved = [s for s in querycost.selects(found) if "tikisync_baseline" in s[0]
+             and "hash" in s[0] and "theirs" in s[0] and "remote_id" not in s[0]]
+    assert len(moved) == 1, moved
+    return moved

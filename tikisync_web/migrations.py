@@ -185,6 +185,10 @@ def _search_pending(db, migrator):
     dbobjects.install(db)  # SQLite: triggers that skip pending items; PostgreSQL: their index
 
 
+def _changed_items(db, migrator):
+    dbobjects.install(db)  # partial indexes of the items changed here, baselines moved there
+
+
 def _q(db, name):
     return db.quote[0] + name + db.quote[-1]
 
@@ -201,6 +205,7 @@ MIGRATIONS = [
     (13, "one spelling per field type of stored values, and their hashes", _one_spelling),
     (17, "item positions for deep pages of the master; full-text search index", _positions),
     (19, "full-text index filled after a reload's commit (pending mark)", _search_pending),
+    (21, "SQLite: indexes of the items changed here, baselines moved there", _changed_items),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import orjson
 
+from .. import dbobjects
 from ..db import is_mysql, is_sqlite, write_transaction
 from ..fields import normalize_raw
 from ..models import Baseline, Item, Tracker
@@ -91,18 +92,20 @@ def _moved(tracker_id: int) -> list[tuple]:
     """The items of a tracker changed here (hash != base_hash) or where the master moved, with
     their Baseline row (items.materialize writes one before an item first moves), in id order:
     (id, values, status, hash, base_hash, base values, base status, theirs, theirs status,
-    deleted on the master), JSON as the driver returns it.
-
-    The Baseline table leads, each row finding its item by primary key: it holds rows only
-    for items that ever moved away from their base, so this reads as many rows as there are
-    edits, not the tracker's items. SQLite keeps the order of a CROSS JOIN; PostgreSQL's
-    planner would rather walk the item table's primary key beside the sorted baselines (a
-    merge join, up to the highest edited id), so there the item is a LATERAL subquery that
-    OFFSET 0 keeps from being flattened into the join."""
+    deleted on the master), JSON as the driver returns it. What grows with the tracker's
+    size is never read: SQLite reads two partial indexes (dbobjects.CHANGED_INDEX,
+    MOVED_INDEX: the tracker's edits and what the master moved); the others lead with the
+    Baseline table, which holds rows only for items that ever moved away from their base."""
+    if is_sqlite():
+        return _moved_sqlite(tracker_id)
     i, b = bulk.columns(Item, "i"), bulk.columns(Baseline, "b")
     p = bulk.param()
     item, text = f"{i}", "{}"
-    if not (is_sqlite() or is_mysql()):  # jsonb read as text: orjson parses it faster
+    if not is_mysql():
+        # PostgreSQL's planner would rather walk the item table's primary key beside the
+        # sorted baselines (a merge join, up to the highest edited id): the item is a LATERAL
+        # subquery that OFFSET 0 keeps from being flattened into the join, found by its key;
+        # jsonb read as text (orjson parses it faster).
         item = (f"LATERAL (SELECT {i.id}, {i.values}, {i.status}, {i.hash}, {i.base_hash}, "
                 f"{i.tracker} FROM {i} WHERE {i.id} = {b.item} OFFSET 0) i")
         text = "{}::text"
@@ -113,6 +116,23 @@ def _moved(tracker_id: int) -> list[tuple]:
         f"FROM {b} CROSS JOIN {item} WHERE {i.id} = {b.item} AND {i.tracker} = {p} "
         f"AND ({i.hash} <> {i.base_hash} OR {b.theirs_status} IS NOT NULL "
         f"OR {b.deleted_on_master} = {p}) ORDER BY {i.id}", [tracker_id, True])
+
+
+def _moved_sqlite(tracker_id: int) -> list[tuple]:
+    """_moved on SQLite: the two partial indexes, named, their WHERE clauses word for word
+    (SQLite uses a partial index only then); a baseline finds its item by primary key (a
+    CROSS JOIN keeps that order)."""
+    i, b = bulk.columns(Item, "i"), bulk.columns(Baseline, "b")
+    columns = (f"{i.id}, {i.values}, {i.status}, {i.hash}, {i.base_hash}, {b.values}, "
+               f"{b.status}, {b.theirs}, {b.theirs_status}, {b.deleted_on_master}")
+    rows = bulk.select(
+        f"SELECT {columns} FROM {i} INDEXED BY {dbobjects.CHANGED_INDEX} "
+        f"JOIN {b} ON {b.item} = {i.id} WHERE {i.tracker} = ? AND {i.hash} <> {i.base_hash} "
+        f"UNION ALL SELECT {columns} FROM {b} INDEXED BY {dbobjects.MOVED_INDEX} "
+        f"CROSS JOIN {i} WHERE {i.id} = {b.item} "
+        f"AND ({b.theirs_status} IS NOT NULL OR {b.deleted_on_master}) AND {i.tracker} = ?",
+        [tracker_id, tracker_id])
+    return sorted({row[0]: row for row in rows}.values(), key=lambda row: row[0])
 
 
 def _json(value):
