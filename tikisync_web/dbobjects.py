@@ -14,7 +14,9 @@ migration 17 on an existing one:
 * PostgreSQL and MariaDB: an index on (tracker_id, id), so a seek `tracker_id = ? AND id > ?`
   in id order is one index range (SQLite's index on tracker_id already ends with the rowid;
   MariaDB's does too, but its optimizer prefers reading the tracker's entries from the start
-  when most ids are above the one sought, so the seek names this index there).
+  when most ids are above the one sought, so the seek names this index there);
+* SQLite: partial indexes of the items changed here and of the baselines a master moved, so
+  a clone's status reads its edits rather than its items (sync/status.py; migration 21).
 """
 import logging
 import weakref
