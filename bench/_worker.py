@@ -11,6 +11,8 @@ database the environment names (TIKISYNC_DATABASE). Prints one JSON line at the 
     _worker.py edit-master TRACKER_ID FIRST_ID EDITS
     _worker.py master-pages TRACKER_ID      our master's list_items at offset 0 and at the end
     _worker.py browse TRACKER_ID            the item list: pages, sorts and a search
+    _worker.py enqueue-reload TRACKER_ID... reload jobs left queued for `tikisync worker`
+    _worker.py jobs TRACKER_ID...           those trackers' jobs and reload audit events
     _worker.py settle                       PostgreSQL: VACUUM ANALYZE the items (autovacuum's job)
     _worker.py drop-search-index            no full-text index (what it costs a reload)
 """
@@ -274,12 +276,13 @@ def status(app, tracker_id):
 
     tracker = Tracker.get_by_id(int(tracker_id))
     context = _context(app)
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    with handlers.client_for_tracker(tracker, context) as client:
-        checked = status_mod.check_remote(tracker, client)
-    cpu1, wall1 = time.process_time(), time.perf_counter()
-    result = status_mod.classify(tracker)
-    cpu2, wall2 = time.process_time(), time.perf_counter()
+    with profiled():
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        with handlers.client_for_tracker(tracker, context) as client:
+            checked = status_mod.check_remote(tracker, client)
+        cpu1, wall1 = time.process_time(), time.perf_counter()
+        result = status_mod.classify(tracker)
+        cpu2, wall2 = time.process_time(), time.perf_counter()
     out({"cpu": cpu2 - cpu0, "seconds": wall2 - wall0, "check_cpu": cpu1 - cpu0,
          "check_seconds": wall1 - wall0, "classify_cpu": cpu2 - cpu1,
          "classify_seconds": wall2 - wall1, "checked": checked,
@@ -451,10 +454,38 @@ def browse(app, tracker_id, repeat="3"):
     out({"items": count, "ms": result, "first_sort_ms": first_sort})
 
 
+def enqueue_reload(app, *tracker_ids):
+    """Reload jobs for `tikisync worker` processes (runner "worker"), queued in this order."""
+    from tikisync_web import jobs
+    from tikisync_web.models import Tracker
+
+    queued = [jobs.enqueue("reload", tracker=Tracker.get_by_id(int(t)), username="bench",
+                           runner="worker").id for t in tracker_ids]
+    out({"jobs": queued})
+
+
+def jobs_of(app, *tracker_ids):
+    """Every job of these trackers (who ran it, when) and how many reloads the audit log
+    holds for each: a job run twice shows as two audit events of one tracker."""
+    from tikisync_web.models import AuditEvent, Job
+
+    ids = [int(t) for t in tracker_ids]
+    rows = [{"id": j.id, "tracker": j.tracker_id, "state": j.state, "worker": j.worker,
+             "started": j.started, "finished": j.finished, "error": j.error}
+            for j in Job.select().where(Job.tracker.in_(ids)).order_by(Job.id)]
+    audits, committed = {}, {}
+    for event in AuditEvent.select().where(AuditEvent.action == "tracker.reload",
+                                           AuditEvent.tracker.in_(ids)):
+        audits[event.tracker_id] = audits.get(event.tracker_id, 0) + 1
+        committed[event.tracker_id] = event.at  # written just before the reload's commit
+    out({"jobs": rows, "reload_audits": audits, "committed": committed})
+
+
 COMMANDS = {"seed": seed, "token": token, "reload": reload, "status": status, "push": push,
             "edit-local": edit_local, "edit-master": edit_master,
             "master-pages": master_pages, "browse": browse, "settle": settle,
-            "drop-search-index": drop_search_index}
+            "drop-search-index": drop_search_index, "enqueue-reload": enqueue_reload,
+            "jobs": jobs_of}
 
 
 def main(argv):

@@ -58,3 +58,43 @@ def test_two_workers_run_ten_queued_reloads_each_exactly_once(pg_app, fake_maste
             assert Item.select().where(Item.tracker == tracker).count() == 28
     ran = sum(int(out[1].strip().split()[-2]) for out in outputs)
     assert ran == 10
+
+
+def test_two_workers_share_two_large_reloads_and_small_jobs_each_run_once(pg_app, make_master):
+    """Two trackers of 3,000 items and six small ones queued at once: two `tikisync worker`
+    processes take them all between them, each job once (one run, one reload audit event per
+    tracker), both workers busy, every item stored once."""
+    app = pg_app
+    big = make_master(items=[], max_records_cap=250, delay=0.05)  # 12 pages of 250 each
+    for n in range(3000):
+        big.add_item(1, {"title": f"big item {n}", "amount": str(n)})
+    small = make_master(delay=0.05)  # long enough for both workers to be up
+    with database.connection_context():
+        connect(app, big)
+        connect(app, small)
+        large = [make_clone(app, big) for _ in range(2)]
+        trackers = large + [make_clone(app, small) for _ in range(6)]
+        queued = [jobs.enqueue("reload", tracker=t, runner="worker", username="test")
+                  for t in trackers]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIKISYNC_")}
+    env.update(TIKISYNC_DATABASE=app.config["TIKISYNC_DATABASE"],
+               TIKISYNC_SECRET_KEY=app.config["SECRET_KEY"])
+    workers = [subprocess.Popen([str(BIN / "tikisync"), "worker", "--exit-when-idle",
+                                 "--no-schedules", "--poll", "0.05", "--name", f"worker-{n}"],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+               for n in (1, 2)]
+    outputs = [w.communicate(timeout=300) for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], outputs
+    ran = [int(out[1].strip().split()[-2]) for out in outputs]
+    assert sum(ran) == len(queued) and min(ran) >= 1, outputs
+    with database.connection_context():
+        finished = [Job.get_by_id(j.id) for j in queued]
+        assert [(j.state, j.error) for j in finished] == [("done", "")] * len(queued)
+        assert {j.worker for j in finished} == {"worker-1", "worker-2"}
+        reloads = AuditEvent.select().where(AuditEvent.action == "tracker.reload")
+        assert sorted(e.tracker_id for e in reloads) == sorted(t.id for t in trackers)
+        for tracker in large:
+            assert Item.select().where(Item.tracker == tracker).count() == 3000
+            assert (Item.select(Item.remote_id).where(Item.tracker == tracker)
+                    .distinct().count()) == 3000

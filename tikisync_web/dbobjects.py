@@ -14,7 +14,9 @@ migration 17 on an existing one:
 * PostgreSQL and MariaDB: an index on (tracker_id, id), so a seek `tracker_id = ? AND id > ?`
   in id order is one index range (SQLite's index on tracker_id already ends with the rowid;
   MariaDB's does too, but its optimizer prefers reading the tracker's entries from the start
-  when most ids are above the one sought, so the seek names this index there).
+  when most ids are above the one sought, so the seek names this index there);
+* SQLite: partial indexes of the items changed here and of the baselines a master moved, so
+  a clone's status reads its edits rather than its items (sync/status.py; migration 21).
 """
 import logging
 import weakref
@@ -124,6 +126,24 @@ def _postgresql_pending(db):
 
 PG_PENDING_INDEX = "tikisync_item_search_pending"
 
+# What a clone's status reads (sync/status.py classify), found without walking the tracker:
+# its items changed here, and the baselines the master moved away from. SQLite only: its
+# query names them (INDEXED BY) and repeats their WHERE clauses; PostgreSQL's planner takes
+# `hash <> base_hash` for nearly every row and would not use the first; MariaDB has no
+# partial indexes.
+CHANGED_INDEX = "tikisync_item_changed_here"
+CHANGED_WHERE = "hash <> base_hash"
+MOVED_INDEX = "tikisync_baseline_moved"
+MOVED_WHERE = "theirs_status IS NOT NULL OR deleted_on_master"
+
+
+def _changed(db):
+    item, baseline = m.Item._meta.table_name, m.Baseline._meta.table_name
+    db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{CHANGED_INDEX}" ON "{item}" '
+                   f"(tracker_id, id) WHERE {CHANGED_WHERE}")
+    db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{MOVED_INDEX}" ON "{baseline}" '
+                   f"(item_id) WHERE {MOVED_WHERE}")
+
 
 # PostgreSQL's items.search_text of a jsonb column of values, for the items whose search text
 # a reload left NULL: the non-empty values, lower-cased, capped at items.SEARCH_TEXT_MAX (in
@@ -211,6 +231,7 @@ def install(db):
     if isinstance(db, pw.SqliteDatabase):
         _sqlite(db)
         _sqlite_fts(db)
+        _changed(db)
     elif isinstance(db, pw.PostgresqlDatabase):
         _postgresql(db)
         _postgresql_fts(db)

@@ -189,6 +189,10 @@ def _search_index_partial(db, migrator):
     dbobjects.install(db)  # PostgreSQL: the trigram index made again without the NULL texts
 
 
+def _changed_items(db, migrator):
+    dbobjects.install(db)  # partial indexes of the items changed here, baselines moved there
+
+
 def _q(db, name):
     return db.quote[0] + name + db.quote[-1]
 
@@ -207,6 +211,7 @@ MIGRATIONS = [
     (19, "full-text index filled after a reload's commit (pending mark)", _search_pending),
     (20, "PostgreSQL: the rows a reload leaves unindexed stay out of the trigram index",
      _search_index_partial),
+    (21, "SQLite: indexes of the items changed here, baselines moved there", _changed_items),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -11,16 +11,17 @@ import time
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-import peewee as pw
+import orjson
 
-from ..db import write_transaction
-from ..items import materialize
+from .. import dbobjects
+from ..db import is_mysql, is_sqlite, write_transaction
+from ..fields import normalize_raw
 from ..models import Baseline, Item, Tracker
 from ..remote import exportfmt
 from ..remote.client import TikiClient
-from ..values import STATUS_KEY, content_hash, three_way
+from ..values import STATUS_KEY, three_way
 from . import bulk
-from .incoming import prefetch, project, synced_perms
+from .incoming import digest, prefetch, project, stored_text, synced_perms
 
 MARGIN = 120  # seconds taken off the master's clock: requests in flight, clocks in seconds
 
@@ -69,28 +70,110 @@ def classify(tracker: Tracker) -> dict[str, list[int]]:
     new = [i for (i,) in Item.select(Item.id).where(Item.tracker == tracker,
                                                      Item.remote_id.is_null())
            .order_by(Item.id).tuples()]
-    # Only items changed here (hash != base_hash), or where the master moved, are looked at;
-    # every such item has its Baseline row (items.materialize).
-    query = (Item.select(Item.id, Item.values, Item.status, Item.hash, Item.base_hash, Baseline)
-             .join(Baseline)
-             .where(Item.tracker == tracker,
-                    (Item.hash != Item.base_hash) | Baseline.theirs_status.is_null(False) |
-                    (Baseline.deleted_on_master == True))  # noqa: E712
-             .order_by(Item.id))
     modified, conflicts, deleted = [], [], []
-    for item in query:
-        base = item.baseline
-        if base.deleted_on_master:
-            if item.hash != item.base_hash:
-                deleted.append(item.id)
+    for row in _moved(tracker.id):
+        item_id, values, status, item_hash, base_hash, base_values, base_status, theirs, \
+            theirs_status, deleted_on_master = row
+        if deleted_on_master:
+            if item_hash != base_hash:
+                deleted.append(item_id)
             continue
-        verdicts = verdicts_for(item.values, item.status, base, perms)
-        if "conflict" in verdicts.values():
-            conflicts.append(item.id)
-        elif "local" in verdicts.values():
-            modified.append(item.id)
+        verdict = _worst(perms, _json(values), status, _json(base_values), base_status,
+                         _json(theirs) if theirs is not None else None, theirs_status)
+        if verdict == "conflict":
+            conflicts.append(item_id)
+        elif verdict == "local":
+            modified.append(item_id)
     return {"new": new, "modified": modified, "conflicts": conflicts,
             "deleted_on_master": deleted}
+
+
+def _moved(tracker_id: int) -> list[tuple]:
+    """The items of a tracker changed here (hash != base_hash) or where the master moved, with
+    their Baseline row (items.materialize writes one before an item first moves), in id order:
+    (id, values, status, hash, base_hash, base values, base status, theirs, theirs status,
+    deleted on the master), JSON as the driver returns it. What grows with the tracker's
+    size is never read: SQLite reads two partial indexes (dbobjects.CHANGED_INDEX,
+    MOVED_INDEX: the tracker's edits and what the master moved); the others lead with the
+    Baseline table, which holds rows only for items that ever moved away from their base."""
+    if is_sqlite():
+        return _moved_sqlite(tracker_id)
+    i, b = bulk.columns(Item, "i"), bulk.columns(Baseline, "b")
+    p = bulk.param()
+    item, text = f"{i}", "{}"
+    if not is_mysql():
+        # PostgreSQL's planner would rather walk the item table's primary key beside the
+        # sorted baselines (a merge join, up to the highest edited id): the item is a LATERAL
+        # subquery that OFFSET 0 keeps from being flattened into the join, found by its key;
+        # jsonb read as text (orjson parses it faster).
+        item = (f"LATERAL (SELECT {i.id}, {i.values}, {i.status}, {i.hash}, {i.base_hash}, "
+                f"{i.tracker} FROM {i} WHERE {i.id} = {b.item} OFFSET 0) i")
+        text = "{}::text"
+    return bulk.select(
+        f"SELECT {i.id}, {text.format(i.values)}, {i.status}, {i.hash}, {i.base_hash}, "
+        f"{text.format(b.values)}, {b.status}, {text.format(b.theirs)}, {b.theirs_status}, "
+        f"{b.deleted_on_master} "
+        f"FROM {b} CROSS JOIN {item} WHERE {i.id} = {b.item} AND {i.tracker} = {p} "
+        f"AND ({i.hash} <> {i.base_hash} OR {b.theirs_status} IS NOT NULL "
+        f"OR {b.deleted_on_master} = {p}) ORDER BY {i.id}", [tracker_id, True])
+
+
+def _moved_sqlite(tracker_id: int) -> list[tuple]:
+    """_moved on SQLite: the two partial indexes, named, their WHERE clauses word for word
+    (SQLite uses a partial index only then); a baseline finds its item by primary key (a
+    CROSS JOIN keeps that order)."""
+    i, b = bulk.columns(Item, "i"), bulk.columns(Baseline, "b")
+    columns = (f"{i.id}, {i.values}, {i.status}, {i.hash}, {i.base_hash}, {b.values}, "
+               f"{b.status}, {b.theirs}, {b.theirs_status}, {b.deleted_on_master}")
+    rows = bulk.select(
+        f"SELECT {columns} FROM {i} INDEXED BY {dbobjects.CHANGED_INDEX} "
+        f"JOIN {b} ON {b.item} = {i.id} WHERE {i.tracker} = ? AND {i.hash} <> {i.base_hash} "
+        f"UNION ALL SELECT {columns} FROM {b} INDEXED BY {dbobjects.MOVED_INDEX} "
+        f"CROSS JOIN {i} WHERE {i.id} = {b.item} "
+        f"AND ({b.theirs_status} IS NOT NULL OR {b.deleted_on_master}) AND {i.tracker} = ?",
+        [tracker_id, tracker_id])
+    return sorted({row[0]: row for row in rows}.values(), key=lambda row: row[0])
+
+
+def _json(value):
+    """A JSON column as the driver returns it (text, or already decoded) as Python."""
+    if not isinstance(value, str | bytes):
+        return value
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:  # what orjson refuses (a lone surrogate's escape)
+        return json.loads(value)
+
+
+def _worst(perms, mine, mine_status, base, base_status, theirs, theirs_status):
+    """"conflict" if any field (or the status) is in conflict, else "local" if any changed here
+    only, else None: what classify needs of verdicts_for, without building its dict. Values
+    that are text compare as they are (values.get normalises only what is not)."""
+    if theirs is None:
+        theirs = base
+    theirs_status = theirs_status or base_status
+    local = False
+    mine, base, theirs = mine or {}, base or {}, theirs or {}
+    for perm in perms:
+        m, b, t = mine.get(perm, ""), base.get(perm, ""), theirs.get(perm, "")
+        if type(m) is not str:
+            m = normalize_raw(m)
+        if type(b) is not str:
+            b = normalize_raw(b)
+        if type(t) is not str:
+            t = normalize_raw(t)
+        if m == b or m == t:
+            continue  # unchanged here, or both changed it the same way
+        if t != b:
+            return "conflict"
+        local = True
+    if base_status is not None:
+        m, b, t = mine_status or "o", base_status or "o", theirs_status or "o"
+        if m != b and m != t:
+            if t != b:
+                return "conflict"
+            local = True
+    return "local" if local else None
 
 
 class ItemState(NamedTuple):
@@ -161,13 +244,8 @@ def check_remote(tracker: Tracker, client: TikiClient) -> dict:
                               modified_since=tracker_window(tracker, clock))
     for page in prefetch(items, 1000):
         seen += len(page)
-        ids = [r["itemId"] for r in page]
-        rows = (Item.select(Item.id, Item.remote_id, Item.base_hash, Item.remote_modified,
-                            Baseline.id, Baseline.theirs_status)
-                .join(Baseline, pw.JOIN.LEFT_OUTER)
-                .where(Item.tracker == tracker, Item.remote_id.in_(ids)).tuples())
-        known = {r.remote_id: r for r in map(_Known._make, rows)}
-        updates, rows_needed = [], []
+        known = _known(tracker.id, [r["itemId"] for r in page])
+        updates, rows_needed = [], {}
         for remote in page:
             row = known.get(remote["itemId"])
             if row is None:
@@ -176,25 +254,64 @@ def check_remote(tracker: Tracker, client: TikiClient) -> dict:
             if stamp is not None and stamp == row.remote_modified and row.theirs_status is None:
                 continue  # our own master's lastModif is exact: not touched since
             values, status = project(remote["fields"], synced), remote.get("status") or "o"
-            if content_hash(values, status) == row.base_hash:
+            if digest(values, status) == row.base_hash:
                 if row.theirs_status is not None:
                     updates.append((None, None, stamp, row.base_id))
                 continue
             changed += 1
-            theirs = json.dumps(values, ensure_ascii=False)
+            theirs = stored_text(values)
             if row.base_id is None:
-                rows_needed.append((row.item_id, theirs, status, stamp))
+                rows_needed[row.item_id] = (theirs, status, stamp)
             else:
                 updates.append((theirs, status, stamp, row.base_id))
         with write_transaction():
-            for item_id, theirs, status, stamp in rows_needed:
-                # The item was its own base: keep that base in a row beside what they hold.
-                row = materialize(Item.get_by_id(item_id))
-                updates.append((theirs, status, stamp, row.id))
+            updates += _write_bases(rows_needed)
             bulk.update_rows(Baseline, ["theirs", "theirs_status", "remote_modified"], updates)
     type(tracker).update(remote_clock_at_check=clock, checked_at=checked_at).where(
         type(tracker).id == tracker.id).execute()
     return {"checked": seen, "changed_on_master": changed}
+
+
+def _known(tracker_id: int, remote_ids: list[int]) -> dict[int, _Known]:
+    """{remote id: _Known} of the local copies of `remote_ids` (one page of the master's)."""
+    if not remote_ids:
+        return {}
+    i, b = bulk.columns(Item, "i"), bulk.columns(Baseline, "b")
+    rows = bulk.select(
+        f"SELECT {i.id}, {i.remote_id}, {i.base_hash}, {i.remote_modified}, {b.id}, "
+        f"{b.theirs_status} FROM {i} LEFT OUTER JOIN {b} ON {b.item} = {i.id} "
+        f"WHERE {i.tracker} = {bulk.param()} AND {i.remote_id} IN "
+        f"({bulk.params(len(remote_ids))})", [tracker_id, *remote_ids])
+    return {r.remote_id: r for r in map(_Known._make, rows)}
+
+
+def _write_bases(theirs_of: dict[int, tuple]) -> list[tuple]:
+    """Baseline rows for items that were their own base and that the master moved away from:
+    the item's values as the base, beside what the master holds (`theirs_of`: item id ->
+    (theirs text, status, lastModif)), a page in one INSERT (items.materialize's row, with
+    theirs at once). An item given a row meanwhile (an edit here) keeps it: returned as
+    updates for bulk.update_rows, as check_remote writes theirs onto rows that exist."""
+    if not theirs_of:
+        return []
+    i, b = bulk.columns(Item, "i"), bulk.columns(Baseline, "b")
+    ids = list(theirs_of)
+    rows = bulk.select(
+        f"SELECT {i.id}, {i.values}, {i.status}, {i.base_hash}, {b.id} FROM {i} "
+        f"LEFT OUTER JOIN {b} ON {b.item} = {i.id} WHERE {i.id} IN ({bulk.params(len(ids))})"
+        f" AND {i.remote_id} IS NOT NULL AND {i.base_hash} IS NOT NULL", ids)
+    fetched, inserts, updates = int(time.time()), [], []
+    for item_id, values, status, base_hash, base_id in rows:
+        theirs, theirs_status, stamp = theirs_of[item_id]
+        if base_id is not None:
+            updates.append((theirs, theirs_status, stamp, base_id))
+            continue
+        values = values if isinstance(values, str) else stored_text(values or {})
+        inserts.append((item_id, values, status, base_hash, fetched, stamp, False, theirs,
+                        theirs_status))
+    bulk.insert_rows(Baseline, ["item", "values", "status", "hash", "fetched_at",
+                                "remote_modified", "deleted_on_master", "theirs",
+                                "theirs_status"], inserts)
+    return updates
 
 
 def last_reload_iso(tracker: Tracker) -> str | None:

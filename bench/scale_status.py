@@ -1,0 +1,351 @@
+"""Status and two workers at scale (issue 17): a clone of N items (default 1,000,000), on SQLite
+and on PostgreSQL, each figure beside a baseline measured in the same run.
+
+  status   a clone of N items reloaded from our master (gunicorn); `--edits` items edited on
+           the clone (two fields each) and as many on the master (a tenth of them the same
+           field as a local edit: conflicts, a tenth another field of one: merged, the rest
+           elsewhere; bench/_data.py); then `check_remote` + `classify` (what `tikisync
+           status` runs) as CPU seconds of the process, `--runs` times (target: under 2 s).
+           Baseline: the same on a 1,000-item clone with the same share of edits (1 %).
+  workers  (PostgreSQL only) two trackers of `--worker-items` items on the master; each
+           reloaded into a fresh clone tracker by one `tikisync worker` process alone, then
+           both at once by two worker processes (each its own fresh clone tracker): each
+           job's time (the job row's started -> finished, the search index fill included) and
+           its ratio to the same tracker's reload alone (target <= 1.3); and that every job
+           ran once (one worker on each job row, one reload audit event per tracker).
+
+    .venv/bin/python bench/scale_status.py                            # N = 1,000,000 (long)
+    .venv/bin/python bench/scale_status.py --items 200000 --edits 2000
+    .venv/bin/python bench/scale_status.py --quick                    # N = 5,000, 200 edits
+    .venv/bin/python bench/scale_status.py --parts workers --worker-items 200000
+
+PostgreSQL: databases `<--pg-prefix>_<pid>_<site>` on the server of `--pg-admin`, dropped
+at the end. Nothing here asserts a timing; the host is shared: the load average is printed
+beside each figure. `BENCH_PROFILE=FILE` writes a cProfile of each status run to
+FILE.BACKEND.big|small.RUN.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (  # noqa: E402
+    BIN,
+    ROOT,
+    PostgresDatabases,
+    Site,
+    Workspace,
+    load,
+    table,
+    verdict,
+)
+
+SMALL = 1000
+STATUS_TARGET = 2.0
+WORKERS_TARGET = 1.3
+PARTS = ("status", "workers")
+
+
+def _site(name, ws, backend, pg):
+    url = pg.create(name) if backend == "postgresql" else None
+    return Site(name, ws.path, db_url=url).setup()
+
+
+def _clone(clone, master, token, remote_ids):
+    clone.cli("dsn", "add", "master", master.url, "--method", "bearer", "--token", token,
+              "--allow-http")
+    return [clone.cli("clone", master.url, r, as_json=True)["tracker"] for r in remote_ids]
+
+
+# --- status -----------------------------------------------------------------------------------
+
+def run_status(backend, n, edits, runs, ws, pg):
+    print(f"\n--- status, {backend}: N = {n:,}, {edits:,} + {edits:,} edits; load average "
+          f"{load():.2f}", flush=True)
+    small_edits = max(1, edits * SMALL // n)
+    master = _site("master", ws, backend, pg)
+    stamp = int(time.time()) - 7 * 86400
+    big = master.worker("seed", f"Bench {n}", n, stamp, timeout=7200)
+    small = master.worker("seed", f"Bench {SMALL}", SMALL, stamp)
+    token = master.worker("token")["token"]
+    master.start()
+    clone = _site("clone", ws, backend, pg)
+    local_big, local_small = _clone(clone, master, token, [big["tracker"], small["tracker"]])
+    for local, count in ((local_big, n), (local_small, SMALL)):
+        loaded = clone.worker("reload", local, timeout=7200)
+        assert loaded["state"] == "done" and loaded["counts"]["added"] == count, loaded
+        print(f"  clone of {count:,} items reloaded in {loaded['seconds']:.1f} s", flush=True)
+    clone.worker("settle")
+    for local, seeded, count in ((local_big, big, edits), (local_small, small, small_edits)):
+        clone.worker("edit-local", local, seeded["first_id"], count, timeout=7200)
+        master.worker("edit-master", seeded["tracker"], seeded["first_id"], count,
+                      timeout=7200)
+    print(f"  {edits:,} + {edits:,} edits made ({small_edits} + {small_edits} on the "
+          f"{SMALL:,}-item clone)", flush=True)
+    result = {"backend": backend, "n": n, "edits": edits, "small_edits": small_edits,
+              "big": [], "small": []}
+    profile = os.environ.get("BENCH_PROFILE")
+    for run in range(runs):  # interleaved: the host's load moves
+        for key, local in (("big", local_big), ("small", local_small)):
+            if profile:
+                clone.env["BENCH_PROFILE"] = f"{profile}.{backend}.{key}.{run + 1}"
+            measured = clone.worker("status", local, timeout=7200)
+            measured["load"] = load()
+            result[key].append(measured)
+            print(f"  status {key} run {run + 1}: {measured['cpu']:.2f} s CPU (check "
+                  f"{measured['check_cpu']:.2f} + classify {measured['classify_cpu']:.2f}), "
+                  f"{measured['seconds']:.2f} s wall, load {measured['load']:.2f} -> "
+                  f"{measured['counts']}", flush=True)
+    master.stop()
+    return result
+
+
+def _median(values):
+    values = sorted(values)
+    return values[(len(values) - 1) // 2]
+
+
+def status_rows(r):
+    big = [m["cpu"] for m in r["big"]]
+    small = [m["cpu"] for m in r["small"]]
+    mid, base, worst = _median(big), _median(small), max(big)
+    first = r["big"][0]
+    counts = first["counts"]
+    return [
+        [f"status CPU, {r['n']:,} items, {r['edits']:,} + {r['edits']:,} edits (median), s",
+         f"{mid:.2f}", f"{base:.3f}", f"{mid / base:.0f}", "", ""],
+        ["  the dearest run (the first after the edits writes the bases), s", f"{worst:.2f}",
+         f"{max(small):.3f}", f"{worst / max(small):.0f}", f"< {STATUS_TARGET:.0f} s",
+         verdict(worst < STATUS_TARGET)],
+        ["  each run (CPU s, load average)",
+         " ; ".join(f"{m['cpu']:.2f} ({m['load']:.1f})" for m in r["big"]), "", "", "", ""],
+        ["  first run: check_remote / classify CPU, s",
+         f"{first['check_cpu']:.2f} / {first['classify_cpu']:.2f}",
+         f"{r['small'][0]['check_cpu']:.3f} / {r['small'][0]['classify_cpu']:.3f}", "", "", ""],
+        ["  first run: wall, s", f"{first['seconds']:.2f}",
+         f"{r['small'][0]['seconds']:.3f}", "", "", ""],
+        ["  found: new / modified / conflicts / deleted on master",
+         f"{counts['new']} / {counts['modified']} / {counts['conflicts']} / "
+         f"{counts['deleted_on_master']}", "", "", "", ""],
+        ["  changed on the master (first run)",
+         f"{first['checked']['changed_on_master']:,} of {first['checked']['checked']:,}",
+         "", "", "", ""],
+    ]
+
+
+# --- two workers ------------------------------------------------------------------------------
+
+def _workers(clone, count):
+    """`count` `tikisync worker` processes until the queue is empty: their CPU seconds."""
+    started = [subprocess.Popen([str(BIN / "tikisync"), "worker", "--exit-when-idle",
+                                 "--no-schedules", "--poll", "0.1", "--name", f"bench-{k}"],
+                                cwd=ROOT, env=clone.env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, start_new_session=True)
+               for k in range(1, count + 1)]
+    cpu = []
+    for process in started:
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        error = process.stderr.read().decode(errors="replace")
+        process.stderr.close()
+        if process.returncode != 0:
+            raise RuntimeError(f"worker exited {process.returncode}: {error[-3000:]}")
+        cpu.append(usage.ru_utime + usage.ru_stime)
+    return cpu
+
+
+def _host_ticks():
+    """(busy, total) CPU ticks of the whole host so far, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+class _WaitSampler:
+    """What the clone database's active backends wait on, sampled every 0.1 s from
+    pg_stat_activity while the workers run: {"CPU" or "type:event": samples}."""
+
+    def __init__(self, url):
+        import threading
+
+        self.url, self.counts, self.stop = url, {}, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.stop.wait(0.1):
+                for kind, event in conn.execute(
+                        "SELECT wait_event_type, wait_event FROM pg_stat_activity WHERE "
+                        "datname = current_database() AND state = 'active' "
+                        "AND pid <> pg_backend_pid()"):
+                    key = f"{kind}:{event}" if kind else "CPU"
+                    self.counts[key] = self.counts.get(key, 0) + 1
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=5)
+
+
+def _reload_by_workers(clone, locals_, count):
+    queued = clone.worker("enqueue-reload", *locals_)["jobs"]
+    load_before = load()
+    ticks0, wall0 = _host_ticks(), time.perf_counter()
+    with _WaitSampler(clone.db_url) as waits:
+        cpu = _workers(clone, count)
+    wall = time.perf_counter() - wall0
+    ticks1 = _host_ticks()
+    busy = (ticks1[0] - ticks0[0]) / max(1, ticks1[1] - ticks0[1])
+    report = clone.worker("jobs", *locals_)
+    jobs = {j["id"]: j for j in report["jobs"]}
+    for job_id in queued:
+        job = jobs[job_id]
+        if job["state"] != "done":
+            raise RuntimeError(f"reload job {job_id} ended {job['state']}: {job['error']}")
+    for job in jobs.values():  # the audit event's second: the reload's commit, then the fill
+        job["committed"] = report["committed"].get(str(job["tracker"]))
+    return {"jobs": [jobs[j] for j in queued], "audits": report["reload_audits"], "cpu": cpu,
+            "wall": wall, "load": load_before, "load_after": load(), "host_busy": busy,
+            "waits": dict(sorted(waits.counts.items(), key=lambda kv: -kv[1]))}
+
+
+def run_workers(m, ws, pg):
+    print(f"\n--- two workers, postgresql: two trackers of {m:,} items; load average "
+          f"{load():.2f}", flush=True)
+    master = _site("master", ws, "postgresql", pg)
+    stamp = int(time.time()) - 7 * 86400
+    seeded = [master.worker("seed", f"Bench {name}", m, stamp, timeout=7200)
+              for name in ("A", "B")]
+    token = master.worker("token")["token"]
+    master.start()
+    clone = _site("clone", ws, "postgresql", pg)
+    remote = [s["tracker"] for s in seeded]
+    alone_locals = _clone(clone, master, token, remote)
+    alone = []
+    for local in alone_locals:
+        alone.append(_reload_by_workers(clone, [local], 1))
+        job = alone[-1]["jobs"][0]
+        print(f"  alone: tracker {local} in {job['finished'] - job['started']:.1f} s "
+              f"(worker CPU {alone[-1]['cpu'][0]:.1f} s, host CPU busy "
+              f"{alone[-1]['host_busy']:.0%}, load {alone[-1]['load']:.2f})", flush=True)
+    together_locals = [clone.cli("clone", master.url, r, as_json=True)["tracker"]
+                       for r in remote]
+    together = _reload_by_workers(clone, together_locals, 2)
+    for job in together["jobs"]:
+        print(f"  together: tracker {job['tracker']} by {job['worker']} in "
+              f"{job['finished'] - job['started']:.1f} s", flush=True)
+    print(f"  the clone database's active backends (samples every 0.1 s): alone "
+          f"{[a['waits'] for a in alone]}, together {together['waits']}", flush=True)
+    print(f"  workers' CPU {' + '.join(f'{c:.1f}' for c in together['cpu'])} s, host CPU busy "
+          f"{together['host_busy']:.0%}, load {together['load']:.2f} -> "
+          f"{together['load_after']:.2f}", flush=True)
+    everything = clone.worker("jobs", *alone_locals, *together_locals)
+    master.stop()
+    return {"m": m, "alone": alone, "together": together, "all": everything}
+
+
+def workers_rows(r):
+    rows = []
+    jobs = r["all"]["jobs"]
+    ran_once = (all(j["state"] == "done" for j in jobs) and len(jobs) == 4
+                and all(v == 1 for v in r["all"]["reload_audits"].values())
+                and len(r["all"]["reload_audits"]) == 4)
+    workers = {j["worker"] for j in r["together"]["jobs"]}
+    for name, single, pair in zip("AB", r["alone"], r["together"]["jobs"], strict=True):
+        one = single["jobs"][0]
+        alone_s = one["finished"] - one["started"]
+        pair_s = pair["finished"] - pair["started"]
+        ratio = pair_s / alone_s
+        rows.append([f"reload of tracker {name} ({r['m']:,} items), together / alone, s",
+                     f"{pair_s:.1f}", f"{alone_s:.1f} (load {single['load']:.1f})",
+                     f"{ratio:.2f}", f"<= {WORKERS_TARGET}", verdict(ratio <= WORKERS_TARGET)])
+    for name, single, pair in zip("AB", r["alone"], r["together"]["jobs"], strict=True):
+        one = single["jobs"][0]
+        alone_s, pair_s = one["committed"] - one["started"], pair["committed"] - pair["started"]
+        rows.append([f"  up to its commit (to the second; then the search index fill), {name}",
+                     f"{pair_s:.0f}", f"{alone_s:.0f}", f"{pair_s / alone_s:.2f}", "", ""])
+    both = r["together"]["wall"]
+    rows.append(["  both, first start to last end (wall), s", f"{both:.1f}",
+                 f"{sum(a['wall'] for a in r['alone']):.1f} (one after the other)",
+                 f"{both / sum(a['wall'] for a in r['alone']):.2f}", "", ""])
+    rows.append(["  workers' CPU together / alone, s",
+                 " + ".join(f"{c:.1f}" for c in r["together"]["cpu"]),
+                 " + ".join(f"{a['cpu'][0]:.1f}" for a in r["alone"]), "", "", ""])
+    rows.append(["  host CPU busy (all cores; other users' work included), together / alone",
+                 f"{r['together']['host_busy']:.0%}",
+                 " / ".join(f"{a['host_busy']:.0%}" for a in r["alone"]), "", "", ""])
+    rows.append(["every job ran once (4 jobs, 1 reload audit each; 2 workers)",
+                 "yes" if ran_once and len(workers) == 2 else "NO", "", "", "once",
+                 verdict(ran_once and len(workers) == 2)])
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=1_000_000, help="items of the clone")
+    parser.add_argument("--edits", type=int, default=10_000, help="edits on each side")
+    parser.add_argument("--quick", action="store_true", help="smoke run: N = 5,000, 200 edits")
+    parser.add_argument("--backends", default="sqlite,postgresql",
+                        help="comma-separated: sqlite, postgresql (workers: PostgreSQL only)")
+    parser.add_argument("--parts", default=",".join(PARTS), help="status, workers")
+    parser.add_argument("--runs", type=int, default=3, help="status runs of each tracker")
+    parser.add_argument("--worker-items", type=int, default=None,
+                        help="items of each tracker the workers reload (default: N, at most "
+                             "200,000)")
+    parser.add_argument("--pg-admin", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--pg-prefix", default="tikisync_bench")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary sites")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    n, edits = (5000, 200) if args.quick else (args.items, args.edits)
+    m = args.worker_items or min(n, 200_000)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if set(parts) - set(PARTS):
+        parser.error(f"--parts: parts are {', '.join(PARTS)}")
+    if edits * 10 > n:
+        parser.error("the edit pattern needs --items >= 10 x --edits")
+    print(f"status/workers benchmark: N = {n:,}, {edits:,} edits each side, backends "
+          f"{','.join(backends)}, parts {','.join(parts)}; load average {load():.2f}",
+          flush=True)
+    results = {"status": [], "workers": None}
+    jobs = [("status", b) for b in backends if "status" in parts]
+    if "workers" in parts and "postgresql" in backends:
+        jobs.append(("workers", "postgresql"))
+    for part, backend in jobs:
+        pg = PostgresDatabases(args.pg_admin, args.pg_prefix)
+        try:
+            with Workspace(keep=args.keep) as ws:
+                if part == "status":
+                    results["status"].append(run_status(backend, n, edits, args.runs, ws, pg))
+                else:
+                    results["workers"] = run_workers(m, ws, pg)
+        finally:
+            if pg.names and not args.keep:
+                pg.drop_all()
+    headers = ["figure", "measured", "baseline", "ratio", "target", ""]
+    for r in results["status"]:
+        print(f"\nstatus, {r['backend']} (baseline: {SMALL:,} items, {r['small_edits']} + "
+              f"{r['small_edits']} edits):")
+        print(table(status_rows(r), headers))
+    if results["workers"]:
+        print("\ntwo `tikisync worker` processes, PostgreSQL (baseline: the same reload alone):")
+        print(table(workers_rows(results["workers"]), headers))
+    print(f"\nload average after the run: {load():.2f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return results
+
+
+if __name__ == "__main__":
+    main()
