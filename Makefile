@@ -59,11 +59,14 @@ test-fast: install assets lint
 bench: install assets
 	$(PY) bench/run_all.py
 
-# Issue 17's figures at 1,000,000 items on SQLite and PostgreSQL (long: see bench/README.md;
+# Issue 17's figures at 1,000,000 items on SQLite and PostgreSQL: master, browse and reload,
+# then status and two workers, then push (long: see bench/README.md;
 # ITEMS=200000 for a shorter run).
 ITEMS ?= 1000000
 bench-scale: install assets
 	$(PY) bench/scale.py --items $(ITEMS)
+	$(PY) bench/scale_status.py --items $(ITEMS)
+	$(PY) bench/scale_push.py --items $(ITEMS)
 
 install: $(STAMP)
 
