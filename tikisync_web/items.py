@@ -191,10 +191,10 @@ class Total(int):
 
 
 def list_items(tracker, fields, q="", status="", sort="id", direction="asc", page=1, per_page=50,
-               only=None, leave_out=None, positions=None):
+               where=None, positions=None):
     """One page of a tracker's items and their Total; never loads the whole tracker.
 
-    `only` / `leave_out`: item ids to keep to / to leave out (the sync-state filter).
+    `where`: a condition the items also meet (the sync-state filter, sync/item_states.py).
     `positions` (master/positions.py's Memory, from the view): pages in id order, either
     direction, start at a remembered itemId rather than after `OFFSET` rows, as the master's
     do, so the last page costs what the first does; on SQLite they also count only the ids
@@ -205,16 +205,14 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
     # A sort by a field names the tracker by a literal: the partial index's own condition.
     query = Item.select().where(
         Item.tracker == (pw.SQL(str(int(tracker.id))) if sort_field else tracker))
-    if only is not None:
-        query = query.where(Item.id.in_(list(only) or [0]))
-    if leave_out:
-        query = query.where(Item.id.not_in(list(leave_out)))
+    if where is not None:
+        query = query.where(where)
     if status in STATUSES:
         query = query.where(Item.status == status)
     words = (q or "").lower().split()[:8]
     page = max(1, page)
     key = (tracker.id, tracker.items_epoch, (status,) if status in STATUSES else None)
-    remembered = (positions is not None and not words and only is None and not leave_out
+    remembered = (positions is not None and not words and where is None
                   and positions.tracked())
     if words:
         query, total, led = _search(query, tracker, fields, words, sort == "id",
@@ -237,7 +235,7 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
         column, index = _field_order(tracker, sort_field, total)
         # Without statistics SQLite's planner would rather sort; told to walk the index unless
         # a few items are wanted (a search, a sync state), which it finds and sorts instead.
-        if index and is_sqlite() and not words and only is None:
+        if index and is_sqlite() and not words and where is None:
             query = query.from_(pw.NodeList((Item, pw.SQL(f'INDEXED BY "{index}"'))))
     else:
         column = getattr(Item, sort if sort in SORT_KEYS else "id")

@@ -1,0 +1,82 @@
+"""The item list's sync-state filter as one SQL condition (issue 17).
+
+Which of a clone's items are new here, modified here, in conflict, deleted on the master or in
+sync, as a condition on Item that a page's query carries: the items in a state are a subquery,
+not a list of ids, since a database takes only so many parameters (SQLite's
+SQLITE_MAX_VARIABLE_NUMBER, PostgreSQL's 65,535) and a clone may hold more changed items.
+
+The judgement is status.classify()'s, written in SQL: only items changed here (hash !=
+base_hash) or where the master moved are looked at, each with its Baseline row; a field is in
+conflict when mine, base and theirs all differ, changed here when only mine differs from base
+(values.three_way, on the stored values: every value is a string, a missing one "").
+"""
+import functools
+import operator
+
+import peewee as pw
+
+from ..db import is_mysql
+from ..models import Baseline, Item
+from .status import STATES
+
+
+def condition(tracker, state, perms):
+    """The items of `tracker` (a clone whose synchronized fields are `perms`) in `state`, as a
+    condition on Item."""
+    if state not in STATES:
+        raise ValueError(f"unknown sync state {state!r}")
+    if state == "new":
+        return Item.remote_id.is_null()
+    if state == "in_sync":
+        moved = _with_base(tracker, perms, ("modified", "conflict", "deleted_on_master"))
+        return Item.remote_id.is_null(False) & Item.id.not_in(moved)
+    return Item.id.in_(_with_base(tracker, perms, (state,)))
+
+
+def _with_base(tracker, perms, states):
+    """SELECT of the ids of `tracker`'s items that have a Baseline row and are in one of
+    `states` (modified, conflict, deleted_on_master)."""
+    mine = Item.alias("mine")
+    deleted = Baseline.deleted_on_master == True  # noqa: E712
+    changed_here = mine.hash != mine.base_hash
+    pairs = _compared(mine, perms)
+    conflict = _any([(m != b) & (t != b) & (m != t) for m, b, t in pairs])
+    local = _any([(m != b) & (t == b) for m, b, t in pairs])
+    moved = ~deleted & (changed_here | Baseline.theirs_status.is_null(False))
+    wanted = {
+        "deleted_on_master": deleted & changed_here,
+        "conflict": moved & conflict,
+        "modified": moved & ~conflict & local,
+    }
+    return (Baseline.select(Baseline.item)
+            .join(mine, on=(Baseline.item == mine.id))
+            .where(mine.tracker == tracker, _any([wanted[s] for s in states])))
+
+
+def _compared(mine, perms):
+    """[(mine, base, theirs)] SQL values of each synchronized field, then of the status."""
+    found = []
+    for perm in perms:
+        base = _text(Baseline.values[perm].as_text())
+        theirs = pw.Case(None, [(Baseline.theirs.is_null(), base)],
+                         _text(Baseline.theirs[perm].as_text()))
+        found.append((_text(mine.values[perm].as_text()), base, theirs))
+    base_status = _status(Baseline.status, "o")
+    found.append((_status(mine.status, "o"), base_status,
+                  _status(Baseline.theirs_status, base_status)))
+    return found
+
+
+def _text(value):
+    """A field's value as compared: a missing one is "", and equal means the same characters
+    (MariaDB's default collation would take "Mine" for "mine")."""
+    value = pw.fn.COALESCE(value, "")
+    return pw.Cast(value, "BINARY") if is_mysql() else value
+
+
+def _status(column, otherwise):
+    return pw.fn.COALESCE(pw.fn.NULLIF(column, ""), otherwise)
+
+
+def _any(conditions):
+    return functools.reduce(operator.or_, conditions) if conditions else pw.SQL("1 = 0")
