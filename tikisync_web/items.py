@@ -6,7 +6,7 @@ import time
 import peewee as pw
 
 from . import audit, dbobjects, sortindex
-from .db import database, is_sqlite, write_transaction
+from .db import database, is_mysql, is_sqlite, write_transaction
 from .fields import choices, clean_item, field_type, is_multiple
 from .models import STATUSES, Baseline, Field, Item, Tracker, User
 from .values import STATUS_KEY, content_hash
@@ -197,8 +197,8 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
     `where`: a condition the items also meet (the sync-state filter, sync/item_states.py).
     `positions` (master/positions.py's Memory, from the view): pages in id order, either
     direction, start at a remembered itemId rather than after `OFFSET` rows, as the master's
-    do, so the last page costs what the first does; on SQLite they also count only the ids
-    above the last count's (Memory.count). A sort by a field walks the tracker's
+    do, so the last page costs what the first does; on SQLite and PostgreSQL they also count
+    only the ids above the last count's (Memory.count). A sort by a field walks the tracker's
     index on that field (sortindex.py); a search finds the first pages in id order from the
     full-text index and counts at most COUNT_CAP matches."""
     sort_field = {f.perm_name: f for f in fields}.get(sort)
@@ -220,7 +220,7 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
         if led is not None:
             ordered = led.desc() if direction == "desc" else led.asc()
             return list(query.order_by(ordered).paginate(page, per_page)), total
-    elif remembered and is_sqlite():  # counts only the ids above the last count's
+    elif remembered and not is_mysql():  # counts only the ids above the last count's
         total = Total(positions.count(key, query))
     else:
         total = Total(query.count())
