@@ -16,7 +16,10 @@ import operator
 import peewee as pw
 
 from ..db import is_mysql
-from ..models import Baseline, Item
+from ..models import Baseline, Field, Item
+from ..remote import exportfmt
+from . import status
+from .incoming import synced_perms
 from .status import STATES
 
 
@@ -80,3 +83,50 @@ def _status(column, otherwise):
 
 def _any(conditions):
     return functools.reduce(operator.or_, conditions) if conditions else pw.SQL("1 = 0")
+
+
+def waiting_to_resolve(trackers):
+    """{tracker id: items waiting for someone to resolve them} of the clones `trackers`: in
+    conflict, or deleted on the master and changed here. Two queries for them all (and one
+    for the fields of those with such items), reading only the items changed both here
+    (hash != base_hash: a conflict needs a change here) and on the master (what it holds, or
+    its deletion, kept in the Baseline row); each is judged as classify() does."""
+    by_id = {t.id: t for t in trackers}
+    if not by_id:
+        return {}
+    rows = list(Item.select(Item.id, Item.tracker, Item.remote_id, Item.values, Item.status,
+                            Item.hash, Item.base_hash, Baseline)
+                .join(Baseline)
+                .where(Item.tracker.in_(list(by_id)), Item.hash != Item.base_hash,
+                       (Baseline.deleted_on_master == True) |  # noqa: E712
+                       Baseline.theirs_status.is_null(False) | Baseline.theirs.is_null(False)))
+    fields = {}
+    if rows:
+        for field in (Field.select().where(Field.tracker.in_({r.tracker_id for r in rows}))
+                      .order_by(Field.position, Field.id)):
+            fields.setdefault(field.tracker_id, []).append(field)
+    found, perms = {}, {}
+    for item in rows:
+        tracker = by_id[item.tracker_id]
+
+        def perms_of(tracker=tracker):  # status.perms_of, from the fields read above
+            if tracker.id not in perms:
+                remote = exportfmt.parse(tracker.remote_schema or "")
+                perms[tracker.id] = [p for p, _ in synced_perms(
+                    _Read(fields.get(tracker.id, [])), remote)]
+            return perms[tracker.id]
+
+        if status.judged_state(item, item.baseline, perms_of).state in (
+                "conflict", "deleted_on_master"):
+            found[tracker.id] = found.get(tracker.id, 0) + 1
+    return found
+
+
+class _Read:
+    """A tracker's fields, read beforehand, where synced_perms asks the tracker for them."""
+
+    def __init__(self, fields):
+        self.fields = fields
+
+    def ordered_fields(self):
+        return self.fields

@@ -110,12 +110,12 @@ def item_state(item: Item, tracker: Tracker) -> ItemState:
     if item.remote_id is None:
         return ItemState("new", [])
     base = Baseline.get_or_none(Baseline.item == item.id)
-    return _judged(item, base, lambda: perms_of(tracker))
+    return judged_state(item, base, lambda: perms_of(tracker))
 
 
-def _judged(item: Item, base: Baseline | None, perms) -> ItemState:
+def judged_state(item: Item, base: Baseline | None, perms) -> ItemState:
     """item_state of a synchronized item and its Baseline row (None: its own base); `perms`
-    gives the compared permNames when they are needed."""
+    gives the compared permNames when they are needed (called at most once)."""
     if base is None:  # its own base: changed here only if the hashes differ, which needs a row
         return ItemState("in_sync", [])
     if base.deleted_on_master:
@@ -158,7 +158,7 @@ def states_by_item(tracker: Tracker, ids) -> dict[int, str]:
             found[item.id] = "new"
             continue
         base = item.baseline if getattr(item.baseline, "id", None) is not None else None
-        state = _judged(item, base, tracker_perms).state
+        state = judged_state(item, base, tracker_perms).state
         if state != "in_sync":
             found[item.id] = state
     return found
