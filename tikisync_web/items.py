@@ -266,7 +266,7 @@ def _search(query, tracker, fields, words, by_id, bound):
         if plain:
             query = query.where(_in_search_text(plain))
         if not is_sqlite():  # SQLite's index on tracker_id holds the ids in order already
-            query = query.where(_id_range(tracker, Item.id))
+            query = query.where(id_range(tracker, Item.id))
         order = Item.id
     # In id order, so the count stops at its bound (the full-text table's rowids, or an id
     # index: kept to the tracker's id range, a planner that walks the ids of the database
@@ -390,14 +390,14 @@ def _fts_driven(query, tracker, words):
     indexed = ['"' + word.replace('"', '""') + '"' for word in words if len(word) >= 3]
     query = query.join(fts, on=(fts.rowid == Item.id)).where(
         pw.Expression(fts.search_text, "MATCH", " AND ".join(indexed)),
-        _id_range(tracker, fts.rowid))
+        id_range(tracker, fts.rowid))
     for word in words:
         if len(word) < 3:
             query = query.where(Item.search_text.contains(word))
     return query, fts.rowid
 
 
-def _id_range(tracker, column):
+def id_range(tracker, column):
     """`column` between the tracker's lowest and highest item id: two index lookups.
 
     PostgreSQL turns MIN(id) WHERE tracker_id = T into a walk of the primary key from the

@@ -15,7 +15,8 @@ import operator
 
 import peewee as pw
 
-from ..db import is_mysql
+from ..db import database, is_mysql
+from ..items import id_range
 from ..models import Baseline, Field, Item
 from ..remote import exportfmt
 from . import status
@@ -25,35 +26,53 @@ from .status import STATES
 
 def condition(tracker, state, perms):
     """The items of `tracker` (a clone whose synchronized fields are `perms`) in `state`, as a
-    condition on Item."""
+    condition on Item, for a query kept to the tracker's items."""
     if state not in STATES:
         raise ValueError(f"unknown sync state {state!r}")
     if state == "new":
         return Item.remote_id.is_null()
     if state == "in_sync":
         moved = _with_base(tracker, perms, ("modified", "conflict", "deleted_on_master"))
-        return Item.remote_id.is_null(False) & Item.id.not_in(moved)
-    return Item.id.in_(_with_base(tracker, perms, (state,)))
+        return Item.remote_id.is_null(False) & Item.id.not_in(_compiled(moved))
+    return Item.id.in_(_compiled(_with_base(tracker, perms, (state,))))
+
+
+def _compiled(query):
+    """`query` made SQL text once: the list's count and its page both carry it, and a field's
+    comparisons are many nodes for peewee to walk."""
+    sql, params = database.get_sql_context().sql(query).query()
+    return pw.SQL(f"({sql})", params)
 
 
 def _with_base(tracker, perms, states):
     """SELECT of the ids of `tracker`'s items that have a Baseline row and are in one of
     `states` (modified, conflict, deleted_on_master)."""
     mine = Item.alias("mine")
-    deleted = Baseline.deleted_on_master == True  # noqa: E712
-    changed_here = mine.hash != mine.base_hash
-    pairs = _compared(mine, perms)
-    conflict = _any([(m != b) & (t != b) & (m != t) for m, b, t in pairs])
-    local = _any([(m != b) & (t == b) for m, b, t in pairs])
-    moved = ~deleted & (changed_here | Baseline.theirs_status.is_null(False))
+    columns = [Baseline.item.alias("item"), (mine.hash != mine.base_hash).alias("here"),
+               Baseline.deleted_on_master.alias("gone")]
+    for n, (m, b, t) in enumerate(_compared(mine, perms)):
+        columns += [m.alias(f"m{n}"), b.alias(f"b{n}"), t.alias(f"t{n}")]
+    # The items that moved, each field's three values read once (a derived table: the
+    # conditions below name them rather than repeat the expressions). Led by the Baseline
+    # rows (few) within the tracker's id range, each item then found by its id: CROSS JOIN
+    # keeps SQLite to that order (without statistics it would rather walk every item of the
+    # tracker); the others take it as the inner join it is. The caller keeps to the tracker.
+    moved = (Baseline.select(*columns).join(mine, pw.JOIN.CROSS)
+             .where(Baseline.item == mine.id, id_range(tracker, Baseline.item),
+                    (mine.hash != mine.base_hash) | Baseline.theirs_status.is_null(False) |
+                    (Baseline.deleted_on_master == True))  # noqa: E712
+             .alias("moved"))
+    triples = [(moved.c[f"m{n}"], moved.c[f"b{n}"], moved.c[f"t{n}"])
+               for n in range(len(perms) + 1)]
+    conflict = _any([(m != b) & (t != b) & (m != t) for m, b, t in triples])
+    local = _any([(m != b) & (t == b) for m, b, t in triples])
+    gone, here = moved.c.gone == True, moved.c.here == True  # noqa: E712
     wanted = {
-        "deleted_on_master": deleted & changed_here,
-        "conflict": moved & conflict,
-        "modified": moved & ~conflict & local,
+        "deleted_on_master": gone & here,
+        "conflict": ~gone & conflict,
+        "modified": ~gone & ~conflict & local,
     }
-    return (Baseline.select(Baseline.item)
-            .join(mine, on=(Baseline.item == mine.id))
-            .where(mine.tracker == tracker, _any([wanted[s] for s in states])))
+    return pw.Select([moved], [moved.c.item]).where(_any([wanted[s] for s in states]))
 
 
 def _compared(mine, perms):

@@ -6,6 +6,7 @@ decided by comparing values with each item's baseline, field by field.
 """
 from __future__ import annotations
 
+import functools
 import json
 import time
 from datetime import UTC, datetime
@@ -136,13 +137,7 @@ def states_by_item(tracker: Tracker, ids) -> dict[int, str]:
     ids = list(ids)
     if not ids:
         return {}
-    found, perms = {}, []
-
-    def tracker_perms():
-        if not perms:
-            perms.append(perms_of(tracker))
-        return perms[0]
-
+    found, tracker_perms = {}, functools.cache(lambda: perms_of(tracker))
     query = (Item.select(Item.id, Item.remote_id, Item.values, Item.status, Item.hash,
                          Item.base_hash, Baseline)
              # The ids alone bound both tables (they are the tracker's: no condition on it

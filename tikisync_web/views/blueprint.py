@@ -172,7 +172,7 @@ def _active_job(tracker):
 def _conflicts():
     """Items waiting for someone to resolve them (in conflict, or deleted on the master and
     edited here) across every clone: {"total", "trackers": [(tracker, count)]}, for the page
-    header's badge. From hashes, no network; two queries however many clones there are."""
+    header's badge. From hashes, no network; at most three queries, however many clones."""
     clones = list(Tracker.select().where(Tracker.source_url.is_null(False),
                                          Tracker.last_reload_at.is_null(False))
                   .order_by(Tracker.name))
