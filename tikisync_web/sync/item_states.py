@@ -48,27 +48,27 @@ def _with_base(tracker, perms, states):
     """SELECT of the ids of `tracker`'s items that have a Baseline row and are in one of
     `states` (modified, conflict, deleted_on_master)."""
     mine = Item.alias("mine")
-    columns = [Baseline.item.alias("item"), (mine.hash != mine.base_hash).alias("here"),
-               Baseline.deleted_on_master.alias("gone")]
+    columns = [Baseline.item.alias("item"), Baseline.deleted_on_master.alias("gone")]
     for n, (m, b, t) in enumerate(_compared(mine, perms)):
         columns += [m.alias(f"m{n}"), b.alias(f"b{n}"), t.alias(f"t{n}")]
-    # The items that moved, each field's three values read once (a derived table: the
-    # conditions below name them rather than repeat the expressions). Led by the Baseline
+    # The items changed here, each field's three values read once (a derived table: the
+    # conditions below name them rather than repeat the expressions). An item whose hash is
+    # its base's holds the base's values, so no field of it is changed here or in conflict:
+    # classify() reads it when the master moved, and finds it in sync. Led by the Baseline
     # rows (few) within the tracker's id range, each item then found by its id: CROSS JOIN
     # keeps SQLite to that order (without statistics it would rather walk every item of the
     # tracker); the others take it as the inner join it is. The caller keeps to the tracker.
     moved = (Baseline.select(*columns).join(mine, pw.JOIN.CROSS)
              .where(Baseline.item == mine.id, id_range(tracker, Baseline.item),
-                    (mine.hash != mine.base_hash) | Baseline.theirs_status.is_null(False) |
-                    (Baseline.deleted_on_master == True))  # noqa: E712
+                    mine.hash != mine.base_hash)
              .alias("moved"))
     triples = [(moved.c[f"m{n}"], moved.c[f"b{n}"], moved.c[f"t{n}"])
                for n in range(len(perms) + 1)]
     conflict = _any([(m != b) & (t != b) & (m != t) for m, b, t in triples])
     local = _any([(m != b) & (t == b) for m, b, t in triples])
-    gone, here = moved.c.gone == True, moved.c.here == True  # noqa: E712
+    gone = moved.c.gone == True  # noqa: E712
     wanted = {
-        "deleted_on_master": gone & here,
+        "deleted_on_master": gone,
         "conflict": ~gone & conflict,
         "modified": ~gone & ~conflict & local,
     }
@@ -113,20 +113,24 @@ def waiting_to_resolve(trackers):
     by_id = {t.id: t for t in trackers}
     if not by_id:
         return {}
-    rows = list(Item.select(Item.id, Item.tracker, Item.remote_id, Item.values, Item.status,
-                            Item.hash, Item.base_hash, Baseline)
-                .join(Baseline)
-                .where(Item.tracker.in_(list(by_id)), Item.hash != Item.base_hash,
+    # Led by the Baseline rows, as _with_base is (SQLite would walk the clones' items).
+    mine = [Item.id, Item.tracker, Item.values, Item.status, Item.hash, Item.base_hash]
+    rows = list(Baseline.select(Baseline, *[f.alias(f"mine_{f.name}") for f in mine])
+                .join(Item, pw.JOIN.CROSS).objects()
+                .where(Baseline.item == Item.id, Item.tracker.in_(list(by_id)),
+                       Item.hash != Item.base_hash,
                        (Baseline.deleted_on_master == True) |  # noqa: E712
                        Baseline.theirs_status.is_null(False) | Baseline.theirs.is_null(False)))
+    for base in rows:  # the item, as the rest of the row
+        base.mine = Item(**{f.name: getattr(base, f"mine_{f.name}") for f in mine})
     fields = {}
     if rows:
-        for field in (Field.select().where(Field.tracker.in_({r.tracker_id for r in rows}))
+        for field in (Field.select().where(Field.tracker.in_({r.mine.tracker_id for r in rows}))
                       .order_by(Field.position, Field.id)):
             fields.setdefault(field.tracker_id, []).append(field)
     found, perms = {}, {}
-    for item in rows:
-        tracker = by_id[item.tracker_id]
+    for base in rows:
+        tracker = by_id[base.mine.tracker_id]
 
         def perms_of(tracker=tracker):  # status.perms_of, from the fields read above
             if tracker.id not in perms:
@@ -135,7 +139,7 @@ def waiting_to_resolve(trackers):
                     _Read(fields.get(tracker.id, [])), remote)]
             return perms[tracker.id]
 
-        if status.judged_state(item, item.baseline, perms_of).state in (
+        if status.judged_state(base.mine, base, perms_of).state in (
                 "conflict", "deleted_on_master"):
             found[tracker.id] = found.get(tracker.id, 0) + 1
     return found
