@@ -3,6 +3,8 @@ for those who can resolve them (admins), and links to where that is done."""
 import pytest
 from playhouse.test_utils import count_queries
 
+from tests.support import querycost
+from tests.support.bulk_clone import FIRST_GENERATED, analyzed, changed_by_sql, synced_items
 from tests.support.pages import soup, url
 from tests.support.sync import (
     check_master,
@@ -14,7 +16,8 @@ from tests.support.sync import (
 )
 from tests.support.sync import client as sync_client
 from tikisync_web import items as item_svc
-from tikisync_web.models import Item
+from tikisync_web.models import Baseline, Item
+from tikisync_web.sync import item_states
 from tikisync_web.sync import reload as reload_mod
 
 
@@ -97,3 +100,22 @@ def test_the_badge_moves_with_the_very_edit_or_reload_that_changes_it(app, clien
     assert page_queries(app, client)[1].get_text(strip=True) == "2 conflicts to resolve"
     edit_here(1, {"title": "Theirs"})  # the same value as the master's now
     assert page_queries(app, client)[1].get_text(strip=True) == "1 conflict to resolve"
+
+
+def test_the_badge_reads_the_items_changed_both_sides_not_the_clone(app, client, auth, clone):
+    """30 conflicts among 300 items or among 3,000: the badge costs the same."""
+    auth.login("admin")
+    costs = {}
+    for size in (300, 3000):
+        Baseline.delete().execute()
+        Item.delete().where(Item.remote_id > FIRST_GENERATED).execute()
+        synced_items(clone, size)
+        changed = changed_by_sql(clone, size // 30, theirs='{"title": "Theirs"}')
+        analyzed()
+        with querycost.recorded() as statements:
+            shown = badge(client.get(url(app, "tikisync.credentials")))
+        assert shown.get_text(strip=True) == f"{changed} conflicts to resolve"
+        with item_states.led_by_changes():  # replayed as the app ran them
+            costs[size] = querycost.cost(querycost.selects(statements,
+                                                           Baseline._meta.table_name))
+    assert costs[3000] <= costs[300] * 1.5, costs

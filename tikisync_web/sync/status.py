@@ -140,10 +140,10 @@ def states_by_item(tracker: Tracker, ids) -> dict[int, str]:
     found, tracker_perms = {}, functools.cache(lambda: perms_of(tracker))
     query = (Item.select(Item.id, Item.remote_id, Item.values, Item.status, Item.hash,
                          Item.base_hash, Baseline)
-             # The ids alone bound both tables (they are the tracker's: no condition on it
-             # that a planner might rather walk), so no row of another page is read.
-             .join(Baseline, pw.JOIN.LEFT_OUTER,
-                   on=(Baseline.item == Item.id) & Baseline.item.in_(ids))
+             # The ids alone bound the query (they are the tracker's: no condition on it
+             # that a planner might rather walk); each Baseline row found by its item's id
+             # (item_states.led_by_changes keeps PostgreSQL to that).
+             .join(Baseline, pw.JOIN.LEFT_OUTER)
              .where(Item.id.in_(ids),
                     Item.remote_id.is_null() | (Item.hash != Item.base_hash) |
                     Baseline.theirs_status.is_null(False) |

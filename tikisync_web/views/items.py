@@ -1,4 +1,6 @@
 """Item list (search, sort, filter, pages) and the add / edit / delete forms."""
+import contextlib
+
 from flask import redirect, render_template, request, url_for
 
 from .. import items as svc
@@ -49,16 +51,19 @@ def items(tracker_id):
         query["where"] = item_states.condition(tracker, args["state"],
                                                sync_status.perms_of(tracker))
     query["positions"] = positions.memory()
-    rows, total = svc.list_items(tracker, fields, per_page=per_page, **query)
-    pages = _pages(total, per_page)
-    if args["page"] > pages:  # an old link after deletions, or a typed page number: show the last
-        args["page"] = query["page"] = pages
+    with item_states.led_by_changes() if "where" in query else contextlib.nullcontext():
         rows, total = svc.list_items(tracker, fields, per_page=per_page, **query)
         pages = _pages(total, per_page)
+        if args["page"] > pages:  # an old link after deletions, or a typed page number
+            args["page"] = query["page"] = pages
+            rows, total = svc.list_items(tracker, fields, per_page=per_page, **query)
+            pages = _pages(total, per_page)
     # A clone's items carry their sync state, for every role (computed from hashes, no
     # network), for the shown page's items only.
-    states = sync_status.states_by_item(tracker, [r.id for r in rows]) \
-        if tracker.is_clone else None
+    states = None
+    if tracker.is_clone:
+        with item_states.led_by_changes():  # each of the page's items looked up by its id
+            states = sync_status.states_by_item(tracker, [r.id for r in rows])
     columns = [f for f in fields if f.type not in ("h", "S") and f.flag("isTblVisible", "y")]
     return render_page(
         "tikisync/items.html", fragments={"item-table": "tikisync/_item_table.html"},
