@@ -1,4 +1,5 @@
-"""The item list's sync-state filter as one SQL condition (issue 17).
+"""The item list's sync-state filter as one SQL condition, and the header badge's count
+(issue 17).
 
 Which of a clone's items are new here, modified here, in conflict, deleted on the master or in
 sync, as a condition on Item that a page's query carries: the items in a state are a subquery,
@@ -6,9 +7,10 @@ not a list of ids, since a database takes only so many parameters (SQLite's
 SQLITE_MAX_VARIABLE_NUMBER, PostgreSQL's 65,535) and a clone may hold more changed items.
 
 The judgement is status.classify()'s, written in SQL: only items changed here (hash !=
-base_hash) or where the master moved are looked at, each with its Baseline row; a field is in
-conflict when mine, base and theirs all differ, changed here when only mine differs from base
-(values.three_way, on the stored values: every value is a string, a missing one "").
+base_hash, each with its Baseline row) can be modified, in conflict or deleted on the master;
+a field is in conflict when mine, base and theirs all differ, changed here when only mine
+differs from base (values.three_way, on the stored values: every value is a string, a missing
+one ""). The badge reads the items changed both here and on the master, judged in Python.
 """
 import contextlib
 import functools
