@@ -184,14 +184,14 @@ def test_a_search_counts_up_to_a_cap_and_finds_what_python_does(tracker, monkeyp
                     assert not total.exact and total == bound, (q, total)
                 else:
                     assert total.exact and total == len(expected), (q, total)
-    # The sync-state filter's lists and a status still apply.
+    # The sync-state filter's condition and a status still apply.
     everything = python_search(tracker, [""])
     Item.update(status="p").where(Item.id.in_([i for i in everything if i % 4 == 0])).execute()
     expected = python_search(tracker, ["alpha"], status="p")
     assert page_ids(tracker, q="alpha", status="p")[0] == expected[:PER_PAGE]
     keep = python_search(tracker, ["beta"])[::2]
-    assert page_ids(tracker, q="beta", only=keep)[0] == keep[:PER_PAGE]
-    assert page_ids(tracker, q="beta", leave_out=keep)[0] == [
+    assert page_ids(tracker, q="beta", where=Item.id.in_(keep))[0] == keep[:PER_PAGE]
+    assert page_ids(tracker, q="beta", where=Item.id.not_in(keep))[0] == [
         i for i in python_search(tracker, ["beta"]) if i not in keep][:PER_PAGE]
 
 

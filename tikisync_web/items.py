@@ -6,7 +6,7 @@ import time
 import peewee as pw
 
 from . import audit, dbobjects, sortindex
-from .db import database, is_sqlite, write_transaction
+from .db import database, is_mysql, is_sqlite, write_transaction
 from .fields import choices, clean_item, field_type, is_multiple
 from .models import STATUSES, Baseline, Field, Item, Tracker, User
 from .values import STATUS_KEY, content_hash
@@ -191,30 +191,28 @@ class Total(int):
 
 
 def list_items(tracker, fields, q="", status="", sort="id", direction="asc", page=1, per_page=50,
-               only=None, leave_out=None, positions=None):
+               where=None, positions=None):
     """One page of a tracker's items and their Total; never loads the whole tracker.
 
-    `only` / `leave_out`: item ids to keep to / to leave out (the sync-state filter).
+    `where`: a condition the items also meet (the sync-state filter, sync/item_states.py).
     `positions` (master/positions.py's Memory, from the view): pages in id order, either
     direction, start at a remembered itemId rather than after `OFFSET` rows, as the master's
-    do, so the last page costs what the first does; on SQLite they also count only the ids
-    above the last count's (Memory.count). A sort by a field walks the tracker's
+    do, so the last page costs what the first does; on SQLite and PostgreSQL they also count
+    only the ids above the last count's (Memory.count). A sort by a field walks the tracker's
     index on that field (sortindex.py); a search finds the first pages in id order from the
     full-text index and counts at most COUNT_CAP matches."""
     sort_field = {f.perm_name: f for f in fields}.get(sort)
     # A sort by a field names the tracker by a literal: the partial index's own condition.
     query = Item.select().where(
         Item.tracker == (pw.SQL(str(int(tracker.id))) if sort_field else tracker))
-    if only is not None:
-        query = query.where(Item.id.in_(list(only) or [0]))
-    if leave_out:
-        query = query.where(Item.id.not_in(list(leave_out)))
+    if where is not None:
+        query = query.where(where)
     if status in STATUSES:
         query = query.where(Item.status == status)
     words = (q or "").lower().split()[:8]
     page = max(1, page)
     key = (tracker.id, tracker.items_epoch, (status,) if status in STATUSES else None)
-    remembered = (positions is not None and not words and only is None and not leave_out
+    remembered = (positions is not None and not words and where is None
                   and positions.tracked())
     if words:
         query, total, led = _search(query, tracker, fields, words, sort == "id",
@@ -222,7 +220,7 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
         if led is not None:
             ordered = led.desc() if direction == "desc" else led.asc()
             return list(query.order_by(ordered).paginate(page, per_page)), total
-    elif remembered and is_sqlite():  # counts only the ids above the last count's
+    elif remembered and not is_mysql():  # counts only the ids above the last count's
         total = Total(positions.count(key, query))
     else:
         total = Total(query.count())
@@ -237,7 +235,7 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
         column, index = _field_order(tracker, sort_field, total)
         # Without statistics SQLite's planner would rather sort; told to walk the index unless
         # a few items are wanted (a search, a sync state), which it finds and sorts instead.
-        if index and is_sqlite() and not words and only is None:
+        if index and is_sqlite() and not words and where is None:
             query = query.from_(pw.NodeList((Item, pw.SQL(f'INDEXED BY "{index}"'))))
     else:
         column = getattr(Item, sort if sort in SORT_KEYS else "id")
@@ -268,7 +266,7 @@ def _search(query, tracker, fields, words, by_id, bound):
         if plain:
             query = query.where(_in_search_text(plain))
         if not is_sqlite():  # SQLite's index on tracker_id holds the ids in order already
-            query = query.where(_id_range(tracker, Item.id))
+            query = query.where(id_range(tracker, Item.id))
         order = Item.id
     # In id order, so the count stops at its bound (the full-text table's rowids, or an id
     # index: kept to the tracker's id range, a planner that walks the ids of the database
@@ -392,14 +390,14 @@ def _fts_driven(query, tracker, words):
     indexed = ['"' + word.replace('"', '""') + '"' for word in words if len(word) >= 3]
     query = query.join(fts, on=(fts.rowid == Item.id)).where(
         pw.Expression(fts.search_text, "MATCH", " AND ".join(indexed)),
-        _id_range(tracker, fts.rowid))
+        id_range(tracker, fts.rowid))
     for word in words:
         if len(word) < 3:
             query = query.where(Item.search_text.contains(word))
     return query, fts.rowid
 
 
-def _id_range(tracker, column):
+def id_range(tracker, column):
     """`column` between the tracker's lowest and highest item id: two index lookups.
 
     PostgreSQL turns MIN(id) WHERE tracker_id = T into a walk of the primary key from the

@@ -25,7 +25,7 @@ from collections import OrderedDict
 import peewee as pw
 from flask import current_app
 
-from ..db import database, is_mysql
+from ..db import database, is_mysql, is_sqlite
 from ..dbobjects import SEEK_INDEX, positions_tracked
 from ..models import Item
 
@@ -105,21 +105,31 @@ class Memory:
         """How many rows `base` (a list's query, without order or limit) holds, from the count
         remembered for `key`: the rows up to a remembered id stay the same within an epoch
         (new ids are above it, deletions and status changes move the epoch on), so only the
-        ids above it are counted, one index range. SQLite only: there one writer at a time
-        takes ids above every committed one, where PostgreSQL's sequence hands out ids that
-        may commit out of order (a reload's, after a later edit's)."""
+        ids above it are counted, one index range.
+
+        What is remembered must have every id up to it committed. SQLite's one writer at a
+        time takes ids above every committed one. PostgreSQL's sequence hands out ids that
+        may commit out of order (a reload's, after a later edit's): there only the ids up to
+        those handed out before no transaction was writing items are remembered (_settled).
+        MariaDB counts every time (nothing there shows which ids are settled)."""
         with self._lock:
             after, known = self._counts.get(key, (None, 0))
+        settled = None if is_sqlite() else _settled()  # before the count's snapshot
         query = base.select(pw.fn.COUNT(Item.id), pw.fn.MAX(Item.id))
-        found, last = (seek(query, after) if after is not None else query).tuples().get()
-        total = known + found
-        if last is not None:
+        if settled is not None:
+            query = query.select_extend(pw.fn.COUNT(Item.id).filter(Item.id <= settled),
+                                        pw.fn.MAX(Item.id).filter(Item.id <= settled))
+        found, last, *below = (seek(query, after) if after is not None else query
+                               ).tuples().get()
+        if is_sqlite():
+            below = [found, last]
+        if below and below[1] is not None:
             with self._lock:
-                self._counts[key] = (last, total)
+                self._counts[key] = (below[1], known + below[0])
                 self._counts.move_to_end(key)
                 while len(self._counts) > self._cap:
                     self._counts.popitem(last=False)
-        return total
+        return known + found
 
     def remember(self, key, position, after):
         with self._lock:
@@ -139,6 +149,25 @@ class Memory:
         if rows:
             self.remember(key, start + len(rows), rows[-1].id)
         return rows
+
+
+def _settled():
+    """PostgreSQL: the highest id its sequence had handed out when no other transaction held
+    a write lock on the item table, read just now; None while one does. A transaction takes
+    that lock before it draws an id for an item and keeps it until it ends, so every id up
+    to this one is committed or gone for any snapshot taken after (the sequence hands out
+    one id at a time: peewee's SERIAL has no per-session cache)."""
+    table = Item._meta.table_name.replace('"', '""')
+    # The lock table is read after the sequence: the correlated subquery waits for its row.
+    drawn, busy = database.execute_sql(
+        "WITH drawn AS MATERIALIZED (SELECT pg_sequence_last_value(pg_get_serial_sequence("
+        f"'\"{table}\"', 'id')::regclass) AS id) SELECT drawn.id, EXISTS (SELECT 1 FROM "
+        f"pg_locks WHERE drawn.id IS NOT NULL AND relation = '\"{table}\"'::regclass AND "
+        "database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND "
+        "mode IN ('RowExclusiveLock', 'ShareRowExclusiveLock', 'ExclusiveLock', "
+        "'AccessExclusiveLock') AND pid IS DISTINCT FROM pg_backend_pid()) FROM drawn"
+    ).fetchone()
+    return None if busy else drawn
 
 
 def seek(query, after):

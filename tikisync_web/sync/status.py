@@ -6,6 +6,7 @@ decided by comparing values with each item's baseline, field by field.
 """
 from __future__ import annotations
 
+import functools
 import json
 import time
 from datetime import UTC, datetime
@@ -193,12 +194,18 @@ def item_state(item: Item, tracker: Tracker) -> ItemState:
     if item.remote_id is None:
         return ItemState("new", [])
     base = Baseline.get_or_none(Baseline.item == item.id)
+    return judged_state(item, base, lambda: perms_of(tracker))
+
+
+def judged_state(item: Item, base: Baseline | None, perms) -> ItemState:
+    """item_state of a synchronized item and its Baseline row (None: its own base); `perms`
+    gives the compared permNames when they are needed (called at most once)."""
     if base is None:  # its own base: changed here only if the hashes differ, which needs a row
         return ItemState("in_sync", [])
     if base.deleted_on_master:
         changed = item.hash != item.base_hash
         return ItemState("deleted_on_master" if changed else "in_sync", [])
-    verdicts = verdicts_for(item.values, item.status, base, perms_of(tracker))
+    verdicts = verdicts_for(item.values, item.status, base, perms())
     conflicts = [p for p, v in verdicts.items() if v == "conflict"]
     if conflicts:
         return ItemState("conflict", conflicts)
@@ -206,12 +213,33 @@ def item_state(item: Item, tracker: Tracker) -> ItemState:
     return ItemState("modified", local) if local else ItemState("in_sync", [])
 
 
-def states_by_item(tracker: Tracker) -> dict[int, str]:
-    """item id -> state for every item of `tracker` that is not in sync (classify's lists)."""
-    lists = classify(tracker)
-    names = {"new": "new", "modified": "modified", "conflicts": "conflict",
-             "deleted_on_master": "deleted_on_master"}
-    return {i: names[key] for key, ids in lists.items() for i in ids}
+def states_by_item(tracker: Tracker, ids) -> dict[int, str]:
+    """item id -> state of those of `ids` (items of `tracker` a page shows) that are not in
+    sync, in one query bounded by those ids, whatever the tracker's size. Only items new here,
+    changed here or where the master moved are judged (classify's, with its judgement)."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    found, tracker_perms = {}, functools.cache(lambda: perms_of(tracker))
+    query = (Item.select(Item.id, Item.remote_id, Item.values, Item.status, Item.hash,
+                         Item.base_hash, Baseline)
+             # The ids alone bound the query (they are the tracker's: no condition on it
+             # that a planner might rather walk); each Baseline row found by its item's id
+             # (item_states.led_by_changes keeps PostgreSQL to that).
+             .join(Baseline, pw.JOIN.LEFT_OUTER)
+             .where(Item.id.in_(ids),
+                    Item.remote_id.is_null() | (Item.hash != Item.base_hash) |
+                    Baseline.theirs_status.is_null(False) |
+                    (Baseline.deleted_on_master == True)))  # noqa: E712
+    for item in query:
+        if item.remote_id is None:
+            found[item.id] = "new"
+            continue
+        base = item.baseline if getattr(item.baseline, "id", None) is not None else None
+        state = judged_state(item, base, tracker_perms).state
+        if state != "in_sync":
+            found[item.id] = state
+    return found
 
 
 class _Known(NamedTuple):

@@ -1,4 +1,6 @@
 """Item list (search, sort, filter, pages) and the add / edit / delete forms."""
+import contextlib
+
 from flask import redirect, render_template, request, url_for
 
 from .. import items as svc
@@ -13,6 +15,7 @@ from ..forms.items import (
 )
 from ..master import positions
 from ..models import STATUSES, Item, Tracker
+from ..sync import item_states
 from ..sync import status as sync_status
 from ..values import STATUS_KEY
 from .blueprint import bp, get_or_404, notify
@@ -43,20 +46,24 @@ def items(tracker_id):
     fields = tracker.ordered_fields()
     args = _list_args(fields)
     per_page = page_size()
-    # A clone's items carry their sync state, for every role (computed from hashes, no network).
-    states = sync_status.states_by_item(tracker) if tracker.is_clone else None
     query = {k: v for k, v in args.items() if k != "state"}
-    if states is not None and args["state"] == "in_sync":
-        query["leave_out"] = list(states)
-    elif states is not None and args["state"]:
-        query["only"] = [i for i, state in states.items() if state == args["state"]]
+    if tracker.is_clone and args["state"]:  # a condition in SQL, however many items it keeps
+        query["where"] = item_states.condition(tracker, args["state"],
+                                               sync_status.perms_of(tracker))
     query["positions"] = positions.memory()
-    rows, total = svc.list_items(tracker, fields, per_page=per_page, **query)
-    pages = _pages(total, per_page)
-    if args["page"] > pages:  # an old link after deletions, or a typed page number: show the last
-        args["page"] = query["page"] = pages
+    with item_states.led_by_changes() if "where" in query else contextlib.nullcontext():
         rows, total = svc.list_items(tracker, fields, per_page=per_page, **query)
         pages = _pages(total, per_page)
+        if args["page"] > pages:  # an old link after deletions, or a typed page number
+            args["page"] = query["page"] = pages
+            rows, total = svc.list_items(tracker, fields, per_page=per_page, **query)
+            pages = _pages(total, per_page)
+    # A clone's items carry their sync state, for every role (computed from hashes, no
+    # network), for the shown page's items only.
+    states = None
+    if tracker.is_clone:
+        with item_states.led_by_changes():  # each of the page's items looked up by its id
+            states = sync_status.states_by_item(tracker, [r.id for r in rows])
     columns = [f for f in fields if f.type not in ("h", "S") and f.flag("isTblVisible", "y")]
     return render_page(
         "tikisync/items.html", fragments={"item-table": "tikisync/_item_table.html"},
