@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 import orjson
+import peewee as pw
 
 from .. import dbobjects
 from ..db import is_mysql, is_sqlite, write_transaction
