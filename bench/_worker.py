@@ -20,55 +20,9 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 
 import _data
-
-
-def rss_kib():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def reset_peak():
-    """Reset the kernel's peak-RSS mark (VmHWM) so it covers only what follows."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
-
-
-def peak_kib():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
-
-
-def out(payload):
-    print(json.dumps(payload))
-
-
-class profiled:
-    """cProfile of the timed part (main thread) when BENCH_PROFILE names an output file."""
-
-    def __enter__(self):
-        self.path = os.environ.get("BENCH_PROFILE")
-        if self.path:
-            import cProfile
-            self.profile = cProfile.Profile()
-            self.profile.enable()
-        return self
-
-    def __exit__(self, *exc):
-        if self.path:
-            self.profile.disable()
-            self.profile.dump_stats(self.path)
+from _child import out, peak_kib, pg_server_change, pg_server_state, profiled, reset_peak, rss_kib
 
 
 def seed(app, name, count, stamp):
@@ -170,7 +124,7 @@ def reload(app, tracker_id, *flags):
 
     def timed_fill(*args, **kwargs):  # the index fill after the commit, timed apart
         if server and not at_commit:  # what the server did up to the reload's commit
-            at_commit.update(_pg_server_change(server))
+            at_commit.update(pg_server_change(server))
         started = time.perf_counter()
         try:
             return fill(*args, **kwargs)
@@ -185,13 +139,13 @@ def reload(app, tracker_id, *flags):
         tracemalloc.start()
     rss_before = rss_kib()
     exact_peak = reset_peak()
-    server, at_commit = _pg_server_state(), {}
+    server, at_commit = pg_server_state(), {}
     cpu0, wall0 = time.process_time(), time.perf_counter()
     with profiled():
         job = jobs.run(job.id, context)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     search_index.fill = original
-    server = _pg_server_change(server)
+    server = pg_server_change(server)
     result = {"seconds": wall, "fill_seconds": sum(filling), "cpu": cpu,
               "state": job.state, "error": job.error,
               "counts": job.result, "rss_before_kib": rss_before, "rss_after_kib": rss_kib(),
@@ -203,69 +157,6 @@ def reload(app, tracker_id, *flags):
     if server:
         result["server"], result["server_c"] = server, at_commit or server
     out(result)
-
-
-_BGWRITER = ("checkpoints_timed", "checkpoints_req", "buffers_checkpoint", "buffers_clean",
-             "buffers_backend", "buffers_backend_fsync", "buffers_alloc")
-
-
-def _pg_server_state():
-    """PostgreSQL: the server's WAL position, its writer counters and this connection's
-    backend CPU, before a reload (None elsewhere). Server-wide figures include whatever else
-    the server did meanwhile (the master's reads, other clients)."""
-    import peewee as pw
-
-    from tikisync_web.db import database
-
-    if not isinstance(database.obj, pw.PostgresqlDatabase):
-        return None
-    row = database.execute_sql(
-        f"SELECT pg_current_wal_lsn(), pg_backend_pid(), {', '.join(_BGWRITER)} "
-        "FROM pg_stat_bgwriter").fetchone()
-    return {"lsn": row[0], "pid": row[1], "cpu": _proc_cpu(row[1]), "host": _host_cpu(),
-            **dict(zip(_BGWRITER, row[2:], strict=True))}
-
-
-def _pg_server_change(before):
-    """What changed since `_pg_server_state` (WAL bytes, writer counters, backend CPU)."""
-    if before is None:
-        return None
-    from tikisync_web.db import database
-
-    database.execute_sql("SELECT pg_stat_clear_snapshot()")
-    row = database.execute_sql(
-        f"SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s), pg_backend_pid(), "
-        f"{', '.join(_BGWRITER)} FROM pg_stat_bgwriter", (before["lsn"],)).fetchone()
-    change = {"wal_mb": float(row[0]) / 2**20,
-              **{k: v - before[k] for k, v in zip(_BGWRITER, row[2:], strict=True)}}
-    if row[1] == before["pid"] and before["cpu"] is not None:
-        change["backend_cpu"] = _proc_cpu(row[1]) - before["cpu"]
-    host = _host_cpu()
-    if host and before["host"]:
-        change.update({k: v - before["host"][k] for k, v in host.items()})
-    return change
-
-
-def _host_cpu():
-    """Seconds the host's CPUs spent busy, idle and waiting for I/O so far (/proc/stat)."""
-    try:
-        with open("/proc/stat") as stat:
-            ticks = [int(t) for t in stat.readline().split()[1:]]
-    except OSError:
-        return None
-    hz = os.sysconf("SC_CLK_TCK")
-    idle, iowait = ticks[3], ticks[4]
-    return {"host_busy": (sum(ticks[:8]) - idle - iowait) / hz, "host_idle": idle / hz,
-            "host_iowait": iowait / hz}
-
-
-def _proc_cpu(pid):
-    """CPU seconds of a local process (a PostgreSQL backend on this host), or None."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def status(app, tracker_id):
