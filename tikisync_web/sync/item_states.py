@@ -19,7 +19,7 @@ import operator
 import peewee as pw
 
 from ..db import database, is_mysql, is_sqlite
-from ..items import id_range
+from ..item_search import id_range
 from ..models import Baseline, Field, Item
 from ..remote import exportfmt
 from . import status

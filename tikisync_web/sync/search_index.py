@@ -6,14 +6,14 @@ its tracker's `search_pending_from` to the next item id, inside its transaction:
 triggers then leave that tracker's items from that id up alone, and after the commit `fill`
 indexes them in chunks of CHUNK ids, each chunk moving the mark on in its own short write
 transaction (edits wait for one chunk, not for the whole fill). Until the mark is gone a
-search also scans the pending items' text (items._in_search_text), so no result is missing.
+search also scans the pending items' text (item_search.in_search_text), so no result is missing.
 A process killed between the commit and the end of the fill leaves the mark: searches stay
 right and the next reload of the tracker (or `fill` from anywhere) finishes it.
 
 PostgreSQL (pg_trgm GIN index, about 100 µs per item here): the reload writes its new items
 with no search text (NULL, which the index leaves out: dbobjects.py), and `fill` makes it in SQL
 from their jsonb values, CHUNK items per transaction; a search also scans the NULL ones
-(items._in_search_text; a partial index finds them), and an edit meanwhile writes its own.
+(item_search.in_search_text; a partial index finds them), and an edit meanwhile writes its own.
 The reload's transaction also raises `gin_pending_list_limit`, so what GIN does get goes to
 its pending list, merged after the commit (`gin_clean_pending_list`). MariaDB has no index.
 """
