@@ -20,6 +20,7 @@ from tests.support.sync import conflict, edit_here, edit_on_master, reloaded_clo
 from tikisync_web import db as tdb
 from tikisync_web import items as item_svc
 from tikisync_web.db import database
+from tikisync_web.master import positions
 from tikisync_web.models import Baseline, Item
 from tikisync_web.sync import item_states, status
 from tikisync_web.sync import reload as reload_mod
@@ -86,6 +87,35 @@ def test_a_filter_reads_the_changed_items_not_the_tracker(app, client, auth, db,
     assert costs[3000] <= costs[300] * 1.5, costs
 
 
+def test_the_in_sync_count_reads_the_changed_items_not_the_tracker(app, client, auth, db,
+                                                                    fake_master):
+    """30 items changed among 300 or among 3,000: the "in sync" filter's count costs the
+    same, the rest of the clone being counted as the list's (remembered) count."""
+    tracker = reloaded_clone(app, fake_master)
+    auth.login("viewer")
+    costs = {}
+    for size in (300, 3000):
+        Baseline.delete().execute()
+        Item.delete().where(Item.remote_id > FIRST_GENERATED).execute()
+        synced_items(tracker, size)
+        changed = changed_by_sql(tracker, size // 30)
+        analyzed()
+        path = url(app, "tikisync.items", tracker_id=tracker.id, state="in_sync")
+        client.get(path)  # the list's count, remembered on SQLite and PostgreSQL
+        with querycost.recorded() as statements:
+            page = soup(client.get(path))
+        in_sync = Item.select().where(Item.tracker == tracker).count() - changed
+        assert count_text(page) == f"Items 1–20 of {in_sync}"
+        assert set(states_listed(page).values()) == {"in sync"}
+        counts = [(sql, params) for sql, params in querycost.selects(
+            statements, Item._meta.table_name) if "COUNT(" in sql.upper()]
+        if tdb.is_mysql():  # MariaDB counts the tracker's items every time (positions.py)
+            counts = [(sql, params) for sql, params in counts if "remote_id" in sql]
+        with item_states.led_by_changes():  # replayed as the app ran them
+            costs[size] = querycost.cost(counts)
+    assert costs[3000] <= costs[300] * 1.5, costs
+
+
 @pytest.fixture
 def varied(app, db, fake_master, users):
     """A clone with an item in every state, and the edge cases between them."""
@@ -126,6 +156,17 @@ def test_the_filter_keeps_exactly_the_items_in_each_state(varied):
             varied, varied.ordered_fields(), per_page=100,
             where=item_states.condition(varied, state, perms))
         assert {r.id for r in rows} == expected[state] and total == len(rows), state
+    where, excluded = item_states.in_sync(varied, perms)  # counted as the others taken away
+    memory = positions.Memory()
+    for _ in range(2):  # the tracker's count, then the one remembered
+        rows, total = item_svc.list_items(varied, varied.ordered_fields(), per_page=100,
+                                          where=where, excluded=excluded, positions=memory)
+        assert [r.id for r in rows] == sorted(expected["in_sync"]) and total == len(rows)
+    rows, total = item_svc.list_items(varied, varied.ordered_fields(), per_page=2, page=2,
+                                      where=where, excluded=excluded, positions=memory,
+                                      status="o")
+    shown = sorted(i for i in expected["in_sync"] if Item.get_by_id(i).status == "o")
+    assert [r.id for r in rows] == shown[2:4] and total == len(shown)
     ids = [i for found in expected.values() for i in found]
     assert status.states_by_item(varied, ids) == {
         i: state for state, found in expected.items() if state != "in_sync" for i in found}

@@ -177,10 +177,14 @@ COUNT_CAP = 10_000  # a search counts its matches up to here (or the page asked 
 
 
 def list_items(tracker, fields, q="", status="", sort="id", direction="asc", page=1, per_page=50,
-               where=None, positions=None):
+               where=None, positions=None, excluded=None):
     """One page of a tracker's items and their Total; never loads the whole tracker.
 
     `where`: a condition the items also meet (the sync-state filter, sync/item_states.py).
+    `excluded`: with `where`, a function counting the items of a query (the list without
+    `where`) that do not meet it, few: the total is then the list's count without `where`
+    (remembered, as the unfiltered list's) less theirs, rather than a count of every item
+    `where` keeps.
     `positions` (master/positions.py's Memory, from the view): pages in id order, either
     direction, start at a remembered itemId rather than after `OFFSET` rows, as the master's
     do, so the last page costs what the first does; on SQLite and PostgreSQL they also count
@@ -191,10 +195,11 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
     # A sort by a field names the tracker by a literal: the partial index's own condition.
     query = Item.select().where(
         Item.tracker == (pw.SQL(str(int(tracker.id))) if sort_field else tracker))
-    if where is not None:
-        query = query.where(where)
     if status in STATUSES:
         query = query.where(Item.status == status)
+    whole = query  # the list without `where`
+    if where is not None:
+        query = query.where(where)
     words = (q or "").lower().split()[:8]
     page = max(1, page)
     key = (tracker.id, tracker.items_epoch, (status,) if status in STATUSES else None)
@@ -208,6 +213,10 @@ def list_items(tracker, fields, q="", status="", sort="id", direction="asc", pag
             return list(query.order_by(ordered).paginate(page, per_page)), total
     elif remembered and not is_mysql():  # counts only the ids above the last count's
         total = Total(positions.count(key, query))
+    elif excluded is not None:  # the whole list's count, less the few items left out
+        counted = (positions is not None and not is_mysql() and positions.tracked())
+        found = positions.count(key, whole) if counted else whole.count()
+        total = Total(found - excluded(whole))
     else:
         total = Total(query.count())
     if remembered and sort == "id":

@@ -35,9 +35,27 @@ def condition(tracker, state, perms):
     if state == "new":
         return Item.remote_id.is_null()
     if state == "in_sync":
-        moved = _with_base(tracker, perms, ("modified", "conflict", "deleted_on_master"))
-        return Item.remote_id.is_null(False) & Item.id.not_in(_compiled(moved))
+        return in_sync(tracker, perms)[0]
     return Item.id.in_(_compiled(_with_base(tracker, perms, (state,))))
+
+
+def in_sync(tracker, perms):
+    """(condition, others) of `tracker`'s items in sync. `others(whole)` counts the items of
+    `whole` (the list's query without the filter) that are not: the new ones (the tracker's
+    index on remote_id), and those changed here, each found by its id from their Baseline
+    rows (few); the list takes them from its (remembered) count rather than read every
+    unchanged item (items.list_items `excluded`)."""
+    moved = _compiled(_with_base(tracker, perms, ("modified", "conflict", "deleted_on_master")))
+    synced = Item.remote_id.is_null(False)
+
+    def others(whole):
+        # Without statistics SQLite would walk the tracker's index and look each item up in
+        # the subquery's list; NOT INDEXED leaves it the lookups by id.
+        led = whole.from_(pw.NodeList((Item, pw.SQL("NOT INDEXED")))) if is_sqlite() else whole
+        return (whole.where(Item.remote_id.is_null()).count()
+                + led.where(synced & Item.id.in_(moved)).count())
+
+    return synced & Item.id.not_in(moved), others
 
 
 @contextlib.contextmanager

@@ -47,7 +47,10 @@ def items(tracker_id):
     args = _list_args(fields)
     per_page = page_size()
     query = {k: v for k, v in args.items() if k != "state"}
-    if tracker.is_clone and args["state"]:  # a condition in SQL, however many items it keeps
+    if tracker.is_clone and args["state"] == "in_sync":  # most items: count the others
+        query["where"], query["excluded"] = item_states.in_sync(tracker,
+                                                                sync_status.perms_of(tracker))
+    elif tracker.is_clone and args["state"]:  # a condition in SQL, however many it keeps
         query["where"] = item_states.condition(tracker, args["state"],
                                                sync_status.perms_of(tracker))
     query["positions"] = positions.memory()
