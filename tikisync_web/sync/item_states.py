@@ -148,20 +148,53 @@ def waiting_to_resolve(trackers):
     for the fields of those with such items), reading only the items changed both here
     (hash != base_hash: a conflict needs a change here) and on the master (what it holds, or
     its deletion, kept in the Baseline row); each is judged as classify() does."""
+    found = {}
+    for tracker_id, state in _judged(trackers, Baseline.theirs_status.is_null(False) |
+                                     Baseline.theirs.is_null(False)):
+        if state in ("conflict", "deleted_on_master"):
+            found[tracker_id] = found.get(tracker_id, 0) + 1
+    return found
+
+
+def counts(trackers):
+    """{tracker id: {"new", "modified", "conflicts", "deleted_on_master": how many}} of the
+    clones `trackers`, the numbers of classify()'s lists (the dashboard's local work), in
+    three queries for them all however many and large they are: the new items (the index on
+    the tracker and remote_id), and the items changed here, judged as classify() does (an
+    item the master alone moved is in sync)."""
+    by_id = {t.id: t for t in trackers}
+    found = {i: {"new": 0, "modified": 0, "conflicts": 0, "deleted_on_master": 0}
+             for i in by_id}
+    if not by_id:
+        return found
+    for tracker_id, n in (Item.select(Item.tracker, pw.fn.COUNT(Item.id))
+                          .where(Item.tracker.in_(list(by_id)), Item.remote_id.is_null())
+                          .group_by(Item.tracker).tuples()):
+        found[tracker_id]["new"] = n
+    named = {"conflict": "conflicts"}
+    for tracker_id, state in _judged(trackers):
+        if state != "in_sync":
+            found[tracker_id][named.get(state, state)] += 1
+    return found
+
+
+def _judged(trackers, moved=None):
+    """[(tracker id, state)] of the items of the clones `trackers` changed here, each with
+    its Baseline row (and meeting `moved`, a condition on it), judged as classify() does. Two
+    queries for them all (and one for the fields of those with such items)."""
     by_id = {t.id: t for t in trackers}
     if not by_id:
-        return {}
+        return []
     # Led by the Baseline rows, as _with_base is: no condition on the item's tracker (a
     # planner would walk the clones' items by it; only synchronized items have a Baseline
     # row, and those of other trackers are left out below), CROSS JOIN for SQLite.
     mine = [Item.id, Item.tracker, Item.values, Item.status, Item.hash, Item.base_hash]
+    wanted = [Baseline.item == Item.id, Item.hash != Item.base_hash]
+    if moved is not None:
+        wanted.append((Baseline.deleted_on_master == True) | moved)  # noqa: E712
     with led_by_changes():
         rows = list(Baseline.select(Baseline, *[f.alias(f"mine_{f.name}") for f in mine])
-                    .join(Item, pw.JOIN.CROSS).objects()
-                    .where(Baseline.item == Item.id, Item.hash != Item.base_hash,
-                           (Baseline.deleted_on_master == True) |  # noqa: E712
-                           Baseline.theirs_status.is_null(False) |
-                           Baseline.theirs.is_null(False)))
+                    .join(Item, pw.JOIN.CROSS).objects().where(*wanted))
     for base in rows:  # the item, as the rest of the row
         base.mine = Item(**{f.name: getattr(base, f"mine_{f.name}") for f in mine})
     rows = [base for base in rows if base.mine.tracker_id in by_id]
@@ -170,7 +203,7 @@ def waiting_to_resolve(trackers):
         for field in (Field.select().where(Field.tracker.in_({r.mine.tracker_id for r in rows}))
                       .order_by(Field.position, Field.id)):
             fields.setdefault(field.tracker_id, []).append(field)
-    found, perms = {}, {}
+    judged, perms = [], {}
     for base in rows:
         tracker = by_id[base.mine.tracker_id]
 
@@ -181,10 +214,8 @@ def waiting_to_resolve(trackers):
                     _Read(fields.get(tracker.id, [])), remote)]
             return perms[tracker.id]
 
-        if status.judged_state(base.mine, base, perms_of).state in (
-                "conflict", "deleted_on_master"):
-            found[tracker.id] = found.get(tracker.id, 0) + 1
-    return found
+        judged.append((tracker.id, status.judged_state(base.mine, base, perms_of).state))
+    return judged
 
 
 class _Read:

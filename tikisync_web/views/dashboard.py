@@ -3,7 +3,7 @@ import peewee as pw
 
 from .. import jobs, settings
 from ..models import Item, Job, Tracker
-from ..sync import status
+from ..sync import item_states
 from .blueprint import bp
 from .common import current_user, is_fragment_request, render_page, require
 
@@ -26,7 +26,8 @@ def dashboard():
     pending, running, last, drift = {}, {}, {}, set()
     if settings.sync_enabled():
         # Where each clone's items stand, for every role: from hashes, no network.
-        pending = {t.id: status.classify(t) for t in trackers if t.is_clone and t.last_reload_at}
+        # classify()'s numbers, for every clone at once (item_states.counts).
+        pending = item_states.counts([t for t in trackers if t.is_clone and t.last_reload_at])
         last, drift = _last_outcomes()
         if current_user().can("admin"):
             running = {j.tracker_id: jobs.snapshot(j) for j in
