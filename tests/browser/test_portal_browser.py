@@ -85,15 +85,23 @@ def sign_in_framed(frame, username="admin"):
     expect(frame.get_by_role("heading", name="Trackers")).to_be_visible()
 
 
+def go_within(inner, url):
+    """Navigate the frame from inside it, as a link in it would, and wait until the new page has
+    loaded with its styles: a click sent while the old page is still shown, or before the styles
+    move the page's elements, lands on nothing."""
+    inner.evaluate("url => { location.href = url }", url)
+    inner.wait_for_url(url, wait_until="load")
+
+
 def edit_and_push(page, frame, base, tracker, item, master):
     """In the frame: open the item, edit its title, push it from the sync tab."""
     inner = page.main_frame.child_frames[0]
-    inner.evaluate("url => { location.href = url }", f"{base}/items/{item.id}")
+    go_within(inner, f"{base}/items/{item.id}")
     frame.get_by_role("link", name="Edit", exact=True).click()
     frame.get_by_label("Title").fill("Edited inside the portal")
     frame.get_by_role("button", name="Save").click()
     expect(frame.locator("main, .tikisync").first).to_contain_text("Edited inside the portal")
-    inner.evaluate("url => { location.href = url }", f"{base}/trackers/{tracker.id}/sync")
+    go_within(inner, f"{base}/trackers/{tracker.id}/sync")
     frame.locator("#sync-modified input[name=items]").first.check()
     frame.get_by_role("button", name="Preview the push of the selected items").click()
     expect(frame.locator("#push-plan")).to_contain_text("Edited inside the portal")
