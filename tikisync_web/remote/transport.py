@@ -21,10 +21,10 @@ from typing import Any
 from urllib.parse import urljoin
 
 import requests
-import urllib3.exceptions as u3
 from requests.cookies import RequestsCookieJar, extract_cookies_to_jar, get_cookie_header
 
 from . import errors as e
+from . import failures
 from .urls import UrlError, locate
 
 log = logging.getLogger("tikisync_web.remote")
@@ -76,39 +76,6 @@ def _server_time(response):
         return int(email.utils.parsedate_to_datetime(value).timestamp())
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-
-
-def _reason(exc):
-    """What went wrong at the network level, in a few words."""
-    text = str(exc)
-    for pattern, words in (
-        (r"certificate verify failed: ([^(')]+)", None),
-        (r"Name or service not known|nodename nor servname|getaddrinfo failed|"
-         r"Temporary failure in name resolution", "the host name does not resolve"),
-        (r"Connection refused", "connection refused"),
-        (r"RemoteDisconnected|Connection aborted|closed connection without response|"
-         r"Connection reset", "the connection closed before the answer"),
-        (r"No route to host|Network is unreachable", "no route to the host"),
-    ):
-        match = re.search(pattern, text)
-        if match:
-            return words or "certificate verify failed: " + match.group(1).strip()
-    return e.short(text, 160)
-
-
-def _read_timeout(exc):
-    """True for a read timeout that requests reports as a connection error (one that struck
-    while the body was being read)."""
-    inner = exc.args[0] if exc.args else None
-    return isinstance(inner, u3.ReadTimeoutError)
-
-
-def _connect_failed(exc):
-    """True when the request never reached the master (so a write was not applied)."""
-    inner = exc.args[0] if exc.args else None
-    reason = getattr(inner, "reason", inner)
-    return isinstance(reason, (u3.NewConnectionError, u3.NameResolutionError)) or \
-        isinstance(exc, requests.exceptions.ConnectTimeout)
 
 
 class Transport:
@@ -231,16 +198,17 @@ class Transport:
         """The RemoteError for a request that got no complete answer. A read says so and is
         retried; a write that may have reached the master is "maybe written"."""
         written = "; the write may have been applied: check the master before trying again"
+        why = failures.reason(exc)
         if isinstance(exc, requests.exceptions.SSLError):
             return self._error(e.TlsError, f"the certificate of {origin} could not be verified "
-                               f"({_reason(exc)}): if the master uses a private certificate "
+                               f"({why}): if the master uses a private certificate "
                                "authority, set TIKISYNC_CA_BUNDLE to its CA file", url=url)
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             error = self._error(e.Timeout, f"could not connect to {origin} within "
                                 f"{self.timeout} s: check the URL and the network", url=url)
             error._retry = True
             return error
-        if isinstance(exc, requests.exceptions.Timeout) or _read_timeout(exc):
+        if isinstance(exc, requests.exceptions.Timeout) or failures.read_timeout(exc):
             note = written if not read else (": the master may be overloaded; try again later "
                                              "or raise TIKISYNC_HTTP_TIMEOUT")
             return self._error(e.Timeout, f"{origin} did not answer within {self.timeout} s"
@@ -254,14 +222,14 @@ class Transport:
             error._retry = read
             return error
         if isinstance(exc, requests.exceptions.ConnectionError):
-            maybe = not read and not _connect_failed(exc)
+            maybe = not read and not failures.connect_failed(exc)
             note = written if maybe else (": check the URL, that the master runs, and that "
                                           "this server may reach it")
-            error = self._error(e.ConnectionFailed, f"no answer from {origin} ({_reason(exc)})"
+            error = self._error(e.ConnectionFailed, f"no answer from {origin} ({why})"
                                 + note, url=url, maybe_written=maybe)
             error._retry = read
             return error
-        return self._error(e.RemoteError, f"request to {origin} failed ({_reason(exc)})",
+        return self._error(e.RemoteError, f"request to {origin} failed ({why})",
                            url=url)
 
     # --- answers -----------------------------------------------------------------------------
