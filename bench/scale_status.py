@@ -197,11 +197,89 @@ class _WaitSampler:
         self.thread.join(timeout=5)
 
 
-def _reload_by_workers(clone, locals_, count):
+class _ProcessCPU:
+    """CPU seconds of every process on the host, by who it is, sampled from /proc every
+    0.25 s while the workers run: the master's server (gunicorn), the PostgreSQL backends
+    serving the master's database and the clone's, PostgreSQL's own processes (WAL writer,
+    checkpointer, autovacuum), the `tikisync worker` processes, anything else. Each sample's
+    increase is kept with its time, so that a job's CPU can be split at its commit. A
+    process born and gone between two samples is missed."""
+
+    def __init__(self, databases):
+        import threading
+
+        self.databases = databases  # {database name: label}
+        self.seen, self.steps = {}, []  # pid -> (label, cpu); [(time, label, seconds)]
+        self.ticks = os.sysconf("SC_CLK_TCK")
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _label(self, pid):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            return None
+        if command.startswith("postgres: "):
+            words = command.split()
+            for word in words[1:4]:
+                if word in self.databases:
+                    return self.databases[word]
+            return "postgres (own)"
+        if "gunicorn" in command:
+            return "master server"
+        if "tikisync worker" in command:
+            return "workers"
+        return "other"
+
+    def _sample(self, first=False):
+        now = time.time()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            pid = int(entry.name)
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            cpu = (int(fields[11]) + int(fields[12])) / self.ticks
+            label, before = self.seen.get(pid, (None, None))
+            if label is None:
+                label = self._label(pid)
+                if label is None:
+                    continue
+                before = cpu if first else 0.0
+            if cpu > before and not first:
+                self.steps.append((now, label, cpu - before))
+            self.seen[pid] = (label, cpu)
+
+    def _run(self):
+        while not self.stop.wait(0.25):
+            self._sample()
+
+    def __enter__(self):
+        self._sample(first=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=5)
+        self._sample()
+
+    def split(self, at):
+        """{label: [CPU seconds up to `at`, after it]} (`at` None: all in the first)."""
+        out = {}
+        for when, label, seconds in self.steps:
+            pair = out.setdefault(label, [0.0, 0.0])
+            pair[0 if at is None or when <= at else 1] += seconds
+        return out
+
+
+def _reload_by_workers(clone, locals_, count, databases):
     queued = clone.worker("enqueue-reload", *locals_)["jobs"]
     load_before = load()
     ticks0, wall0 = _host_ticks(), time.perf_counter()
-    with _WaitSampler(clone.db_url) as waits:
+    with _WaitSampler(clone.db_url) as waits, _ProcessCPU(databases) as processes:
         cpu = _workers(clone, count)
     wall = time.perf_counter() - wall0
     ticks1 = _host_ticks()
@@ -214,7 +292,10 @@ def _reload_by_workers(clone, locals_, count):
             raise RuntimeError(f"reload job {job_id} ended {job['state']}: {job['error']}")
     for job in jobs.values():  # the audit event's second: the reload's commit, then the fill
         job["committed"] = report["committed"].get(str(job["tracker"]))
+    commits = [jobs[j]["committed"] for j in queued if jobs[j]["committed"]]
+    split_at = max(commits) + 1 if commits else None  # committed is to the second
     return {"jobs": [jobs[j] for j in queued], "audits": report["reload_audits"], "cpu": cpu,
+            "processes": processes.split(split_at),
             "wall": wall, "load": load_before, "load_after": load(), "host_busy": busy,
             "waits": dict(sorted(waits.counts.items(), key=lambda kv: -kv[1]))}
 
@@ -230,20 +311,28 @@ def run_workers(m, ws, pg):
     master.start()
     clone = _site("clone", ws, "postgresql", pg)
     remote = [s["tracker"] for s in seeded]
+    databases = {master.db_url.rsplit("/", 1)[1]: "master's database",
+                 clone.db_url.rsplit("/", 1)[1]: "clone's database"}
     alone_locals = _clone(clone, master, token, remote)
     alone = []
     for local in alone_locals:
-        alone.append(_reload_by_workers(clone, [local], 1))
+        alone.append(_reload_by_workers(clone, [local], 1, databases))
         job = alone[-1]["jobs"][0]
         print(f"  alone: tracker {local} in {job['finished'] - job['started']:.1f} s "
               f"(worker CPU {alone[-1]['cpu'][0]:.1f} s, host CPU busy "
               f"{alone[-1]['host_busy']:.0%}, load {alone[-1]['load']:.2f})", flush=True)
     together_locals = [clone.cli("clone", master.url, r, as_json=True)["tracker"]
                        for r in remote]
-    together = _reload_by_workers(clone, together_locals, 2)
+    together = _reload_by_workers(clone, together_locals, 2, databases)
     for job in together["jobs"]:
         print(f"  together: tracker {job['tracker']} by {job['worker']} in "
               f"{job['finished'] - job['started']:.1f} s", flush=True)
+    for name, run in [*((f"alone {a['jobs'][0]['tracker']}", a) for a in alone),
+                      ("together", together)]:
+        print(f"  CPU s by process, up to the last commit + after it, {name}: " + ", ".join(
+            f"{label} {cpu[0]:.1f} + {cpu[1]:.1f}"
+            for label, cpu in sorted(run["processes"].items(), key=lambda kv: -sum(kv[1]))),
+            flush=True)
     print(f"  the clone database's active backends (samples every 0.1 s): alone "
           f"{[a['waits'] for a in alone]}, together {together['waits']}", flush=True)
     print(f"  workers' CPU {' + '.join(f'{c:.1f}' for c in together['cpu'])} s, host CPU busy "
@@ -274,6 +363,17 @@ def workers_rows(r):
         alone_s, pair_s = one["committed"] - one["started"], pair["committed"] - pair["started"]
         rows.append([f"  up to its commit (to the second; then the search index fill), {name}",
                      f"{pair_s:.0f}", f"{alone_s:.0f}", f"{pair_s / alone_s:.2f}", "", ""])
+    # What perfect sharing of the cores could reach: the CPU both jobs took alone (every
+    # process the reload runs on, not the bench's own samplers or other users: "other"),
+    # spread over the cores, against a job's time alone.
+    need = sum(cpu for a in r["alone"] for label, pair in a["processes"].items()
+               if label != "other" for cpu in pair)
+    cores = os.cpu_count() or 1
+    alone_mean = sum(a["jobs"][0]["finished"] - a["jobs"][0]["started"]
+                     for a in r["alone"]) / len(r["alone"])
+    rows.append([f"  floor: both jobs' CPU alone / {cores} cores, over the time alone, s",
+                 f"{need / cores:.1f}", f"{alone_mean:.1f}", f"{need / cores / alone_mean:.2f}",
+                 "", ""])
     both = r["together"]["wall"]
     rows.append(["  both, first start to last end (wall), s", f"{both:.1f}",
                  f"{sum(a['wall'] for a in r['alone']):.1f} (one after the other)",
