@@ -363,15 +363,15 @@ def workers_rows(r):
         alone_s, pair_s = one["committed"] - one["started"], pair["committed"] - pair["started"]
         rows.append([f"  up to its commit (to the second; then the search index fill), {name}",
                      f"{pair_s:.0f}", f"{alone_s:.0f}", f"{pair_s / alone_s:.2f}", "", ""])
-    # What perfect sharing of the cores could reach: the CPU both jobs took alone (every
+    # What perfect sharing of the cores could reach: the CPU both runs took alone (every
     # process the reload runs on, not the bench's own samplers or other users: "other"),
-    # spread over the cores, against a job's time alone.
+    # spread over the cores, against a run's wall time alone (the same window: from the
+    # worker's start to its exit, so its start-up is on both sides).
     need = sum(cpu for a in r["alone"] for label, pair in a["processes"].items()
                if label != "other" for cpu in pair)
     cores = os.cpu_count() or 1
-    alone_mean = sum(a["jobs"][0]["finished"] - a["jobs"][0]["started"]
-                     for a in r["alone"]) / len(r["alone"])
-    rows.append([f"  floor: both jobs' CPU alone / {cores} cores, over the time alone, s",
+    alone_mean = sum(a["wall"] for a in r["alone"]) / len(r["alone"])
+    rows.append([f"  floor: both runs' CPU alone / {cores} cores, over a run's wall alone, s",
                  f"{need / cores:.1f}", f"{alone_mean:.1f}", f"{need / cores / alone_mean:.2f}",
                  "", ""])
     both = r["together"]["wall"]
