@@ -29,11 +29,13 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _child import proc_cpu  # noqa: E402
 from _common import (  # noqa: E402
     BIN,
     ROOT,
@@ -166,27 +168,18 @@ def _host_ticks():
     return sum(fields) - idle, sum(fields)
 
 
-class _WaitSampler:
-    """What the clone database's active backends wait on, sampled every 0.1 s from
-    pg_stat_activity while the workers run: {"CPU" or "type:event": samples}."""
+class _Sampler:
+    """Calls `_sample` every `every` seconds on a thread of its own while in a `with` block."""
 
-    def __init__(self, url):
-        import threading
+    every = 0.1
 
-        self.url, self.counts, self.stop = url, {}, threading.Event()
+    def __init__(self):
+        self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
-        import psycopg
-
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            while not self.stop.wait(0.1):
-                for kind, event in conn.execute(
-                        "SELECT wait_event_type, wait_event FROM pg_stat_activity WHERE "
-                        "datname = current_database() AND state = 'active' "
-                        "AND pid <> pg_backend_pid()"):
-                    key = f"{kind}:{event}" if kind else "CPU"
-                    self.counts[key] = self.counts.get(key, 0) + 1
+        while not self.stop.wait(self.every):
+            self._sample()
 
     def __enter__(self):
         self.thread.start()
@@ -197,7 +190,34 @@ class _WaitSampler:
         self.thread.join(timeout=5)
 
 
-class _ProcessCPU:
+class _WaitSampler(_Sampler):
+    """What the clone database's active backends wait on, sampled every 0.1 s from
+    pg_stat_activity while the workers run: {"CPU" or "type:event": samples}."""
+
+    def __init__(self, url):
+        super().__init__()
+        self.url, self.counts, self.conn = url, {}, None
+
+    def _sample(self):
+        for kind, event in self.conn.execute(
+                "SELECT wait_event_type, wait_event FROM pg_stat_activity WHERE "
+                "datname = current_database() AND state = 'active' "
+                "AND pid <> pg_backend_pid()"):
+            key = f"{kind}:{event}" if kind else "CPU"
+            self.counts[key] = self.counts.get(key, 0) + 1
+
+    def __enter__(self):
+        import psycopg
+
+        self.conn = psycopg.connect(self.url, autocommit=True)
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        super().__exit__(*exc)
+        self.conn.close()
+
+
+class _ProcessCPU(_Sampler):
     """CPU seconds of every process on the host, by who it is, sampled from /proc every
     0.25 s while the workers run: the master's server (gunicorn), the PostgreSQL backends
     serving the master's database and the clone's, PostgreSQL's own processes (WAL writer,
@@ -205,23 +225,21 @@ class _ProcessCPU:
     increase is kept with its time, so that a job's CPU can be split at its commit. A
     process born and gone between two samples is missed."""
 
-    def __init__(self, databases):
-        import threading
+    every = 0.25
 
+    def __init__(self, databases):
+        super().__init__()
         self.databases = databases  # {database name: label}
         self.seen, self.steps = {}, []  # pid -> (label, cpu); [(time, label, seconds)]
-        self.ticks = os.sysconf("SC_CLK_TCK")
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _label(self, pid):
         try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             return None
+        command = command.decode(errors="replace")
         if command.startswith("postgres: "):
-            words = command.split()
-            for word in words[1:4]:
+            for word in command.split()[1:4]:
                 if word in self.databases:
                     return self.databases[word]
             return "postgres (own)"
@@ -231,39 +249,30 @@ class _ProcessCPU:
             return "workers"
         return "other"
 
-    def _sample(self, first=False):
-        now = time.time()
+    def _processes(self):
+        """(pid, label, CPU seconds so far) of every process that can be read."""
         for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            pid = int(entry.name)
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            cpu = (int(fields[11]) + int(fields[12])) / self.ticks
-            label, before = self.seen.get(pid, (None, None))
-            if label is None:
-                label = self._label(pid)
-                if label is None:
-                    continue
-                before = cpu if first else 0.0
-            if cpu > before and not first:
+            if entry.name.isdigit():
+                pid = int(entry.name)
+                cpu = proc_cpu(pid)
+                label = self.seen[pid][0] if pid in self.seen else self._label(pid)
+                if cpu is not None and label is not None:
+                    yield pid, label, cpu
+
+    def _sample(self):
+        now = time.time()
+        for pid, label, cpu in self._processes():
+            before = self.seen[pid][1] if pid in self.seen else 0.0  # born since the start
+            if cpu > before:
                 self.steps.append((now, label, cpu - before))
             self.seen[pid] = (label, cpu)
 
-    def _run(self):
-        while not self.stop.wait(0.25):
-            self._sample()
-
     def __enter__(self):
-        self._sample(first=True)
-        self.thread.start()
-        return self
+        self.seen = {pid: (label, cpu) for pid, label, cpu in self._processes()}
+        return super().__enter__()
 
     def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join(timeout=5)
+        super().__exit__(*exc)
         self._sample()
 
     def split(self, at):
