@@ -210,3 +210,24 @@ def test_errors(demo):
 def test_version(demo):
     master, _, _ = demo
     assert_shape(master.b["viewer"].get("version").get_json(), recorded("14-api-version.json"))
+
+
+PAST_ASCII = ["caf\u00e9 \u00fcber", "emoji \U0001f600 and \U0001d11e",
+              "del \x7f, tab \t, nl \n: end", "line\u2028separator",
+              "quote \" and back\\slash", "\u0663\u0664 \u202e"]
+
+
+def test_answers_are_ascii_json_as_php_writes(demo):
+    # Tiki's json_encode escapes every character past ASCII (\u00e9, astral ones as a
+    # surrogate pair) and controls, DEL included: a client that reads the body as ASCII or
+    # Latin-1 still gets the values right, and our answers read the same, byte for byte.
+    master, tracker, _ = demo
+    rows = [("o", {"title": text, "amount": "1", "priority": "low"}) for text in PAST_ASCII]
+    add_items(tracker, rows)
+    answer = master.a["viewer"].call("list_items", trackerId=tracker.id, format="raw",
+                                     maxRecords=-1)
+    body = answer.get_data()
+    assert body.isascii() and b"\x7f" not in body
+    titles = [item["fields"]["title"] for item in json.loads(body)["result"]]
+    assert titles[-len(PAST_ASCII):] == PAST_ASCII
+    assert body.decode("ascii") == json.dumps(json.loads(body), separators=(",", ":"))
