@@ -5,14 +5,11 @@ writes and the pages' reads do not block each other; MariaDB gets `mariadb=True`
 (JSON columns need it); PostgreSQL goes through psycopg 3.
 """
 import contextlib
-import json
 import os
 from urllib.parse import urlsplit
 
-import orjson
 import peewee
 from playhouse import db_url
-from playhouse.postgres_ext import Psycopg3Database
 
 database = peewee.DatabaseProxy()
 
@@ -59,29 +56,6 @@ BUSY_TIMEOUT = 10  # seconds a write waits for another transaction (a reload) to
 BUSY_MESSAGE = "the database is busy (a reload is running); try again in a moment"
 
 
-def _json_loads(data):
-    """orjson, some three times faster than json (a page of items the master serves holds
-    2,000 jsonb values); what it refuses (an integer past 64 bits) json still reads."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data)
-
-
-class _Postgres(Psycopg3Database):
-    """psycopg 3, with the json and jsonb columns read by orjson on our connections only
-    (a host app's own psycopg connections keep theirs)."""
-
-    def _initialize_connection(self, conn):
-        from psycopg.types.json import set_json_loads  # psycopg is the postgresql extra
-
-        super()._initialize_connection(conn)
-        set_json_loads(_json_loads, conn)
-
-
-db_url.register_database(_Postgres, "tikisync-psycopg3")
-
-
 def open_database(url, busy_timeout=BUSY_TIMEOUT):
     """Build (without connecting) the peewee Database for a db_url. A write waits up to
     `busy_timeout` seconds for a lock another transaction holds (SQLite's single writer,
@@ -96,7 +70,7 @@ def open_database(url, busy_timeout=BUSY_TIMEOUT):
         if path and path != ":memory:" and not path.startswith("file:"):
             _create_private(path)
     elif scheme in ("postgres", "postgresql"):
-        url = "tikisync-psycopg3" + url[len(scheme):]
+        url = "psycopg3" + url[len(scheme):]
         params["options"] = f"-c lock_timeout={int(wait * 1000)}"
     elif scheme == "mysql" and "mariadb=" not in url:
         url += ("&" if "?" in url else "?") + "mariadb=true"

@@ -4,9 +4,7 @@ Every failure of the master endpoints ends here, whatever raised it, so a client
 ours) never receives an HTML page or a bare 500 for something it sent.
 """
 import json
-import re
 
-import orjson
 import peewee as pw
 from flask import Response, current_app
 from werkzeug.exceptions import HTTPException
@@ -45,35 +43,10 @@ def not_allowed(method, allowed):
                        {"Allow": ", ".join(header)})
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7e]")  # DEL too, as json.dumps
-
-
-def _escaped(match):
-    code = ord(match.group())
-    if code > 0xFFFF:  # a surrogate pair, as json.dumps and PHP's json_encode write it
-        code -= 0x10000
-        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
-    return f"\\u{code:04x}"
-
-
-def json_text(payload):
-    """Compact, ASCII-only JSON, like PHP's json_encode, and what json.dumps writes with
-    separators=(",", ":"). orjson writes a page of 2,000 items some ten times faster (a
-    reload reads whole trackers through here: bench/README.md "Two workers"); the few
-    characters past ASCII are escaped after it (orjson writes them only inside strings).
-    What orjson refuses (a lone surrogate, an integer past 64 bits) goes through json."""
-    try:
-        body = orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
-        return json.dumps(payload, separators=(",", ":"))
-    if body.isascii() and "\x7f" not in body:
-        return body
-    return _NON_ASCII.sub(_escaped, body)
-
-
 def json_response(payload, status=200, headers=None):
-    return Response(json_text(payload), status=status, headers=headers,
-                    mimetype="application/json")
+    # Compact, ASCII-only, like PHP's json_encode; built once per answer.
+    body = json.dumps(payload, separators=(",", ":"))
+    return Response(body, status=status, headers=headers, mimetype="application/json")
 
 
 def error_response(code, message, headers=None, **extra):

@@ -5,7 +5,6 @@ one query, ordered by itemId so offset paging is stable (W9), and encoded once; 
 costs what offset 0 costs (positions.py).
 """
 from .. import items as svc
-from ..db import database
 from ..fields import field_type
 from ..models import STATUSES, Item
 from . import positions
@@ -58,11 +57,7 @@ def list_items(params, user):
         page = page.order_by(Item.id).limit(limit)
         if offset - start:
             page = page.offset(offset - start)
-        # The driver's rows as they come (peewee's per-row conversion would be a third of
-        # the page's cost here): only the values column may need decoding (SQLite, MariaDB).
-        read = Item.values.python_value
-        rows = [(item_id, status, read(values), created, modified) for
-                item_id, status, values, created, modified in database.execute(page).fetchall()]
+        rows = list(page.tuples().iterator())
         if rows and memory is not None and memory.tracked():
             memory.remember(key, offset + len(rows), rows[-1][0])
     renderer.prepare(rows)
