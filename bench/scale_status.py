@@ -11,8 +11,10 @@ and on PostgreSQL, each figure beside a baseline measured in the same run.
            reloaded into a fresh clone tracker by one `tikisync worker` process alone, then
            both at once by two worker processes (each its own fresh clone tracker): each
            job's time (the job row's started -> finished, the search index fill included) and
-           its ratio to the same tracker's reload alone (target <= 1.3); and that every job
-           ran once (one worker on each job row, one reload audit event per tracker).
+           its ratio to the same tracker's reload alone (target <= 1.3); what the host gives
+           two CPU-bound processes at that moment (its baseline: 1.00 on two free cores); and
+           that every job ran once (one worker on each job row, one reload audit event per
+           tracker).
 
     .venv/bin/python bench/scale_status.py                            # N = 1,000,000 (long)
     .venv/bin/python bench/scale_status.py --items 200000 --edits 2000
@@ -159,6 +161,25 @@ def _workers(clone, count):
             raise RuntimeError(f"worker exited {process.returncode}: {error[-3000:]}")
         cpu.append(usage.ru_utime + usage.ru_stime)
     return cpu
+
+
+_SPIN = ("import time\nstarted = time.perf_counter()\ntotal = 0\n"
+         "for i in range(8_000_000):\n    total += i * i % 7\n"
+         "print(time.perf_counter() - started)")
+
+
+def _spin(count):
+    """Seconds each of `count` processes took for the same pure-Python loop, run at once."""
+    started = [subprocess.Popen([sys.executable, "-c", _SPIN], stdout=subprocess.PIPE)
+               for _ in range(count)]
+    return [float(process.communicate()[0]) for process in started]
+
+
+def cores_ratio():
+    """What the host gives two CPU-bound processes right now: the slower of two loops run at
+    once over the same loop alone (1.0 on two free cores; other users' work, or two vCPUs
+    that share a physical core, raise it). Measured twice; the smaller ratio is kept."""
+    return min(max(_spin(2)) / _spin(1)[0] for _ in range(2))
 
 
 def _host_ticks():
@@ -323,6 +344,8 @@ def run_workers(m, ws, pg):
     databases = {master.db_url.rsplit("/", 1)[1]: "master's database",
                  clone.db_url.rsplit("/", 1)[1]: "clone's database"}
     alone_locals = _clone(clone, master, token, remote)
+    cores = cores_ratio()
+    print(f"  the host: two CPU-bound processes together / alone {cores:.2f}", flush=True)
     alone = []
     for local in alone_locals:
         alone.append(_reload_by_workers(clone, [local], 1, databases))
@@ -349,7 +372,7 @@ def run_workers(m, ws, pg):
           f"{together['load_after']:.2f}", flush=True)
     everything = clone.worker("jobs", *alone_locals, *together_locals)
     master.stop()
-    return {"m": m, "alone": alone, "together": together, "all": everything}
+    return {"m": m, "alone": alone, "together": together, "all": everything, "cores": cores}
 
 
 def workers_rows(r):
@@ -383,6 +406,8 @@ def workers_rows(r):
     rows.append([f"  floor: both runs' CPU alone / {cores} cores, over a run's wall alone, s",
                  f"{need / cores:.1f}", f"{alone_mean:.1f}", f"{need / cores / alone_mean:.2f}",
                  "", ""])
+    rows.append(["  the host now: two CPU-bound loops at once / one alone (2 free cores: 1.00)",
+                 f"{r['cores']:.2f}", "", "", "", ""])
     both = r["together"]["wall"]
     rows.append(["  both, first start to last end (wall), s", f"{both:.1f}",
                  f"{sum(a['wall'] for a in r['alone']):.1f} (one after the other)",
