@@ -218,9 +218,9 @@ PAST_ASCII = ["caf\u00e9 \u00fcber", "emoji \U0001f600 and \U0001d11e",
 
 
 def test_answers_are_ascii_json_as_php_writes(demo):
-    # Tiki's json_encode escapes every character past ASCII (\u00e9, astral ones as a
-    # surrogate pair) and controls, DEL included: a client that reads the body as ASCII or
-    # Latin-1 still gets the values right, and our answers read the same, byte for byte.
+    # As Tiki's json_encode does, every character past ASCII is escaped (\u00e9, astral ones
+    # as a surrogate pair), and the controls; DEL too (json.dumps escapes it, PHP leaves it):
+    # a client that reads the body as ASCII or Latin-1 still gets the values right.
     master, tracker, _ = demo
     rows = [("o", {"title": text, "amount": "1", "priority": "low"}) for text in PAST_ASCII]
     add_items(tracker, rows)
