@@ -208,6 +208,66 @@ class PostgresDatabases:
         self.names.clear()
 
 
+class ServerSetting:
+    """`ALTER SYSTEM SET name = value` on the PostgreSQL server of `admin_url` for a `with`
+    block, then back as it was (the value an earlier ALTER SYSTEM had set, or the
+    configuration file's). `value` None, or an account that is not a superuser: the server
+    is left alone. Inside the block `self.value` is the setting in force."""
+
+    def __init__(self, admin_url, name, value):
+        self.admin_url, self.name, self.value = admin_url, name, value
+        self.before = self.altered = None
+        self.changed = False
+
+    def _admin(self):
+        import psycopg
+
+        return psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5)
+
+    def _show(self, conn):
+        from psycopg import sql
+
+        return conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(self.name))).fetchone()[0]
+
+    def _alter(self, value, expect):
+        """ALTER SYSTEM SET (RESET when `value` is None), reload, and wait (at most 10 s)
+        until a new session shows `expect`."""
+        from psycopg import sql
+
+        name = sql.Identifier(self.name)
+        with self._admin() as conn:
+            conn.execute(sql.SQL("ALTER SYSTEM RESET {}").format(name) if value is None else
+                         sql.SQL("ALTER SYSTEM SET {} = {}").format(name, sql.Literal(value)))
+            conn.execute("SELECT pg_reload_conf()")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with self._admin() as conn:
+                if self._show(conn) == expect:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"PostgreSQL did not take {self.name} = {expect} in 10 s")
+
+    def __enter__(self):
+        with self._admin() as conn:
+            superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = "
+                                     "current_user").fetchone()
+            self.before = self._show(conn)
+            altered = conn.execute("SELECT setting FROM pg_file_settings WHERE name = %s "
+                                   "AND sourcefile LIKE %s ORDER BY seqno DESC LIMIT 1",
+                                   (self.name, "%postgresql.auto.conf")).fetchone()
+        self.altered = altered[0] if altered else None
+        if self.value is None or not (superuser and superuser[0]) or self.value == self.before:
+            self.value = self.before
+            return self
+        self._alter(self.value, self.value)
+        self.changed = True
+        return self
+
+    def __exit__(self, *exc):
+        if self.changed:
+            self._alter(self.altered, self.before)
+
+
 def children_cpu():
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime

@@ -13,6 +13,7 @@ database the environment names (TIKISYNC_DATABASE). Prints one JSON line at the 
     _worker.py browse TRACKER_ID            the item list: pages, sorts and a search
     _worker.py enqueue-reload TRACKER_ID... reload jobs left queued for `tikisync worker`
     _worker.py jobs TRACKER_ID...           those trackers' jobs and reload audit events
+    _worker.py download TRACKER_ID...       every page a reload of these clones asks for, dropped
     _worker.py settle                       PostgreSQL: VACUUM ANALYZE the items (autovacuum's job)
     _worker.py drop-search-index            no full-text index (what it costs a reload)
 """
@@ -355,6 +356,27 @@ def enqueue_reload(app, *tracker_ids):
     out({"jobs": queued})
 
 
+def download(app, *tracker_ids):
+    """Every page a reload of these clone trackers asks its master for, asked for the same
+    way (the reload's page size, pages ahead, client) and dropped: what bench/_replay.py
+    keeps."""
+    from tikisync_web.jobs import context_from
+    from tikisync_web.jobs.handlers import client_for_tracker
+    from tikisync_web.models import Tracker
+    from tikisync_web.sync import reload as reloading
+
+    pages = 0
+    for tracker_id in tracker_ids:
+        tracker = Tracker.get_by_id(int(tracker_id))
+        with client_for_tracker(tracker, context_from(app.config)) as client:
+            client.export_fields(tracker.remote_tracker_id)
+            for _ in client.iter_item_pages(tracker.remote_tracker_id,
+                                            page_size=reloading.PAGE_SIZE,
+                                            ahead=reloading.AHEAD):
+                pages += 1
+    out({"pages": pages})
+
+
 def jobs_of(app, *tracker_ids):
     """Every job of these trackers (who ran it, when) and how many reloads the audit log
     holds for each: a job run twice shows as two audit events of one tracker."""
@@ -376,7 +398,7 @@ COMMANDS = {"seed": seed, "token": token, "reload": reload, "status": status, "p
             "edit-local": edit_local, "edit-master": edit_master,
             "master-pages": master_pages, "browse": browse, "settle": settle,
             "drop-search-index": drop_search_index, "enqueue-reload": enqueue_reload,
-            "jobs": jobs_of}
+            "download": download, "jobs": jobs_of}
 
 
 def main(argv):

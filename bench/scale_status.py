@@ -29,11 +29,14 @@ FILE.BACKEND.big|small.RUN.
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+
+import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -42,6 +45,7 @@ from _common import (  # noqa: E402
     BIN,
     ROOT,
     PostgresDatabases,
+    ServerSetting,
     Site,
     Workspace,
     load,
@@ -266,6 +270,8 @@ class _ProcessCPU(_Sampler):
             return "postgres (own)"
         if "gunicorn" in command:
             return "master server"
+        if "_replay.py" in command:
+            return "replayed master"
         if "tikisync worker" in command:
             return "workers"
         return "other"
@@ -305,14 +311,26 @@ class _ProcessCPU(_Sampler):
         return out
 
 
+def _wal_state(url):
+    """(bytes of WAL written so far, checkpoints so far) of the PostgreSQL server."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute(
+            "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn, checkpoints_timed + checkpoints_req "
+            "FROM pg_stat_bgwriter").fetchone()
+
+
 def _reload_by_workers(clone, locals_, count, databases):
     queued = clone.worker("enqueue-reload", *locals_)["jobs"]
     load_before = load()
+    wal0 = _wal_state(clone.db_url)
     ticks0, wall0 = _host_ticks(), time.perf_counter()
     with _WaitSampler(clone.db_url) as waits, _ProcessCPU(databases) as processes:
         cpu = _workers(clone, count)
     wall = time.perf_counter() - wall0
     ticks1 = _host_ticks()
+    wal1 = _wal_state(clone.db_url)
     busy = (ticks1[0] - ticks0[0]) / max(1, ticks1[1] - ticks0[1])
     report = clone.worker("jobs", *locals_)
     jobs = {j["id"]: j for j in report["jobs"]}
@@ -327,12 +345,78 @@ def _reload_by_workers(clone, locals_, count, databases):
     return {"jobs": [jobs[j] for j in queued], "audits": report["reload_audits"], "cpu": cpu,
             "processes": processes.split(split_at),
             "wall": wall, "load": load_before, "load_after": load(), "host_busy": busy,
+            "wal_gb": float(wal1[0] - wal0[0]) / 1e9, "checkpoints": wal1[1] - wal0[1],
             "waits": dict(sorted(waits.counts.items(), key=lambda kv: -kv[1]))}
 
 
-def run_workers(m, ws, pg):
-    print(f"\n--- two workers, postgresql: two trackers of {m:,} items; load average "
-          f"{load():.2f}", flush=True)
+def _start_replay(ws, upstream):
+    """bench/_replay.py in front of `upstream`, in its own process group: (process, url)."""
+    port_file = ws.path / "replay.port"
+    process = subprocess.Popen([sys.executable, str(Path(__file__).parent / "_replay.py"),
+                                upstream, str(port_file)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"_replay.py exited: {process.stderr.read().decode()[-2000:]}")
+        if port_file.exists() and port_file.read_text():
+            return process, f"http://127.0.0.1:{port_file.read_text()}"
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    raise RuntimeError("_replay.py did not start in 30 s")
+
+
+def _replay_stats(url):
+    return requests.get(f"{url}/__replay__/stats", timeout=10).json()
+
+
+def _alone_then_together(clone, source, remote, databases, name):
+    """Each tracker reloaded by one worker alone, then both by two workers at once, each
+    into a fresh clone tracker of `source`."""
+    alone_locals = [clone.cli("clone", source, r, as_json=True)["tracker"] for r in remote]
+    if name == "replayed":
+        clone.worker("download", *alone_locals)  # the answers _replay.py keeps
+        requests.get(f"{source}/__replay__/replay", timeout=10)
+        before = _replay_stats(source)
+    cores = cores_ratio()
+    print(f"  {name}: the host: two CPU-bound processes together / alone {cores:.2f}",
+          flush=True)
+    alone = []
+    for local in alone_locals:
+        alone.append(_reload_by_workers(clone, [local], 1, databases))
+        job = alone[-1]["jobs"][0]
+        print(f"  {name}, alone: tracker {local} in {job['finished'] - job['started']:.1f} s "
+              f"(worker CPU {alone[-1]['cpu'][0]:.1f} s, host CPU busy "
+              f"{alone[-1]['host_busy']:.0%}, load {alone[-1]['load']:.2f})", flush=True)
+    together_locals = [clone.cli("clone", source, r, as_json=True)["tracker"] for r in remote]
+    together = _reload_by_workers(clone, together_locals, 2, databases)
+    for job in together["jobs"]:
+        print(f"  {name}, together: tracker {job['tracker']} by {job['worker']} in "
+              f"{job['finished'] - job['started']:.1f} s", flush=True)
+    for label, run in [*((f"alone {a['jobs'][0]['tracker']}", a) for a in alone),
+                       ("together", together)]:
+        print(f"  {name}: CPU s by process, up to the last commit + after it, {label}: "
+              + ", ".join(f"{who} {cpu[0]:.1f} + {cpu[1]:.1f}" for who, cpu in
+                          sorted(run["processes"].items(), key=lambda kv: -sum(kv[1]))),
+              flush=True)
+    print(f"  {name}: the clone database's active backends (samples every 0.1 s): alone "
+          f"{[a['waits'] for a in alone]}, together {together['waits']}", flush=True)
+    print(f"  {name}: workers' CPU {' + '.join(f'{c:.1f}' for c in together['cpu'])} s, host "
+          f"CPU busy {together['host_busy']:.0%}, load {together['load']:.2f} -> "
+          f"{together['load_after']:.2f}", flush=True)
+    out = {"alone": alone, "together": together, "cores": cores,
+           "all": clone.worker("jobs", *alone_locals, *together_locals)}
+    if name == "replayed":
+        after = _replay_stats(source)
+        out["replay"] = {k: after[k] - before[k] for k in ("replayed", "passed")}
+        print(f"  replayed: {out['replay']['replayed']} answers replayed, "
+              f"{out['replay']['passed']} passed on to the master", flush=True)
+    return out
+
+
+def run_workers(m, ws, pg, max_wal_size):
+    print(f"\n--- two workers, postgresql (max_wal_size {max_wal_size}): two trackers of "
+          f"{m:,} items; load average {load():.2f}", flush=True)
     master = _site("master", ws, "postgresql", pg)
     stamp = int(time.time()) - 7 * 86400
     seeded = [master.worker("seed", f"Bench {name}", m, stamp, timeout=7200)
@@ -340,42 +424,42 @@ def run_workers(m, ws, pg):
     token = master.worker("token")["token"]
     master.start()
     clone = _site("clone", ws, "postgresql", pg)
+    replayed = _site("clone-replayed", ws, "postgresql", pg)  # the same, empty at its start
     remote = [s["tracker"] for s in seeded]
     databases = {master.db_url.rsplit("/", 1)[1]: "master's database",
-                 clone.db_url.rsplit("/", 1)[1]: "clone's database"}
-    alone_locals = _clone(clone, master, token, remote)
-    cores = cores_ratio()
-    print(f"  the host: two CPU-bound processes together / alone {cores:.2f}", flush=True)
-    alone = []
-    for local in alone_locals:
-        alone.append(_reload_by_workers(clone, [local], 1, databases))
-        job = alone[-1]["jobs"][0]
-        print(f"  alone: tracker {local} in {job['finished'] - job['started']:.1f} s "
-              f"(worker CPU {alone[-1]['cpu'][0]:.1f} s, host CPU busy "
-              f"{alone[-1]['host_busy']:.0%}, load {alone[-1]['load']:.2f})", flush=True)
-    together_locals = [clone.cli("clone", master.url, r, as_json=True)["tracker"]
-                       for r in remote]
-    together = _reload_by_workers(clone, together_locals, 2, databases)
-    for job in together["jobs"]:
-        print(f"  together: tracker {job['tracker']} by {job['worker']} in "
-              f"{job['finished'] - job['started']:.1f} s", flush=True)
-    for name, run in [*((f"alone {a['jobs'][0]['tracker']}", a) for a in alone),
-                      ("together", together)]:
-        print(f"  CPU s by process, up to the last commit + after it, {name}: " + ", ".join(
-            f"{label} {cpu[0]:.1f} + {cpu[1]:.1f}"
-            for label, cpu in sorted(run["processes"].items(), key=lambda kv: -sum(kv[1]))),
-            flush=True)
-    print(f"  the clone database's active backends (samples every 0.1 s): alone "
-          f"{[a['waits'] for a in alone]}, together {together['waits']}", flush=True)
-    print(f"  workers' CPU {' + '.join(f'{c:.1f}' for c in together['cpu'])} s, host CPU busy "
-          f"{together['host_busy']:.0%}, load {together['load']:.2f} -> "
-          f"{together['load_after']:.2f}", flush=True)
-    everything = clone.worker("jobs", *alone_locals, *together_locals)
+                 clone.db_url.rsplit("/", 1)[1]: "clone's database",
+                 replayed.db_url.rsplit("/", 1)[1]: "clone's database"}
+    # 1. The master (gunicorn and its PostgreSQL) serves every page on this host's two cores.
+    clone.cli("dsn", "add", "master", master.url, "--method", "bearer", "--token", token,
+              "--allow-http")
+    result = {"m": m, "max_wal_size": max_wal_size,
+              "live": _alone_then_together(clone, master.url, remote, databases, "live")}
+    # 2. The same answers replayed by bench/_replay.py: a master on another machine, as a
+    # team's is, whose serving costs this host next to nothing.
+    replay, replay_url = _start_replay(ws, master.url)
+    try:
+        replayed.cli("dsn", "add", "replay", replay_url, "--method", "bearer", "--token",
+                     token, "--allow-http")
+        result["replayed"] = _alone_then_together(replayed, replay_url, remote, databases,
+                                                  "replayed")
+    finally:
+        os.killpg(replay.pid, signal.SIGTERM)
+        replay.wait(timeout=15)
     master.stop()
-    return {"m": m, "alone": alone, "together": together, "all": everything, "cores": cores}
+    return result
 
 
-def workers_rows(r):
+def workers_rows(result):
+    rows = [["PostgreSQL server's max_wal_size", result["max_wal_size"], "", "", "", ""]]
+    for name, what in (("live", "the master (gunicorn + PostgreSQL) on this host"),
+                       ("replayed", "the master's answers replayed (a master elsewhere)")):
+        if result.get(name):
+            rows.append([f"{what}:", "", "", "", "", ""])
+            rows += _variant_rows(result[name], result["m"])
+    return rows
+
+
+def _variant_rows(r, m):
     rows = []
     jobs = r["all"]["jobs"]
     ran_once = (all(j["state"] == "done" for j in jobs) and len(jobs) == 4
@@ -387,7 +471,7 @@ def workers_rows(r):
         alone_s = one["finished"] - one["started"]
         pair_s = pair["finished"] - pair["started"]
         ratio = pair_s / alone_s
-        rows.append([f"reload of tracker {name} ({r['m']:,} items), together / alone, s",
+        rows.append([f"reload of tracker {name} ({m:,} items), together / alone, s",
                      f"{pair_s:.1f}", f"{alone_s:.1f} (load {single['load']:.1f})",
                      f"{ratio:.2f}", f"<= {WORKERS_TARGET}", verdict(ratio <= WORKERS_TARGET)])
     for name, single, pair in zip("AB", r["alone"], r["together"]["jobs"], strict=True):
@@ -415,9 +499,16 @@ def workers_rows(r):
     rows.append(["  workers' CPU together / alone, s",
                  " + ".join(f"{c:.1f}" for c in r["together"]["cpu"]),
                  " + ".join(f"{a['cpu'][0]:.1f}" for a in r["alone"]), "", "", ""])
+    rows.append(["  WAL written, GB (checkpoints), together / alone",
+                 f"{r['together']['wal_gb']:.1f} ({r['together']['checkpoints']})",
+                 " / ".join(f"{a['wal_gb']:.1f} ({a['checkpoints']})" for a in r["alone"]),
+                 "", "", ""])
     rows.append(["  host CPU busy (all cores; other users' work included), together / alone",
                  f"{r['together']['host_busy']:.0%}",
                  " / ".join(f"{a['host_busy']:.0%}" for a in r["alone"]), "", "", ""])
+    if "replay" in r:
+        rows.append(["  answers replayed / passed on to the master while timed",
+                     f"{r['replay']['replayed']} / {r['replay']['passed']}", "", "", "", ""])
     rows.append(["every job ran once (4 jobs, 1 reload audit each; 2 workers)",
                  "yes" if ran_once and len(workers) == 2 else "NO", "", "", "once",
                  verdict(ran_once and len(workers) == 2)])
@@ -438,6 +529,11 @@ def main(argv=None):
                              "200,000)")
     parser.add_argument("--pg-admin", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--pg-prefix", default="tikisync_bench")
+    parser.add_argument("--pg-max-wal-size", default="8GB", metavar="SIZE",
+                        help="workers: the PostgreSQL server's max_wal_size while they run, as "
+                             "SHOW writes it (ALTER SYSTEM, put back after; a superuser "
+                             "--pg-admin only); `keep`: as the server has it (default 8GB: "
+                             "bench/README.md, Two workers)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary sites")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args(argv)
@@ -463,7 +559,9 @@ def main(argv=None):
                 if part == "status":
                     results["status"].append(run_status(backend, n, edits, args.runs, ws, pg))
                 else:
-                    results["workers"] = run_workers(m, ws, pg)
+                    wal = None if args.pg_max_wal_size == "keep" else args.pg_max_wal_size
+                    with ServerSetting(args.pg_admin, "max_wal_size", wal) as setting:
+                        results["workers"] = run_workers(m, ws, pg, setting.value)
         finally:
             if pg.names and not args.keep:
                 pg.drop_all()
