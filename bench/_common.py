@@ -201,6 +201,13 @@ class PostgresDatabases:
         self.names.append(full)
         return self.admin_url.rsplit("/", 1)[0] + "/" + full
 
+    def drop(self, url):
+        """Drop the database of `url` (one made by `create`) now."""
+        full = url.rsplit("/", 1)[1]
+        with self._admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{full}" WITH (FORCE)')
+        self.names.remove(full)
+
     def drop_all(self):
         with self._admin() as conn:
             for full in self.names:

@@ -12,9 +12,15 @@ and on PostgreSQL, each figure beside a baseline measured in the same run.
            both at once by two worker processes (each its own fresh clone tracker): each
            job's time (the job row's started -> finished, the search index fill included) and
            its ratio to the same tracker's reload alone (target <= 1.3); what the host gives
-           two CPU-bound processes at that moment (its baseline: 1.00 on two free cores); and
-           that every job ran once (one worker on each job row, one reload audit event per
-           tracker).
+           two CPU-bound processes at that moment (its baseline: 1.00 on two free cores); the
+           WAL written and the checkpoints; and that every job ran once (one worker on each
+           job row, one reload audit event per tracker). Twice, each on a fresh clone
+           database: against our master serving on this host, then against its answers
+           replayed by bench/_replay.py (recorded first: a master on another machine, as a
+           team's Tiki is, whose serving costs this host next to nothing). The PostgreSQL
+           server's max_wal_size is set to `--pg-max-wal-size` (8GB) while they run and put
+           back after: with the default 1GB, two reloads' WAL starts a checkpoint every few
+           seconds (bench/README.md, Two workers).
 
     .venv/bin/python bench/scale_status.py                            # N = 1,000,000 (long)
     .venv/bin/python bench/scale_status.py --items 200000 --edits 2000
@@ -370,14 +376,12 @@ def _replay_stats(url):
     return requests.get(f"{url}/__replay__/stats", timeout=10).json()
 
 
-def _alone_then_together(clone, source, remote, databases, name):
+def _one_pass(clone, source, remote, databases, name, before_alone=None):
     """Each tracker reloaded by one worker alone, then both by two workers at once, each
-    into a fresh clone tracker of `source`."""
+    into a fresh clone tracker of `source`. `before_alone(clone trackers)` runs first."""
     alone_locals = [clone.cli("clone", source, r, as_json=True)["tracker"] for r in remote]
-    if name == "replayed":
-        clone.worker("download", *alone_locals)  # the answers _replay.py keeps
-        requests.get(f"{source}/__replay__/replay", timeout=10)
-        before = _replay_stats(source)
+    if before_alone:
+        before_alone(alone_locals)
     cores = cores_ratio()
     print(f"  {name}: the host: two CPU-bound processes together / alone {cores:.2f}",
           flush=True)
@@ -404,44 +408,58 @@ def _alone_then_together(clone, source, remote, databases, name):
     print(f"  {name}: workers' CPU {' + '.join(f'{c:.1f}' for c in together['cpu'])} s, host "
           f"CPU busy {together['host_busy']:.0%}, load {together['load']:.2f} -> "
           f"{together['load_after']:.2f}", flush=True)
-    out = {"alone": alone, "together": together, "cores": cores,
-           "all": clone.worker("jobs", *alone_locals, *together_locals)}
-    if name == "replayed":
-        after = _replay_stats(source)
-        out["replay"] = {k: after[k] - before[k] for k in ("replayed", "passed")}
-        print(f"  replayed: {out['replay']['replayed']} answers replayed, "
-              f"{out['replay']['passed']} passed on to the master", flush=True)
-    return out
+    return {"alone": alone, "together": together, "cores": cores,
+            "all": clone.worker("jobs", *alone_locals, *together_locals)}
 
 
-def run_workers(m, ws, pg, max_wal_size):
+def run_workers(m, ws, pg, max_wal_size, runs):
+    """`runs` passes of each kind, interleaved (live, replayed, live, ...), each on a clone
+    database of its own, dropped after it."""
     print(f"\n--- two workers, postgresql (max_wal_size {max_wal_size}): two trackers of "
-          f"{m:,} items; load average {load():.2f}", flush=True)
+          f"{m:,} items, {runs} passes each against the master and its replayed answers; "
+          f"load average {load():.2f}", flush=True)
     master = _site("master", ws, "postgresql", pg)
     stamp = int(time.time()) - 7 * 86400
     seeded = [master.worker("seed", f"Bench {name}", m, stamp, timeout=7200)
               for name in ("A", "B")]
     token = master.worker("token")["token"]
     master.start()
-    clone = _site("clone", ws, "postgresql", pg)
-    replayed = _site("clone-replayed", ws, "postgresql", pg)  # the same, empty at its start
     remote = [s["tracker"] for s in seeded]
-    databases = {master.db_url.rsplit("/", 1)[1]: "master's database",
-                 clone.db_url.rsplit("/", 1)[1]: "clone's database",
-                 replayed.db_url.rsplit("/", 1)[1]: "clone's database"}
-    # 1. The master (gunicorn and its PostgreSQL) serves every page on this host's two cores.
-    clone.cli("dsn", "add", "master", master.url, "--method", "bearer", "--token", token,
-              "--allow-http")
-    result = {"m": m, "max_wal_size": max_wal_size,
-              "live": _alone_then_together(clone, master.url, remote, databases, "live")}
-    # 2. The same answers replayed by bench/_replay.py: a master on another machine, as a
-    # team's is, whose serving costs this host next to nothing.
+    databases = {master.db_url.rsplit("/", 1)[1]: "master's database"}
+    result = {"m": m, "max_wal_size": max_wal_size, "live": [], "replayed": []}
+    # "live": the master (gunicorn and its PostgreSQL) serves every page on this host's two
+    # cores. "replayed": the same answers replayed by bench/_replay.py, recorded in the first
+    # pass: a master on another machine, as a team's is, whose serving costs this host next
+    # to nothing.
     replay, replay_url = _start_replay(ws, master.url)
+
+    marks = {}
+
+    def record(clone_trackers, clone):
+        clone.worker("download", *clone_trackers)  # the reload's own requests, kept
+        requests.get(f"{replay_url}/__replay__/replay", timeout=10).raise_for_status()
+        marks["before"] = _replay_stats(replay_url)
+
     try:
-        replayed.cli("dsn", "add", "replay", replay_url, "--method", "bearer", "--token",
-                     token, "--allow-http")
-        result["replayed"] = _alone_then_together(replayed, replay_url, remote, databases,
-                                                  "replayed")
+        for k in range(1, runs + 1):
+            for name, url in (("live", master.url), ("replayed", replay_url)):
+                print(f"  pass {k} of {runs}, {name}:", flush=True)
+                clone = _site(f"clone-{name}-{k}", ws, "postgresql", pg)
+                databases[clone.db_url.rsplit("/", 1)[1]] = "clone's database"
+                clone.cli("dsn", "add", name, url, "--method", "bearer", "--token", token,
+                          "--allow-http")
+                first = name == "replayed" and not result["replayed"]
+                marks["before"] = _replay_stats(replay_url)
+                out = _one_pass(clone, url, remote, databases, name,
+                                (lambda t, c=clone: record(t, c)) if first else None)
+                if name == "replayed":  # from the end of the recording in the first pass
+                    after = _replay_stats(replay_url)
+                    out["replay"] = {key: after[key] - marks["before"][key]
+                                     for key in ("replayed", "passed")}
+                    print(f"  replayed: {out['replay']['replayed']} answers replayed, "
+                          f"{out['replay']['passed']} passed on to the master", flush=True)
+                result[name].append(out)
+                pg.drop(clone.db_url)  # a pass writes GBs: free the disk for the next
     finally:
         os.killpg(replay.pid, signal.SIGTERM)
         replay.wait(timeout=15)
@@ -454,65 +472,82 @@ def workers_rows(result):
     for name, what in (("live", "the master (gunicorn + PostgreSQL) on this host"),
                        ("replayed", "the master's answers replayed (a master elsewhere)")):
         if result.get(name):
-            rows.append([f"{what}:", "", "", "", "", ""])
+            rows.append([f"{what}, {len(result[name])} passes:", "", "", "", "", ""])
             rows += _variant_rows(result[name], result["m"])
     return rows
 
 
-def _variant_rows(r, m):
+def _seconds(job, until="finished"):
+    return job[until] - job["started"]
+
+
+def _variant_rows(passes, m):
     rows = []
-    jobs = r["all"]["jobs"]
-    ran_once = (all(j["state"] == "done" for j in jobs) and len(jobs) == 4
-                and all(v == 1 for v in r["all"]["reload_audits"].values())
-                and len(r["all"]["reload_audits"]) == 4)
-    workers = {j["worker"] for j in r["together"]["jobs"]}
-    for name, single, pair in zip("AB", r["alone"], r["together"]["jobs"], strict=True):
-        one = single["jobs"][0]
-        alone_s = one["finished"] - one["started"]
-        pair_s = pair["finished"] - pair["started"]
-        ratio = pair_s / alone_s
-        rows.append([f"reload of tracker {name} ({m:,} items), together / alone, s",
-                     f"{pair_s:.1f}", f"{alone_s:.1f} (load {single['load']:.1f})",
-                     f"{ratio:.2f}", f"<= {WORKERS_TARGET}", verdict(ratio <= WORKERS_TARGET)])
-    for name, single, pair in zip("AB", r["alone"], r["together"]["jobs"], strict=True):
-        one = single["jobs"][0]
-        alone_s, pair_s = one["committed"] - one["started"], pair["committed"] - pair["started"]
+    each = " / ".join
+    for k, name in enumerate("AB"):
+        alone = [_seconds(p["alone"][k]["jobs"][0]) for p in passes]
+        pair = [_seconds(p["together"]["jobs"][k]) for p in passes]
+        ratio = _median(pair) / _median(alone)
+        rows.append([f"reload of tracker {name} ({m:,} items), together / alone, median, s",
+                     f"{_median(pair):.1f}", f"{_median(alone):.1f}", f"{ratio:.2f}",
+                     f"<= {WORKERS_TARGET}", verdict(ratio <= WORKERS_TARGET)])
+        rows.append([f"  each pass, {name}: together / alone", "", "",
+                     each(f"{t / a:.2f}" for t, a in zip(pair, alone, strict=True)), "", ""])
+    for k, name in enumerate("AB"):
+        alone = [_seconds(p["alone"][k]["jobs"][0], "committed") for p in passes]
+        pair = [_seconds(p["together"]["jobs"][k], "committed") for p in passes]
         rows.append([f"  up to its commit (to the second; then the search index fill), {name}",
-                     f"{pair_s:.0f}", f"{alone_s:.0f}", f"{pair_s / alone_s:.2f}", "", ""])
+                     each(f"{s:.0f}" for s in pair), each(f"{s:.0f}" for s in alone),
+                     each(f"{t / a:.2f}" if a > 0 else "-"
+                          for t, a in zip(pair, alone, strict=True)), "", ""])
     # What perfect sharing of the cores could reach: the CPU both runs took alone (every
     # process the reload runs on, not the bench's own samplers or other users: "other"),
     # spread over the cores, against a run's wall time alone (the same window: from the
     # worker's start to its exit, so its start-up is on both sides).
-    need = sum(cpu for a in r["alone"] for label, pair in a["processes"].items()
-               if label != "other" for cpu in pair)
     cores = os.cpu_count() or 1
-    alone_mean = sum(a["wall"] for a in r["alone"]) / len(r["alone"])
-    rows.append([f"  floor: both runs' CPU alone / {cores} cores, over a run's wall alone, s",
-                 f"{need / cores:.1f}", f"{alone_mean:.1f}", f"{need / cores / alone_mean:.2f}",
-                 "", ""])
-    rows.append(["  the host now: two CPU-bound loops at once / one alone (2 free cores: 1.00)",
-                 f"{r['cores']:.2f}", "", "", "", ""])
-    both = r["together"]["wall"]
-    rows.append(["  both, first start to last end (wall), s", f"{both:.1f}",
-                 f"{sum(a['wall'] for a in r['alone']):.1f} (one after the other)",
-                 f"{both / sum(a['wall'] for a in r['alone']):.2f}", "", ""])
+    floors = []
+    for p in passes:
+        need = sum(cpu for a in p["alone"] for label, pair in a["processes"].items()
+                   if label != "other" for cpu in pair)
+        floors.append(need / cores / (sum(a["wall"] for a in p["alone"]) / len(p["alone"])))
+    rows.append([f"  floor: both runs' CPU alone / {cores} cores, over a run's wall alone",
+                 "", "", each(f"{f:.2f}" for f in floors), "", ""])
+    rows.append(["  the host: two CPU-bound loops at once / one alone (2 free cores: 1.00)",
+                 each(f"{p['cores']:.2f}" for p in passes), "", "", "", ""])
+    rows.append(["  both, first start to last end / one after the other (wall), s",
+                 each(f"{p['together']['wall']:.0f}" for p in passes),
+                 each(f"{sum(a['wall'] for a in p['alone']):.0f}" for p in passes),
+                 each(f"{p['together']['wall'] / sum(a['wall'] for a in p['alone']):.2f}"
+                      for p in passes), "", ""])
     rows.append(["  workers' CPU together / alone, s",
-                 " + ".join(f"{c:.1f}" for c in r["together"]["cpu"]),
-                 " + ".join(f"{a['cpu'][0]:.1f}" for a in r["alone"]), "", "", ""])
-    rows.append(["  WAL written, GB (checkpoints), together / alone",
-                 f"{r['together']['wal_gb']:.1f} ({r['together']['checkpoints']})",
-                 " / ".join(f"{a['wal_gb']:.1f} ({a['checkpoints']})" for a in r["alone"]),
+                 each(" + ".join(f"{c:.1f}" for c in p["together"]["cpu"]) for p in passes),
+                 each(" + ".join(f"{a['cpu'][0]:.1f}" for a in p["alone"]) for p in passes),
                  "", "", ""])
+    rows.append(["  WAL written, GB (checkpoints), together / alone",
+                 each(f"{p['together']['wal_gb']:.1f} ({p['together']['checkpoints']})"
+                      for p in passes),
+                 each(" + ".join(f"{a['wal_gb']:.1f} ({a['checkpoints']})" for a in p["alone"])
+                      for p in passes), "", "", ""])
     rows.append(["  host CPU busy (all cores; other users' work included), together / alone",
-                 f"{r['together']['host_busy']:.0%}",
-                 " / ".join(f"{a['host_busy']:.0%}" for a in r["alone"]), "", "", ""])
-    if "replay" in r:
-        rows.append(["  answers replayed / passed on to the master while timed",
-                     f"{r['replay']['replayed']} / {r['replay']['passed']}", "", "", "", ""])
-    rows.append(["every job ran once (4 jobs, 1 reload audit each; 2 workers)",
-                 "yes" if ran_once and len(workers) == 2 else "NO", "", "", "once",
-                 verdict(ran_once and len(workers) == 2)])
+                 each(f"{p['together']['host_busy']:.0%}" for p in passes),
+                 each(" + ".join(f"{a['host_busy']:.0%}" for a in p["alone"]) for p in passes),
+                 "", "", ""])
+    if "replay" in passes[0]:
+        rows.append(["  answers replayed / passed on to the master (clone commands included)",
+                     f"{sum(p['replay']['replayed'] for p in passes)} / "
+                     f"{sum(p['replay']['passed'] for p in passes)}", "", "", "", ""])
+    ran_once = all(_ran_once(p) for p in passes)
+    rows.append(["every job ran once (4 jobs a pass, 1 reload audit each; 2 workers)",
+                 "yes" if ran_once else "NO", "", "", "once", verdict(ran_once)])
     return rows
+
+
+def _ran_once(p):
+    jobs = p["all"]["jobs"]
+    return (all(j["state"] == "done" for j in jobs) and len(jobs) == 4
+            and all(v == 1 for v in p["all"]["reload_audits"].values())
+            and len(p["all"]["reload_audits"]) == 4
+            and len({j["worker"] for j in p["together"]["jobs"]}) == 2)
 
 
 def main(argv=None):
@@ -527,6 +562,9 @@ def main(argv=None):
     parser.add_argument("--worker-items", type=int, default=None,
                         help="items of each tracker the workers reload (default: N, at most "
                              "200,000)")
+    parser.add_argument("--worker-runs", type=int, default=3,
+                        help="workers: passes of each kind (alone, alone, together), "
+                             "interleaved; medians compared")
     parser.add_argument("--pg-admin", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--pg-prefix", default="tikisync_bench")
     parser.add_argument("--pg-max-wal-size", default="8GB", metavar="SIZE",
@@ -561,7 +599,8 @@ def main(argv=None):
                 else:
                     wal = None if args.pg_max_wal_size == "keep" else args.pg_max_wal_size
                     with ServerSetting(args.pg_admin, "max_wal_size", wal) as setting:
-                        results["workers"] = run_workers(m, ws, pg, setting.value)
+                        results["workers"] = run_workers(m, ws, pg, setting.value,
+                                                         args.worker_runs)
         finally:
             if pg.names and not args.keep:
                 pg.drop_all()
