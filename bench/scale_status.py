@@ -14,13 +14,14 @@ and on PostgreSQL, each figure beside a baseline measured in the same run.
            its ratio to the same tracker's reload alone (target <= 1.3); what the host gives
            two CPU-bound processes at that moment (its baseline: 1.00 on two free cores); the
            WAL written and the checkpoints; and that every job ran once (one worker on each
-           job row, one reload audit event per tracker). Twice, each on a fresh clone
-           database: against our master serving on this host, then against its answers
-           replayed by bench/_replay.py (recorded first: a master on another machine, as a
-           team's Tiki is, whose serving costs this host next to nothing). The PostgreSQL
-           server's max_wal_size is set to `--pg-max-wal-size` (8GB) while they run and put
-           back after: with the default 1GB, two reloads' WAL starts a checkpoint every few
-           seconds (bench/README.md, Two workers).
+           job row, one reload audit event per tracker). Against our master serving on this
+           host ("live"), and against its answers replayed by bench/_replay.py ("replayed":
+           recorded first; a master on another machine, as a team's Tiki is, whose serving
+           costs this host next to nothing). `--worker-runs` passes of each (3), interleaved,
+           each on a clone database of its own; medians compared. `--pg-max-wal-size 8GB`
+           sets the PostgreSQL server's max_wal_size while they run and puts it back after
+           (with the default 1GB, two reloads at once start 4-5 checkpoints; bench/README.md,
+           Two workers).
 
     .venv/bin/python bench/scale_status.py                            # N = 1,000,000 (long)
     .venv/bin/python bench/scale_status.py --items 200000 --edits 2000
@@ -432,8 +433,7 @@ def run_workers(m, ws, pg, max_wal_size, runs):
     # pass: a master on another machine, as a team's is, whose serving costs this host next
     # to nothing.
     replay, replay_url = _start_replay(ws, master.url)
-
-    marks = {}
+    marks = {}  # the replay server's counts at the start of a pass's timed part
 
     def record(clone_trackers, clone):
         clone.worker("download", *clone_trackers)  # the reload's own requests, kept
@@ -567,11 +567,10 @@ def main(argv=None):
                              "interleaved; medians compared")
     parser.add_argument("--pg-admin", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--pg-prefix", default="tikisync_bench")
-    parser.add_argument("--pg-max-wal-size", default="8GB", metavar="SIZE",
+    parser.add_argument("--pg-max-wal-size", default="keep", metavar="SIZE",
                         help="workers: the PostgreSQL server's max_wal_size while they run, as "
-                             "SHOW writes it (ALTER SYSTEM, put back after; a superuser "
-                             "--pg-admin only); `keep`: as the server has it (default 8GB: "
-                             "bench/README.md, Two workers)")
+                             "SHOW writes it, e.g. 8GB (ALTER SYSTEM, put back after; a "
+                             "superuser --pg-admin only); default `keep`: as the server has it")
     parser.add_argument("--keep", action="store_true", help="keep the temporary sites")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args(argv)
