@@ -47,7 +47,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _child import proc_cpu  # noqa: E402
+from _child import host_cpu, proc_cpu  # noqa: E402
 from _common import (  # noqa: E402
     BIN,
     ROOT,
@@ -193,11 +193,10 @@ def cores_ratio():
     return min(max(_spin(2)) / _spin(1)[0] for _ in range(2))
 
 
-def _host_ticks():
-    """(busy, total) CPU ticks of the whole host so far, from /proc/stat."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    return sum(fields) - idle, sum(fields)
+def _busy_share(before, after):
+    """The share of the host's CPU time between two host_cpu() readings that was busy."""
+    spent = {key: after[key] - before[key] for key in before}
+    return spent["host_busy"] / max(1e-9, sum(spent.values()))
 
 
 class _Sampler:
@@ -332,13 +331,13 @@ def _reload_by_workers(clone, locals_, count, databases):
     queued = clone.worker("enqueue-reload", *locals_)["jobs"]
     load_before = load()
     wal0 = _wal_state(clone.db_url)
-    ticks0, wall0 = _host_ticks(), time.perf_counter()
+    host0, wall0 = host_cpu(), time.perf_counter()
     with _WaitSampler(clone.db_url) as waits, _ProcessCPU(databases) as processes:
         cpu = _workers(clone, count)
     wall = time.perf_counter() - wall0
-    ticks1 = _host_ticks()
+    host1 = host_cpu()
     wal1 = _wal_state(clone.db_url)
-    busy = (ticks1[0] - ticks0[0]) / max(1, ticks1[1] - ticks0[1])
+    busy = _busy_share(host0, host1)
     report = clone.worker("jobs", *locals_)
     jobs = {j["id"]: j for j in report["jobs"]}
     for job_id in queued:
